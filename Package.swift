@@ -1,0 +1,46 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings every target shares: Swift 6 language mode with strict concurrency.
+let defaultSwiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "RedisChatMemory",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Redis", targets: ["Redis"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The C library hiredis, found by pkg-config, with a shim over its version differences.
+        .systemLibrary(
+            name: "CHiredis",
+            pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
+        ),
+        // An async, pooled, pipelining Redis client over hiredis.
+        .target(
+            name: "Redis",
+            dependencies: ["CHiredis", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: defaultSwiftSettings
+        ),
+        // A tiktoken-compatible byte-pair-encoding tokenizer.
+        // Token-limited chat memory shared through Redis.
+        .executableTarget(
+            name: "RedisBenchmark",
+            dependencies: ["Redis"],
+            swiftSettings: defaultSwiftSettings
+        ),
+        .testTarget(
+            name: "RedisTests",
+            dependencies: ["Redis"],
+            swiftSettings: defaultSwiftSettings
+        ),
+    ]
+)

@@ -1,0 +1,77 @@
+# Shared helpers for the scripts in Scripts/: installing what is missing and running a private
+# redis-server on a free loopback port in its own folder. Source it; don't run it.
+
+# Prints a line prefixed with the script's name.
+say() { printf '[%s] %s\n' "$(basename "$0")" "$*"; }
+
+# Installs the Debian packages that provide the given commands/files, when they are missing and
+# we are root with apt. Usage: ensure_packages "cmd:package" ...
+ensure_packages() {
+    local missing=() pair check package
+    for pair in "$@"; do
+        check=${pair%%:*}; package=${pair#*:}
+        if [[ $check == /* ]]; then [[ -e $check ]] && continue
+        else command -v "$check" >/dev/null 2>&1 && continue; fi
+        missing+=("$package")
+    done
+    ((${#missing[@]} == 0)) && return 0
+    if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+        say "installing ${missing[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq >/dev/null
+        apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    else
+        say "missing packages: ${missing[*]} (install them, e.g. apt-get install ${missing[*]} or brew install hiredis redis)"
+        return 1
+    fi
+}
+
+# The tools every script needs: hiredis headers, redis-server, redis-cli, redis-benchmark, pkg-config.
+ensure_base_packages() {
+    ensure_packages \
+        "pkg-config:pkg-config" \
+        "/usr/include/hiredis/hiredis.h:libhiredis-dev" \
+        "redis-server:redis-server" \
+        "redis-cli:redis-tools" \
+        "python3:python3"
+}
+
+# Prints a free TCP port on 127.0.0.1.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Starts a private redis-server: sets REDIS_PORT, REDIS_DIR, REDIS_URL and REDIS_PID.
+# Extra arguments go to redis-server (e.g. --appendonly yes). Persistence is off unless asked.
+start_redis() {
+    REDIS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/rcm-redis.XXXXXX")
+    REDIS_PORT=$(free_port)
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DIR" \
+        --save '' --appendonly no --daemonize no --logfile "$REDIS_DIR/redis.log" \
+        --unixsocket "$REDIS_DIR/redis.sock" --unixsocketperm 700 \
+        --enable-debug-command yes "$@" &
+    REDIS_PID=$!
+    REDIS_URL="redis://127.0.0.1:$REDIS_PORT"
+    local tries=0
+    until redis-cli -p "$REDIS_PORT" ping >/dev/null 2>&1; do
+        tries=$((tries + 1))
+        if ((tries > 100)) || ! kill -0 "$REDIS_PID" 2>/dev/null; then
+            say "redis-server did not start; its log:"; cat "$REDIS_DIR/redis.log" >&2 || true
+            return 1
+        fi
+        sleep 0.1
+    done
+    REDIS_SOCKET="$REDIS_DIR/redis.sock"
+    export REDIS_PORT REDIS_DIR REDIS_URL REDIS_PID REDIS_SOCKET
+    say "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on 127.0.0.1:$REDIS_PORT (dir $REDIS_DIR)"
+}
+
+# Stops the server started by start_redis and removes its folder.
+stop_redis() {
+    if [[ -n ${REDIS_PID:-} ]] && kill -0 "$REDIS_PID" 2>/dev/null; then
+        kill "$REDIS_PID" 2>/dev/null || true
+        wait "$REDIS_PID" 2>/dev/null || true
+    fi
+    [[ -n ${REDIS_DIR:-} && -d $REDIS_DIR ]] && rm -rf "$REDIS_DIR"
+    REDIS_PID=
+}

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The test command: installs what is missing, starts a private redis-server, builds, runs the whole
+# suite against it (and again under the thread sanitizer), and always stops the server.
+#
+#   Scripts/test.sh                 # everything
+#   SKIP_TSAN=1 Scripts/test.sh     # skip the thread-sanitizer pass (local iterations)
+#   Scripts/test.sh --filter Redis  # extra arguments go to `swift test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source Scripts/lib/common.sh
+
+ensure_base_packages
+command -v swift >/dev/null || { say "swift is not on PATH"; exit 1; }
+
+trap stop_redis EXIT
+start_redis
+
+say "building"
+swift build --build-tests
+export CHAT_MEMORY_BIN="$(swift build --show-bin-path)/chat-memory"
+
+say "running the tests against $REDIS_URL"
+swift test --skip-build "$@"
+
+if [[ ${SKIP_TSAN:-0} != 1 ]]; then
+    say "running the tests under the thread sanitizer"
+    redis-cli -p "$REDIS_PORT" flushall >/dev/null
+    swift build --build-tests --sanitize=thread --scratch-path .build-tsan
+    CHAT_MEMORY_BIN="$(swift build --sanitize=thread --scratch-path .build-tsan --show-bin-path)/chat-memory" \
+        swift test --skip-build --sanitize=thread --scratch-path .build-tsan "$@"
+fi

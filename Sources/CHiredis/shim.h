@@ -1,0 +1,146 @@
+/*
+ * One view of hiredis for Swift, whatever its version.
+ *
+ * hiredis 0.14 (Debian 12) and 1.x (Ubuntu 24.04, Homebrew) differ in the reply types they know
+ * (1.x adds the RESP3 types), in how a timed-out read is reported, and in how they connect with
+ * options. The static inline helpers below hide those differences, gated on HIREDIS_MAJOR, so the
+ * Swift layer calls one API.
+ *
+ * Ownership: a reply returned by chr_get_reply belongs to the caller, who frees it exactly once
+ * with freeReplyObject (only the top-level reply: nested elements are freed with it).
+ */
+#ifndef CHIREDIS_SHIM_H
+#define CHIREDIS_SHIM_H
+
+#include <hiredis/hiredis.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stddef.h>
+#include <sys/time.h>
+
+/* Reply types that hiredis 0.14 does not define (RESP3, hiredis >= 1.0). Same values as 1.x. */
+#ifndef REDIS_REPLY_DOUBLE
+#define REDIS_REPLY_DOUBLE 7
+#endif
+#ifndef REDIS_REPLY_BOOL
+#define REDIS_REPLY_BOOL 8
+#endif
+#ifndef REDIS_REPLY_MAP
+#define REDIS_REPLY_MAP 9
+#endif
+#ifndef REDIS_REPLY_SET
+#define REDIS_REPLY_SET 10
+#endif
+#ifndef REDIS_REPLY_ATTR
+#define REDIS_REPLY_ATTR 11
+#endif
+#ifndef REDIS_REPLY_PUSH
+#define REDIS_REPLY_PUSH 12
+#endif
+#ifndef REDIS_REPLY_BIGNUM
+#define REDIS_REPLY_BIGNUM 13
+#endif
+#ifndef REDIS_REPLY_VERB
+#define REDIS_REPLY_VERB 14
+#endif
+
+/* Error classes the Swift layer distinguishes. */
+typedef enum {
+    CHR_OK = 0,
+    CHR_ERR_IO = 1,
+    CHR_ERR_EOF = 2,
+    CHR_ERR_PROTOCOL = 3,
+    CHR_ERR_TIMEOUT = 4,
+    CHR_ERR_OOM = 5,
+    CHR_ERR_OTHER = 6,
+} chr_error_kind;
+
+/* Classifies the context's error; errno_value is the errno seen right after the failing call. */
+static inline chr_error_kind chr_classify(const redisContext *c, int errno_value) {
+    if (c == NULL) return CHR_ERR_OOM;
+    switch (c->err) {
+    case 0: return CHR_OK;
+#if HIREDIS_MAJOR >= 1
+    case REDIS_ERR_TIMEOUT: return CHR_ERR_TIMEOUT;
+#endif
+    case REDIS_ERR_IO:
+        /* 0.14 reports a read past SO_RCVTIMEO as an I/O error with EAGAIN. */
+        if (errno_value == EAGAIN || errno_value == EWOULDBLOCK || errno_value == ETIMEDOUT
+            || errno_value == EINPROGRESS)
+            return CHR_ERR_TIMEOUT;
+        return CHR_ERR_IO;
+    case REDIS_ERR_EOF: return CHR_ERR_EOF;
+    case REDIS_ERR_PROTOCOL: return CHR_ERR_PROTOCOL;
+    case REDIS_ERR_OOM: return CHR_ERR_OOM;
+    default: return CHR_ERR_OTHER;
+    }
+}
+
+/* Connects over TCP with a connect timeout (0 ms: none). Never returns NULL unless out of memory. */
+static inline redisContext *chr_connect_tcp(const char *host, int port, long timeout_ms) {
+    if (timeout_ms <= 0) return redisConnect(host, port);
+    struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+    return redisConnectWithTimeout(host, port, tv);
+}
+
+/* Connects over a Unix socket with a connect timeout (0 ms: none). */
+static inline redisContext *chr_connect_unix(const char *path, long timeout_ms) {
+    if (timeout_ms <= 0) return redisConnectUnix(path);
+    struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+    return redisConnectUnixWithTimeout(path, tv);
+}
+
+/* Sets the read and write timeout of a connected context (0 ms: none). Returns REDIS_OK or REDIS_ERR. */
+static inline int chr_set_command_timeout(redisContext *c, long timeout_ms) {
+    struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+    return redisSetTimeout(c, tv);
+}
+
+/* Queues one command given as an argument vector (binary safe: no format string). */
+static inline int chr_append_argv(redisContext *c, int argc, const char **argv, const size_t *argvlen) {
+    return redisAppendCommandArgv(c, argc, argv, argvlen);
+}
+
+/*
+ * Flushes queued commands if needed and reads one reply. On failure returns REDIS_ERR and stores
+ * the errno observed at that point in *errno_out (for chr_classify).
+ */
+static inline int chr_get_reply(redisContext *c, redisReply **reply, int *errno_out) {
+    errno = 0;
+    void *r = NULL;
+    int status = redisGetReply(c, &r);
+    *errno_out = errno;
+    *reply = (redisReply *)r;
+    return status;
+}
+
+/* The context's file descriptor. */
+static inline int chr_fd(const redisContext *c) { return (int)c->fd; }
+
+/* True when the peer closed an idle connection (or it failed): checked before reusing it. */
+static inline int chr_peer_closed(const redisContext *c) {
+    struct pollfd p = { (int)c->fd, POLLIN, 0 };
+    /* Readable (or failing) while no reply is pending: EOF, an error, or unsolicited data. */
+    return poll(&p, 1, 0) != 0;
+}
+
+/* Ignores SIGPIPE so that a write to a closed socket is an error, not the death of the process. */
+static inline void chr_ignore_sigpipe(void) {
+    struct sigaction sa;
+    sigaction(SIGPIPE, NULL, &sa);
+    if (sa.sa_handler == SIG_DFL) {
+        sa.sa_handler = SIG_IGN;
+        sigaction(SIGPIPE, &sa, NULL);
+    }
+}
+
+/* Reply accessors: the same on every version. */
+static inline int chr_reply_type(const redisReply *r) { return r->type; }
+static inline long long chr_reply_integer(const redisReply *r) { return r->integer; }
+static inline const char *chr_reply_str(const redisReply *r) { return r->str; }
+static inline size_t chr_reply_len(const redisReply *r) { return (size_t)r->len; }
+static inline size_t chr_reply_elements(const redisReply *r) { return r->elements; }
+static inline const redisReply *chr_reply_element(const redisReply *r, size_t i) { return r->element[i]; }
+
+#endif

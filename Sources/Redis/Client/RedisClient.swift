@@ -1,0 +1,87 @@
+import Logging
+
+/// A shared, thread-safe Redis client with a bounded connection pool and an async API.
+///
+/// Create one per process and share it between tasks and request handlers. Commands are argument
+/// vectors, so any bytes are safe; server error replies are thrown as ``RedisError``.
+///
+/// ```swift
+/// let client = RedisClient(configuration: try .fromEnvironment(), logger: logger)
+/// try await client.send("LPUSH", "chat:42", "hello")
+/// let newest = try await client.send("LRANGE", "chat:42", 0, 9)
+/// await client.shutdown()
+/// ```
+public final class RedisClient: Sendable {
+    public let configuration: RedisConfiguration
+    private let pool: ConnectionPool
+    private let logger: Logger
+
+    /// Creates the client; connections open lazily, on first use.
+    public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "redis")) {
+        self.configuration = configuration
+        self.logger = logger
+        self.pool = ConnectionPool(configuration: configuration, logger: logger)
+        logger.debug("redis client created", metadata: ["redis": "\(configuration)"])
+    }
+
+    /// Sends one command and returns its reply; an error reply is thrown.
+    @discardableResult
+    public func send(_ command: RedisCommand) async throws -> RedisValue {
+        try await pipeline([command])[0].get()
+    }
+
+    /// Sends one command given by name and arguments.
+    @discardableResult
+    public func send(_ name: String, _ arguments: any RedisArgument...) async throws -> RedisValue {
+        try await send(RedisCommand(name, arguments))
+    }
+
+    /// Sends many commands in one write and returns each reply in order, in one round trip.
+    /// A server error for one command does not stop the others: it is that command's `.failure`.
+    /// A connection failure throws.
+    public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+        guard !commands.isEmpty else { return [] }
+        if let empty = commands.first(where: { $0.arguments.isEmpty }) {
+            throw RedisError(.invalidCommand, "a command needs at least a name (got \(empty.arguments.count) arguments)")
+        }
+        return try await pool.withConnection { connection in
+            try await connection.execute(commands)
+        }
+    }
+
+    /// Runs the commands atomically inside `MULTI`/`EXEC`, in one round trip, and returns the
+    /// result of each command. A command the server refuses to queue aborts the whole transaction.
+    public func transaction(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+        let replies = try await pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
+        for reply in replies.dropLast() {
+            if case .failure(let error) = reply { throw error }
+        }
+        guard case .array(let results) = try replies[replies.count - 1].get() else {
+            throw RedisError(.unexpectedReply, "EXEC returned no results (the transaction was aborted)")
+        }
+        return results.map { value in
+            if case .error(let error) = value { return .failure(error) }
+            return .success(value)
+        }
+    }
+
+    /// Runs a Lua script by its SHA-1, loading it first if the server does not know it.
+    @discardableResult
+    public func evaluate(_ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = []) async throws -> RedisValue {
+        let evalsha = RedisCommand("EVALSHA", [script.sha1, keys.count] + keys + arguments)
+        do {
+            return try await send(evalsha)
+        } catch let error as RedisError where error.code == .server(.noScript) {
+            logger.debug("script not cached on the server; loading it", metadata: ["sha1": "\(script.sha1)"])
+            let replies = try await pipeline([RedisCommand("SCRIPT", "LOAD", script.source), evalsha])
+            _ = try replies[0].get()
+            return try replies[1].get()
+        }
+    }
+
+    /// Finishes the queued requests, closes every connection and refuses new requests.
+    public func shutdown() async {
+        await pool.shutdown()
+        logger.debug("redis client shut down")
+    }
+}

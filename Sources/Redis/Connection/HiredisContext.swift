@@ -1,0 +1,200 @@
+import CHiredis
+
+/// One hiredis connection, used by exactly one thread at a time (its ``RedisConnection``'s I/O
+/// thread). It connects, authenticates, and runs pipelines; every reply hiredis hands out is
+/// copied into a ``RedisValue`` and freed right there, exactly once.
+final class HiredisContext {
+    private let context: UnsafeMutablePointer<redisContext>
+    /// Set once a read or write failed: the stream is out of step and the context must be dropped.
+    private(set) var isBroken = false
+
+    /// Connects, sets the command timeout, then sends AUTH, SELECT and CLIENT SETNAME as needed.
+    init(configuration: RedisConfiguration) throws(RedisError) {
+        let connectMillis = configuration.connectTimeout.map(Self.milliseconds) ?? 0
+        let pointer: UnsafeMutablePointer<redisContext>?
+        switch configuration.endpoint {
+        case .tcp(let host, let port):
+            pointer = chr_connect_tcp(host, Int32(port), connectMillis)
+        case .unixSocket(let path):
+            pointer = chr_connect_unix(path, connectMillis)
+        }
+        guard let pointer else { throw RedisError(.io, "out of memory connecting to \(configuration.endpoint)") }
+        if pointer.pointee.err != 0 {
+            let error = Self.connectError(pointer, endpoint: configuration.endpoint)
+            redisFree(pointer)
+            throw error
+        }
+        context = pointer
+        if let timeout = configuration.commandTimeout, chr_set_command_timeout(context, Self.milliseconds(timeout)) != REDIS_OK {
+            throw RedisError(.io, "cannot set the command timeout on \(configuration.endpoint)")
+        }
+        try handshake(configuration)
+    }
+
+    deinit {
+        redisFree(context)
+    }
+
+    /// True when the server closed this idle connection (or it failed) since it was last used.
+    var peerClosed: Bool { chr_peer_closed(context) != 0 }
+
+    /// Sends all commands in one write and reads their replies in order. Server error replies come
+    /// back as `.failure`; a broken connection throws, leaving the context broken.
+    func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [Result<RedisValue, RedisError>] {
+        for command in commands { try append(command) }
+        var results: [Result<RedisValue, RedisError>] = []
+        results.reserveCapacity(commands.count)
+        for _ in commands { results.append(try readReply()) }
+        return results
+    }
+
+    /// Queues one command in hiredis's output buffer without sending it.
+    func append(_ command: RedisCommand) throws(RedisError) {
+        let arguments = command.arguments
+        guard !arguments.isEmpty else { throw RedisError(.invalidCommand, "a command needs at least a name") }
+        let status: Int32 = withArgumentPointers(arguments) { argv, lengths in
+            chr_append_argv(context, Int32(arguments.count), argv, lengths)
+        }
+        guard status == REDIS_OK else {
+            isBroken = true
+            throw RedisError(.io, "cannot queue \(command.name): \(errorText)")
+        }
+    }
+
+    /// Flushes pending output if needed and reads the next reply.
+    func readReply() throws(RedisError) -> Result<RedisValue, RedisError> {
+        var reply: UnsafeMutablePointer<redisReply>?
+        var errnoValue: Int32 = 0
+        guard chr_get_reply(context, &reply, &errnoValue) == REDIS_OK, let reply else {
+            isBroken = true
+            throw ioError(errnoValue: errnoValue)
+        }
+        defer { freeReplyObject(reply) }
+        let value = Self.value(of: reply)
+        if case .error(let error) = value { return .failure(error) }
+        return .success(value)
+    }
+
+    // MARK: - Connecting
+
+    private func handshake(_ configuration: RedisConfiguration) throws(RedisError) {
+        var commands: [RedisCommand] = []
+        if let credentials = configuration.credentials {
+            if let user = credentials.username {
+                commands.append(RedisCommand("AUTH", user, credentials.password))
+            } else {
+                commands.append(RedisCommand("AUTH", credentials.password))
+            }
+        }
+        if configuration.database != 0 { commands.append(RedisCommand("SELECT", configuration.database)) }
+        if let name = configuration.clientName { commands.append(RedisCommand("CLIENT", "SETNAME", name)) }
+        guard !commands.isEmpty else { return }
+        for (command, result) in zip(commands, try pipeline(commands)) {
+            if case .failure(let error) = result {
+                // The server's message is safe to show: it never echoes the password.
+                throw RedisError(error.code, "\(command.name) failed on \(configuration.endpoint): \(error.message)")
+            }
+        }
+    }
+
+    private static func connectError(_ context: UnsafeMutablePointer<redisContext>, endpoint: RedisConfiguration.Endpoint) -> RedisError {
+        let text = errorText(context)
+        let lowered = text.lowercased()
+        if lowered.contains("refused") || lowered.contains("no such file") {
+            return RedisError(.connectionRefused, "cannot connect to \(endpoint): \(text)")
+        }
+        if lowered.contains("timed out") || lowered.contains("timeout") || lowered.contains("in progress") {
+            return RedisError(.timeout, "connecting to \(endpoint) timed out: \(text)")
+        }
+        return RedisError(.io, "cannot connect to \(endpoint): \(text)")
+    }
+
+    // MARK: - Errors
+
+    private var errorText: String { Self.errorText(context) }
+
+    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+        withUnsafeBytes(of: context.pointee.errstr) { raw in
+            let bytes = raw.prefix { $0 != 0 }
+            return String(decoding: bytes, as: UTF8.self)
+        }
+    }
+
+    private func ioError(errnoValue: Int32) -> RedisError {
+        let text = errorText
+        switch chr_classify(context, errnoValue) {
+        case CHR_ERR_TIMEOUT: return RedisError(.timeout, "no reply within the command timeout (\(text))")
+        case CHR_ERR_EOF: return RedisError(.connectionClosed, "the server closed the connection")
+        case CHR_ERR_PROTOCOL: return RedisError(.protocolError, text)
+        default:
+            if errnoValue == ECONNRESET || errnoValue == EPIPE { return RedisError(.connectionClosed, text) }
+            return RedisError(.io, text.isEmpty ? "I/O error" : text)
+        }
+    }
+
+    // MARK: - Replies
+
+    /// Copies a hiredis reply (and its elements) into a Swift value. Frees nothing.
+    private static func value(of reply: UnsafePointer<redisReply>) -> RedisValue {
+        switch chr_reply_type(reply) {
+        case REDIS_REPLY_STRING, REDIS_REPLY_VERB:
+            return .bulkString(bytes(of: reply))
+        case REDIS_REPLY_STATUS:
+            return .status(String(decoding: bytes(of: reply), as: UTF8.self))
+        case REDIS_REPLY_ERROR:
+            return .error(.server(String(decoding: bytes(of: reply), as: UTF8.self)))
+        case REDIS_REPLY_INTEGER:
+            return .integer(chr_reply_integer(reply))
+        case REDIS_REPLY_NIL:
+            return .null
+        case REDIS_REPLY_DOUBLE:
+            return .double(Double(String(decoding: bytes(of: reply), as: UTF8.self)) ?? .nan)
+        case REDIS_REPLY_BOOL:
+            return .boolean(chr_reply_integer(reply) != 0)
+        case REDIS_REPLY_BIGNUM:
+            return .bulkString(bytes(of: reply))
+        default: // arrays, and RESP3 maps, sets, pushes and attributes as flat arrays
+            let count = chr_reply_elements(reply)
+            var items: [RedisValue] = []
+            items.reserveCapacity(count)
+            for index in 0..<count { items.append(value(of: chr_reply_element(reply, index))) }
+            return .array(items)
+        }
+    }
+
+    private static func bytes(of reply: UnsafePointer<redisReply>) -> [UInt8] {
+        let length = chr_reply_len(reply)
+        guard length > 0, let pointer = chr_reply_str(reply) else { return [] }
+        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
+    }
+
+    private static func milliseconds(_ duration: Duration) -> Int {
+        let (seconds, attoseconds) = duration.components
+        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
+    }
+}
+
+/// Calls `body` with C pointers to each argument's bytes and their lengths, valid during the call.
+private func withArgumentPointers<R>(
+    _ arguments: [[UInt8]],
+    _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafeMutablePointer<Int>) -> R
+) -> R {
+    let count = arguments.count
+    let argv = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: count)
+    let lengths = UnsafeMutablePointer<Int>.allocate(capacity: count)
+    defer { argv.deallocate(); lengths.deallocate() }
+    // One contiguous copy keeps every pointer valid for the whole call.
+    let total = arguments.reduce(0) { $0 + $1.count }
+    let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+    defer { storage.deallocate() }
+    var offset = 0
+    for (index, argument) in arguments.enumerated() {
+        argument.withUnsafeBufferPointer { source in
+            if let base = source.baseAddress { (storage + offset).update(from: base, count: source.count) }
+        }
+        argv[index] = UnsafeRawPointer(storage + offset).assumingMemoryBound(to: CChar.self)
+        lengths[index] = argument.count
+        offset += argument.count
+    }
+    return body(argv, lengths)
+}

@@ -1,0 +1,194 @@
+import CHiredis
+import Foundation
+import Logging
+
+/// One connection to Redis, served by a dedicated I/O thread so that hiredis's blocking calls
+/// never run on Swift's cooperative thread pool or on an event loop.
+///
+/// Requests from many tasks are queued; the I/O thread takes everything queued, writes it in one
+/// go and reads the replies in order (automatic pipelining). When the connection breaks, the
+/// requests in flight fail with the error and the next request reconnects, after a backoff if
+/// connecting failed.
+final class RedisConnection: Sendable {
+    /// A batch of commands from one caller, answered in one continuation.
+    private struct Request {
+        let id: UInt64
+        let commands: [RedisCommand]
+        let continuation: CheckedContinuation<[Result<RedisValue, RedisError>], any Error>
+    }
+
+    private struct State {
+        var queue: [Request] = []
+        var nextID: UInt64 = 0
+        var isClosed = false
+    }
+
+    let id: Int
+    private let configuration: RedisConfiguration
+    private let logger: Logger
+    private let state = Locked(State())
+    private let wakeUp = NSCondition()
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(id: Int, configuration: RedisConfiguration, logger: Logger) {
+        self.id = id
+        self.configuration = configuration
+        var logger = logger
+        logger[metadataKey: "redis.connection"] = "\(id)"
+        self.logger = logger
+        chr_ignore_sigpipe()
+        let thread = Thread { [self] in self.run() }
+        thread.name = "redis-io-\(id)"
+        thread.start()
+    }
+
+    /// Runs the commands as one pipeline and returns each command's result, in order.
+    func execute(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+        let id = state.withLock { state in
+            state.nextID += 1
+            return state.nextID
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let rejection: (any Error)? = state.withLock { state in
+                    if state.isClosed { return RedisError(.shutdown, "the client was shut down") }
+                    if Task.isCancelled { return CancellationError() }
+                    state.queue.append(Request(id: id, commands: commands, continuation: continuation))
+                    return nil
+                }
+                if let rejection {
+                    continuation.resume(throwing: rejection)
+                } else {
+                    wakeIOThread()
+                }
+            }
+        } onCancel: {
+            // A request still queued is withdrawn; one already written runs to completion.
+            let withdrawn: Request? = state.withLock { state in
+                guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.queue.remove(at: index)
+            }
+            withdrawn?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Stops the I/O thread once the queued requests are answered, and waits for it.
+    func close() async {
+        let alreadyClosed = state.withLock { state in
+            defer { state.isClosed = true }
+            return state.isClosed
+        }
+        guard !alreadyClosed else { return }
+        wakeIOThread()
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { [finished] in
+                finished.wait()
+                continuation.resume()
+            }
+        }
+    }
+
+    // MARK: - The I/O thread
+
+    private func wakeIOThread() {
+        wakeUp.lock()
+        wakeUp.signal()
+        wakeUp.unlock()
+    }
+
+    private func run() {
+        var link = ConnectionLink(configuration: configuration, logger: logger)
+        while let batch = nextBatch() {
+            serve(batch, over: &link)
+        }
+        link.drop()
+        finished.signal()
+    }
+
+    /// Waits for work; `nil` once closed and drained.
+    private func nextBatch() -> [Request]? {
+        wakeUp.lock()
+        defer { wakeUp.unlock() }
+        while true {
+            let (batch, closed) = state.withLock { state -> ([Request], Bool) in
+                let batch = state.queue
+                state.queue.removeAll(keepingCapacity: true)
+                return (batch, state.isClosed)
+            }
+            if !batch.isEmpty { return batch }
+            if closed { return nil }
+            wakeUp.wait()
+        }
+    }
+
+    private func serve(_ batch: [Request], over link: inout ConnectionLink) {
+        let context: HiredisContext
+        do {
+            context = try link.usableContext()
+        } catch {
+            for request in batch { request.continuation.resume(throwing: error) }
+            return
+        }
+        var pending = batch[...]
+        do {
+            for request in batch {
+                for command in request.commands { try context.append(command) }
+            }
+            while let request = pending.first {
+                var results: [Result<RedisValue, RedisError>] = []
+                results.reserveCapacity(request.commands.count)
+                for _ in request.commands { results.append(try context.readReply()) }
+                pending.removeFirst()
+                request.continuation.resume(returning: results)
+            }
+        } catch {
+            logger.warning("connection failed, dropping it", metadata: ["error": "\(error)"])
+            link.drop()
+            for request in pending { request.continuation.resume(throwing: error) }
+        }
+    }
+}
+
+/// The I/O thread's hold on a hiredis context: connects lazily, drops a broken or closed one,
+/// and backs off after a failed connect so callers get errors quickly instead of waiting.
+private struct ConnectionLink {
+    let configuration: RedisConfiguration
+    let logger: Logger
+    private var context: HiredisContext?
+    private var backoff: Duration = .zero
+    private var retryAfter: ContinuousClock.Instant?
+    private var lastConnectError: RedisError?
+
+    init(configuration: RedisConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// A connected context, reconnecting if the previous one broke or the server closed it.
+    mutating func usableContext() throws(RedisError) -> HiredisContext {
+        if let context, !context.isBroken, !context.peerClosed { return context }
+        if context != nil { logger.debug("server closed the connection; reconnecting") }
+        context = nil
+        if let retryAfter, let lastConnectError, ContinuousClock.now < retryAfter { throw lastConnectError }
+        do {
+            let fresh = try HiredisContext(configuration: configuration)
+            context = fresh
+            backoff = .zero
+            retryAfter = nil
+            lastConnectError = nil
+            logger.debug("connected", metadata: ["endpoint": "\(configuration.endpoint)"])
+            return fresh
+        } catch {
+            let pool = configuration.pool
+            backoff = backoff == .zero ? pool.initialBackoff : min(backoff * 2, pool.maxBackoff)
+            retryAfter = ContinuousClock.now + backoff
+            lastConnectError = error
+            logger.warning("connect failed", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
+            throw error
+        }
+    }
+
+    mutating func drop() {
+        context = nil
+    }
+}

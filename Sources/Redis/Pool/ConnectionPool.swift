@@ -1,0 +1,107 @@
+import Logging
+
+/// A bounded set of connections shared by many tasks.
+///
+/// Each connection carries up to `maxPipelinedRequests` requests at once; a request goes to the
+/// least busy connection. When every connection is full, callers wait in first-come, first-served
+/// order, and a cancelled waiter leaves the queue at once.
+final class ConnectionPool: Sendable {
+    private struct Waiter {
+        let id: UInt64
+        let continuation: CheckedContinuation<Int, any Error>
+    }
+
+    private struct State {
+        var inFlight: [Int]
+        var waiters: [Waiter] = []
+        var nextWaiterID: UInt64 = 0
+        var isShutdown = false
+    }
+
+    private let connections: [RedisConnection]
+    private let maxPipelinedRequests: Int
+    private let state: Locked<State>
+
+    init(configuration: RedisConfiguration, logger: Logger) {
+        let size = max(1, configuration.pool.size)
+        connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, logger: logger) }
+        maxPipelinedRequests = max(1, configuration.pool.maxPipelinedRequests)
+        state = Locked(State(inFlight: Array(repeating: 0, count: size)))
+    }
+
+    /// Runs `body` with a connection slot held for its whole duration.
+    func withConnection<R: Sendable>(_ body: (RedisConnection) async throws -> R) async throws -> R {
+        let index = try await acquire()
+        defer { release(index) }
+        return try await body(connections[index])
+    }
+
+    /// Refuses new work, fails the waiters, and closes every connection after its queued requests.
+    func shutdown() async {
+        let waiters = state.withLock { state in
+            state.isShutdown = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: RedisError(.shutdown, "the client was shut down")) }
+        for connection in connections { await connection.close() }
+    }
+
+    private func acquire() async throws -> Int {
+        enum Grant { case slot(Int), wait(UInt64) }
+        let grant: Grant = try state.withLock { state in
+            guard !state.isShutdown else { throw RedisError(.shutdown, "the client was shut down") }
+            if state.waiters.isEmpty, let index = leastBusy(state.inFlight) {
+                state.inFlight[index] += 1
+                return .slot(index)
+            }
+            state.nextWaiterID += 1
+            return .wait(state.nextWaiterID)
+        }
+        guard case .wait(let id) = grant else {
+            if case .slot(let index) = grant { return index }
+            fatalError("unreachable")
+        }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                let rejection: (any Error)? = state.withLock { state in
+                    if state.isShutdown { return RedisError(.shutdown, "the client was shut down") }
+                    if Task.isCancelled { return CancellationError() }
+                    // A slot may have freed up between the first look and now.
+                    if state.waiters.isEmpty, let index = leastBusy(state.inFlight) {
+                        state.inFlight[index] += 1
+                        continuation.resume(returning: index)
+                        return nil
+                    }
+                    state.waiters.append(Waiter(id: id, continuation: continuation))
+                    return nil
+                }
+                if let rejection { continuation.resume(throwing: rejection) }
+            }
+        } onCancel: {
+            let waiter: Waiter? = state.withLock { state in
+                guard let position = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+                return state.waiters.remove(at: position)
+            }
+            waiter?.continuation.resume(throwing: CancellationError())
+        }
+    }
+
+    /// Hands the slot to the longest waiter, or frees it.
+    private func release(_ index: Int) {
+        let next: Waiter? = state.withLock { state in
+            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
+            state.inFlight[index] -= 1
+            return nil
+        }
+        next?.continuation.resume(returning: index)
+    }
+
+    private func leastBusy(_ inFlight: [Int]) -> Int? {
+        var best: Int?
+        for (index, count) in inFlight.enumerated() where count < maxPipelinedRequests {
+            if best == nil || count < inFlight[best!] { best = index }
+        }
+        return best
+    }
+}

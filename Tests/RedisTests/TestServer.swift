@@ -1,0 +1,69 @@
+import Foundation
+import Logging
+import Redis
+import Testing
+
+/// The test server started by Scripts/test.sh, named by REDIS_URL. A missing server is a failure.
+enum TestServer {
+    static func configuration() throws -> RedisConfiguration {
+        guard let url = ProcessInfo.processInfo.environment["REDIS_URL"], !url.isEmpty else {
+            throw TestServerMissing()
+        }
+        var configuration = try RedisConfiguration(url: url)
+        configuration.commandTimeout = .seconds(10)
+        return configuration
+    }
+
+    /// A fresh client; the caller shuts it down.
+    static func client(_ adjust: (inout RedisConfiguration) -> Void = { _ in }, logger: Logger = Logger(label: "test")) throws -> RedisClient {
+        var configuration = try configuration()
+        adjust(&configuration)
+        return RedisClient(configuration: configuration, logger: logger)
+    }
+
+    /// A key nobody else uses.
+    static func key(_ label: String = #function) -> String {
+        "test:\(label.prefix { $0 != "(" }):\(UUID().uuidString)"
+    }
+
+    /// The port of the test server (for configurations that change other settings).
+    static func port() throws -> Int {
+        guard case .tcp(_, let port) = try configuration().endpoint else { throw TestServerMissing() }
+        return port
+    }
+}
+
+struct TestServerMissing: Error, CustomStringConvertible {
+    var description: String { "REDIS_URL is not set: run the tests with Scripts/test.sh, which starts a redis-server" }
+}
+
+/// Runs `body` with a client and always shuts the client down.
+@discardableResult
+func withClient<R>(_ adjust: (inout RedisConfiguration) -> Void = { _ in }, logger: Logger = Logger(label: "test"),
+                   _ body: (RedisClient) async throws -> R) async throws -> R {
+    let client = try TestServer.client(adjust, logger: logger)
+    do {
+        let result = try await body(client)
+        await client.shutdown()
+        return result
+    } catch {
+        await client.shutdown()
+        throw error
+    }
+}
+
+/// Expects `body` to throw a RedisError with the given code and returns it.
+@discardableResult
+func expectRedisError(_ code: RedisError.Code, sourceLocation: SourceLocation = #_sourceLocation,
+                      _ body: () async throws -> Void) async -> RedisError? {
+    do {
+        try await body()
+        Issue.record("expected \(code), but nothing was thrown", sourceLocation: sourceLocation)
+    } catch let error as RedisError {
+        #expect(error.code == code, "got \(error)", sourceLocation: sourceLocation)
+        return error
+    } catch {
+        Issue.record("expected RedisError \(code), got \(error)", sourceLocation: sourceLocation)
+    }
+    return nil
+}
