@@ -12,6 +12,9 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Redis", targets: ["Redis"]),
+        .library(name: "ChatTokenizer", targets: ["ChatTokenizer"]),
+        .library(name: "ChatMemory", targets: ["ChatMemory"]),
+        .executable(name: "chat-memory", targets: ["ChatMemoryCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
@@ -31,15 +34,46 @@ let package = Package(
             swiftSettings: defaultSwiftSettings
         ),
         // A tiktoken-compatible byte-pair-encoding tokenizer.
+        .target(
+            name: "ChatTokenizer",
+            resources: [.copy("Resources")],
+            swiftSettings: defaultSwiftSettings
+        ),
         // Token-limited chat memory shared through Redis.
+        .target(
+            name: "ChatMemory",
+            dependencies: ["Redis", "ChatTokenizer", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: defaultSwiftSettings
+        ),
+        .executableTarget(
+            name: "ChatMemoryCLI",
+            dependencies: ["ChatMemory", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: defaultSwiftSettings
+        ),
         .executableTarget(
             name: "RedisBenchmark",
             dependencies: ["Redis"],
             swiftSettings: defaultSwiftSettings
         ),
+        .executableTarget(
+            name: "TokenizerBenchmark",
+            dependencies: ["ChatTokenizer"],
+            swiftSettings: defaultSwiftSettings
+        ),
         .testTarget(
             name: "RedisTests",
             dependencies: ["Redis"],
+            swiftSettings: defaultSwiftSettings
+        ),
+        .testTarget(
+            name: "ChatTokenizerTests",
+            dependencies: ["ChatTokenizer"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: defaultSwiftSettings
+        ),
+        .testTarget(
+            name: "ChatMemoryTests",
+            dependencies: ["ChatMemory"],
             swiftSettings: defaultSwiftSettings
         ),
     ]

@@ -195,6 +195,15 @@ def random_chars(rng):
                    for _ in range(rng.randint(1, 40)))
 
 
+SOUP = ["A", "a", "ǅ", "ʰ", "中", "\u0301", "\u0903", "\u20dd", "1", "٣", "Ⅻ", "½", "!", "/", "'", "s", "T",
+        "ll", "RE", "ſ", " ", "  ", "\n", "\r", "\t", "\u00a0", "é", "👍", "\u200d", "<|endoftext|>"]
+
+
+def category_soup(rng):
+    """Short strings from one representative of each class the patterns distinguish."""
+    return "".join(rng.choice(SOUP) for _ in range(rng.randint(1, 16)))
+
+
 def long_text(rng):
     kind = rng.randrange(4)
     if kind == 0:
@@ -237,7 +246,7 @@ def cases(rng, names):
              "👍🏽", "👨‍👩‍👧‍👦", "中文", "e\u0301", "\u0301", " \u0301a", "ǅa", "Aʰb", "'ſ", "a'ſ"]
     for text in fixed + list(names):
         yield text.encode()
-    makers = [prose, code, whitespace, digits, contractions, scripts, emoji, random_chars]
+    makers = [prose, code, whitespace, digits, contractions, scripts, emoji, random_chars, category_soup, category_soup]
     while True:
         roll = rng.random()
         if roll < 0.08:
@@ -281,7 +290,7 @@ def bench_text(path, size=1 << 20):
         chunks.append(chunk)
         total += len(chunk.encode())
     data = "".join(chunks).encode()[:size].decode("utf-8", errors="ignore")
-    pathlib.Path(path).write_text(data)
+    pathlib.Path(path).write_bytes(data.encode())
 
 
 def main():

@@ -1,0 +1,70 @@
+import Foundation
+
+/// Chat lists in this process's memory, with the same semantics as ``RedisChatStorage``
+/// (idempotent appends, length cap, time to live). Not shared between processes.
+final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
+    private struct List {
+        var entries: [[UInt8]] = []   // newest first
+        var expires: ContinuousClock.Instant?
+    }
+
+    private let lock = NSLock()
+    private var lists: [[UInt8]: List] = [:]
+
+    /// Runs `body` on the live lists, after dropping the expired ones.
+    private func withLists<R>(_ body: (inout [[UInt8]: List]) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        let now = ContinuousClock.now
+        lists = lists.filter { $0.value.expires.map { $0 > now } ?? true }
+        return try body(&lists)
+    }
+
+    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+        withLists { lists in
+            var list = lists[key] ?? List()
+            let recent = list.entries.prefix(max(0, policy.idempotencyWindow))
+            var fresh: [[UInt8]] = []
+            var duplicates = 0
+            for entry in entries {
+                let prefix = entry.idPrefix
+                if recent.contains(where: { $0.starts(with: prefix) }) || fresh.contains(where: { $0.starts(with: prefix) }) {
+                    duplicates += 1
+                } else {
+                    fresh.append(entry.bytes)
+                }
+            }
+            list.entries.insert(contentsOf: fresh.reversed(), at: 0)
+            if let cap = policy.maxLength, list.entries.count > cap { list.entries.removeLast(list.entries.count - cap) }
+            if let ttl = policy.timeToLive, !list.entries.isEmpty { list.expires = .now + ttl }
+            lists[key] = list.entries.isEmpty ? nil : list
+            return AppendResult(appended: fresh.count, duplicates: duplicates, length: list.entries.count)
+        }
+    }
+
+    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
+        withLists { lists in
+            guard let entries = lists[key]?.entries else { return [] }
+            let count = entries.count
+            let first = max(0, start < 0 ? count + start : start)
+            let last = min(count - 1, stop < 0 ? count + stop : stop)
+            return first <= last ? Array(entries[first...last]) : []
+        }
+    }
+
+    func length(_ key: [UInt8]) async throws -> Int {
+        withLists { $0[key]?.entries.count ?? 0 }
+    }
+
+    func delete(_ key: [UInt8]) async throws -> Bool {
+        withLists { $0.removeValue(forKey: key) != nil }
+    }
+
+    func timeToLive(_ key: [UInt8]) async throws -> Duration? {
+        withLists { lists in lists[key]?.expires.map { $0 - .now } }
+    }
+
+    func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] {
+        withLists { lists in lists.keys.filter { $0.starts(with: prefix) } }
+    }
+}

@@ -1,0 +1,58 @@
+import Foundation
+
+/// How one message is stored as one element of the session's Redis list (UTF-8 JSON):
+///
+///     {"id":"<message id>","v":1,"tokens":42,"counter":"cl100k_base/v1","message":{...}}
+///
+/// `id` comes first so an append can recognise a message it already stored by comparing the
+/// element's first bytes (idempotent retries) without decoding JSON on the server. `tokens` is the
+/// message's count made by the counter named in `counter` at write time. A bare message object
+/// (`{"id":..,"role":..,"content":..}`, as someone might `LPUSH` by hand) is read too, and
+/// counted on read.
+enum StoredEntry {
+    static let version = 1
+
+    /// The encoded element and the prefix that identifies its message id.
+    struct Encoded: Sendable {
+        let bytes: [UInt8]
+        let idPrefix: [UInt8]
+    }
+
+    /// A decoded element.
+    struct Decoded: Sendable {
+        let message: ChatMessage
+        /// The stored count and the counter that made it, when the element has them.
+        let tokens: Int?
+        let counter: String?
+    }
+
+    static func encode(_ message: ChatMessage, tokens: Int, counter: String) throws -> Encoded {
+        let encoder = ChatMessage.jsonEncoder
+        let prefix = Array(#"{"id":"#.utf8) + (try encoder.encode(message.id)) + Array(",".utf8)
+        var bytes = prefix
+        bytes += Array(#""v":\#(version),"tokens":\#(tokens),"counter":"#.utf8)
+        bytes += try encoder.encode(counter)
+        bytes += Array(#","message":"#.utf8)
+        bytes += try encoder.encode(message)
+        bytes.append(UInt8(ascii: "}"))
+        return Encoded(bytes: bytes, idPrefix: prefix)
+    }
+
+    /// The element's message, or `nil` when the element is not ours (foreign or broken).
+    static func decode(_ bytes: [UInt8]) -> Decoded? {
+        let data = Data(bytes)
+        if let envelope = try? ChatMessage.jsonDecoder.decode(Envelope.self, from: data) {
+            return Decoded(message: envelope.message, tokens: envelope.tokens, counter: envelope.counter)
+        }
+        if let message = try? ChatMessage.jsonDecoder.decode(ChatMessage.self, from: data) {
+            return Decoded(message: message, tokens: nil, counter: nil)
+        }
+        return nil
+    }
+
+    private struct Envelope: Decodable {
+        let message: ChatMessage
+        let tokens: Int?
+        let counter: String?
+    }
+}

@@ -1,0 +1,17 @@
+/// A tokenizer-free estimate: one token per 4 UTF-8 bytes, rounded up (`ceil(bytes / 4)`).
+/// The default counter until an exact encoding is configured.
+///
+/// ```swift
+/// let counter = ApproximateTokenCounter()
+/// counter.count("hello")          // 2  (5 bytes)
+/// counter.identifier              // "approx-utf8-4/v1"
+/// ```
+public struct ApproximateTokenCounter: TokenCounter {
+    public init() {}
+
+    public var identifier: String { "approx-utf8-4/v1" }
+
+    public func count(_ text: String) -> Int {
+        (text.utf8.count + 3) / 4
+    }
+}

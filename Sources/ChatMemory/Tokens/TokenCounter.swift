@@ -1,0 +1,48 @@
+/// Counts the tokens of a text for one encoding.
+///
+/// ```swift
+/// struct WordCounter: TokenCounter {
+///     var identifier: String { "words/v1" }
+///     func count(_ text: String) -> Int { text.split(whereSeparator: \.isWhitespace).count }
+/// }
+/// let tokens = WordCounter().count(ChatMessage.user("hello there"))   // 3 + 1 + 0 + 2 = 6
+/// ```
+///
+/// Counting an empty string must give 0.
+public protocol TokenCounter: Sendable {
+    /// A stable identity stored next to each count, e.g. `"approx-utf8-4/v1"` or `"cl100k_base"`.
+    /// Change it whenever the counts change, so stored counts are recomputed.
+    var identifier: String { get }
+    /// The number of tokens of `text`; 0 for `""`.
+    func count(_ text: String) -> Int
+}
+
+extension TokenCounter {
+    /// The fixed overhead of every message in ``count(_:)-(ChatMessage)``.
+    public static var perMessageOverhead: Int { 3 }
+
+    /// The tokens a message costs in a prompt:
+    ///
+    ///     3 (fixed overhead per message)
+    ///     + count(role.rawValue) + count(name ?? "") + count(content)
+    ///     + for each tool call: count(id) + count(name) + count(arguments)
+    ///     + count(toolCallID ?? "")
+    ///
+    /// Tool-call payloads are counted, so a window of tool-heavy turns doesn't overflow.
+    ///
+    /// ```swift
+    /// let tokens = ApproximateTokenCounter().count(ChatMessage.user("Hello, world"))
+    /// // 3 + count("user") 1 + count("Hello, world") 3 = 7
+    /// ```
+    public func count(_ message: ChatMessage) -> Int {
+        var total = Self.perMessageOverhead
+        total += count(message.role.rawValue)
+        total += count(message.name ?? "")
+        total += count(message.content)
+        for call in message.toolCalls {
+            total += count(call.id) + count(call.name) + count(call.arguments)
+        }
+        total += count(message.toolCallID ?? "")
+        return total
+    }
+}

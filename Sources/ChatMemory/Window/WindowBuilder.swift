@@ -1,0 +1,100 @@
+/// Builds a token-limited window incrementally from a history read newest first.
+///
+/// The store reads the newest messages in growing pages and feeds them until `feed` returns
+/// false, so the cost follows the window's size, not the history's:
+///
+/// ```swift
+/// var builder = try WindowBuilder(policy: .modelSafe, tokenLimit: 3000, reserving: 200,
+///                                 counter: ApproximateTokenCounter())
+/// var offset = 0, pageSize = 16, exhausted = false
+/// repeat {
+///     let page: [CountedMessage] = try await readNewestFirst(skip: offset, count: pageSize)
+///     offset += page.count
+///     exhausted = page.count < pageSize
+///     pageSize *= 2
+///     guard builder.feed(page) else { break }
+/// } while !exhausted
+/// let window = try builder.finish(historyExhausted: exhausted)
+/// ```
+///
+/// The result depends only on the messages, not on how they were split into pages: messages fed
+/// after `feed` returned false are ignored.
+public struct WindowBuilder: Sendable {
+    public let policy: WindowPolicy
+    public let tokenLimit: Int
+    public let reserving: Int
+    public let counter: any TokenCounter
+
+    private var state: State
+
+    private enum State: Sendable {
+        case modelSafe(ModelSafeWindow)
+        case llamaIndex(LlamaIndexWindow)
+        /// Held only while `feed` mutates the policy's state, so its arrays are not copied.
+        case feeding
+    }
+
+    /// Throws ``ChatMemoryError/invalidTokenBudget(tokenLimit:reserving:)`` if `tokenLimit < 1`,
+    /// `reserving < 0` or `reserving > tokenLimit`.
+    public init(policy: WindowPolicy = .modelSafe, tokenLimit: Int, reserving: Int = 0, counter: any TokenCounter) throws {
+        guard tokenLimit >= 1, reserving >= 0, reserving <= tokenLimit else {
+            throw ChatMemoryError.invalidTokenBudget(tokenLimit: tokenLimit, reserving: reserving)
+        }
+        self.policy = policy
+        self.tokenLimit = tokenLimit
+        self.reserving = reserving
+        self.counter = counter
+        switch policy {
+        case .modelSafe:
+            state = .modelSafe(ModelSafeWindow(budget: tokenLimit - reserving))
+        case .llamaIndex:
+            state = .llamaIndex(LlamaIndexWindow(tokenLimit: tokenLimit, reserving: reserving, counter: counter))
+        }
+    }
+
+    /// Feeds the next older messages, newest first. Returns false once no older message can
+    /// change the window; the store should then stop reading and call ``finish(historyExhausted:)``.
+    @discardableResult
+    public mutating func feed(_ newestFirst: some Collection<CountedMessage>) -> Bool {
+        switch state {
+        case .modelSafe(var window):
+            state = .feeding
+            let more = window.feed(newestFirst)
+            state = .modelSafe(window)
+            return more
+        case .llamaIndex(var window):
+            state = .feeding
+            let more = window.feed(newestFirst)
+            state = .llamaIndex(window)
+            return more
+        case .feeding:
+            preconditionFailure("unreachable")
+        }
+    }
+
+    /// Whether the builder still wants older messages (false once `feed` returned false).
+    public var wantsMore: Bool {
+        switch state {
+        case .modelSafe(let window): !window.decided
+        case .llamaIndex(let window): !window.decided
+        case .feeding: preconditionFailure("unreachable")
+        }
+    }
+
+    /// The window, once the store stopped feeding. `historyExhausted`: the store fed the
+    /// oldest message of the session (ignored once `feed` returned false).
+    public func finish(historyExhausted: Bool) throws -> ChatWindow {
+        switch state {
+        case .modelSafe(let window):
+            let (messages, tokens, whole) = try window.finish(historyExhausted: historyExhausted)
+            return ChatWindow(messages: messages, tokenCount: tokens, tokenLimit: tokenLimit,
+                              reserved: reserving, isWholeHistory: whole)
+        case .llamaIndex(let window):
+            let (messages, tokens, whole) = window.finish(historyExhausted: historyExhausted)
+            return ChatWindow(messages: messages, tokenCount: tokens, tokenLimit: tokenLimit,
+                              reserved: reserving, isWholeHistory: whole)
+        case .feeding:
+            preconditionFailure("unreachable")
+        }
+    }
+}
