@@ -56,6 +56,11 @@ let package = Package(
             swiftSettings: defaultSwiftSettings
         ),
         .executableTarget(
+            name: "ChatMemoryBenchmark",
+            dependencies: ["ChatMemory"],
+            swiftSettings: defaultSwiftSettings
+        ),
+        .executableTarget(
             name: "TokenizerBenchmark",
             dependencies: ["ChatTokenizer"],
             swiftSettings: defaultSwiftSettings

@@ -24,13 +24,7 @@ reference() {
     for name in LPUSH LRANGE_50; do
         if [[ $name == LPUSH ]]; then set -- LPUSH bench:mylist "$VALUE"; else set -- LRANGE bench:mylist 0 49; fi
         redis-benchmark -p "$REDIS_PORT" -c "$concurrency" -n "$REQUESTS" --csv "$@" |
-            python3 -c '
-import csv, sys
-rows = list(csv.reader(sys.stdin))
-r = dict(zip(rows[0], rows[1]))
-rps, p50 = float(r["rps"]), r["p50_latency_ms"]
-print(f"{sys.argv[1]},{sys.argv[2]},{rps:.0f},{p50}")
-' "$name" "$concurrency"
+            python3 Scripts/lib/benchmark-csv.py | sed "s/^/$name,$concurrency,/"
     done
 }
 

@@ -20,12 +20,12 @@ swift build --build-tests
 export CHAT_MEMORY_BIN="$(swift build --show-bin-path)/chat-memory"
 
 say "running the tests against $REDIS_URL"
-swift test --skip-build "$@"
+swift test --skip-build --no-parallel "$@"
 
 if [[ ${SKIP_TSAN:-0} != 1 ]]; then
     say "running the tests under the thread sanitizer"
     redis-cli -p "$REDIS_PORT" flushall >/dev/null
     swift build --build-tests --sanitize=thread --scratch-path .build-tsan
     CHAT_MEMORY_BIN="$(swift build --sanitize=thread --scratch-path .build-tsan --show-bin-path)/chat-memory" \
-        swift test --skip-build --sanitize=thread --scratch-path .build-tsan "$@"
+        swift test --skip-build --no-parallel --sanitize=thread --scratch-path .build-tsan "$@"
 fi

@@ -75,3 +75,48 @@ stop_redis() {
     [[ -n ${REDIS_DIR:-} && -d $REDIS_DIR ]] && rm -rf "$REDIS_DIR"
     REDIS_PID=
 }
+
+# Builds Examples/ChatServer in release mode (build folder Examples/ChatServer/.build) and prints
+# the chat-server executable's path. Progress goes to stderr, one line per build step group.
+build_chat_server() {
+    local package=Examples/ChatServer log
+    log=$(mktemp "${TMPDIR:-/tmp}/chat-server-build.XXXXXX")
+    if ! swift build -c release --package-path "$package" --product chat-server >"$log" 2>&1; then
+        say "building $package failed; the end of its log:" >&2
+        tail -40 "$log" >&2
+        rm -f "$log"
+        return 1
+    fi
+    grep -E '^(Build complete|Compiling|Linking)' "$log" | tail -1 >&2 || true
+    rm -f "$log"
+    printf '%s/chat-server\n' "$(swift build -c release --package-path "$package" --show-bin-path)"
+}
+
+# Starts redis-server again on the REDIS_PORT and REDIS_DIR of start_redis (after it was killed),
+# so it reloads what it persisted there. Pass the same extra arguments as to start_redis.
+# Updates REDIS_PID.
+restart_redis() {
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$REDIS_DIR" \
+        --save '' --appendonly no --daemonize no --logfile "$REDIS_DIR/redis.log" \
+        --unixsocket "$REDIS_DIR/redis.sock" --unixsocketperm 700 \
+        --enable-debug-command yes "$@" &
+    REDIS_PID=$!
+    export REDIS_PID
+    local tries=0
+    until redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; do
+        tries=$((tries + 1))
+        if ((tries > 150)) || ! kill -0 "$REDIS_PID" 2>/dev/null; then
+            say "redis-server did not restart; its log:"; tail -20 "$REDIS_DIR/redis.log" >&2 || true
+            return 1
+        fi
+        sleep 0.1
+    done
+}
+
+# Builds the chat-memory CLI of the root package through Examples/ChatServer (so it shares that
+# release build and never takes the root package's .build lock) and prints its path.
+build_chat_memory_cli() {
+    local package=Examples/ChatServer
+    swift build -c release --package-path "$package" --product chat-memory >/dev/null 2>&1 || return 1
+    printf '%s/chat-memory\n' "$(swift build -c release --package-path "$package" --show-bin-path)"
+}

@@ -31,8 +31,8 @@ import Testing
     @Test func waitersAreServedInArrivalOrder() async throws {
         try await withClient({ $0.pool.size = 1; $0.pool.maxPipelinedRequests = 1 }) { client in
             let key = TestServer.key()
-            let blocker = Task { try await client.send("BLPOP", key + ":never", "0.3") }
-            try await Task.sleep(for: .milliseconds(50))
+            let blocker = Task { try await client.send("BLPOP", key + ":never", "0.5") }
+            try await waitUntilBlocked(key + ":never")
             var waiters: [Task<RedisValue, any Error>] = []
             for index in 0..<20 {
                 waiters.append(Task { try await client.send("RPUSH", key, index) })
@@ -48,8 +48,9 @@ import Testing
 
     @Test func cancelledWaiterLeavesTheQueue() async throws {
         try await withClient({ $0.pool.size = 1; $0.pool.maxPipelinedRequests = 1 }) { client in
-            let blocker = Task { try await client.send("BLPOP", TestServer.key() + ":never", "0.5") }
-            try await Task.sleep(for: .milliseconds(50))
+            let never = TestServer.key() + ":never"
+            let blocker = Task { try await client.send("BLPOP", never, "0.5") }
+            try await waitUntilBlocked(never)
             let waiter = Task { try await client.send("PING") }
             try await Task.sleep(for: .milliseconds(50))
             let started = ContinuousClock.now
@@ -65,8 +66,8 @@ import Testing
         // Pipelined requests wait on the connection itself; a cancelled one is never sent.
         try await withClient({ $0.pool.size = 1 }) { client in
             let key = TestServer.key()
-            let blocker = Task { try await client.send("BLPOP", key + ":never", "0.4") }
-            try await Task.sleep(for: .milliseconds(50))
+            let blocker = Task { try await client.send("BLPOP", key + ":never", "0.5") }
+            try await waitUntilBlocked(key + ":never")
             let queued = Task { try await client.send("SET", key, "should not be written") }
             try await Task.sleep(for: .milliseconds(50))
             queued.cancel()
@@ -74,5 +75,17 @@ import Testing
             _ = try await blocker.value
             #expect(try await client.send("EXISTS", key) == .integer(0))
         }
+    }
+}
+
+/// Waits until a client is blocked on `key` on the server (so what is queued next really waits).
+func waitUntilBlocked(_ key: String) async throws {
+    try await withClient { admin in
+        for _ in 0..<200 {
+            let clients = try await admin.send("CLIENT", "LIST").string ?? ""
+            if clients.contains("cmd=blpop") { return }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        Issue.record("no client blocked on \(key)")
     }
 }

@@ -17,8 +17,12 @@ public struct ChatMemoryConfiguration: Sendable {
     /// duplicate a turn). 0 turns the check off.
     public var idempotencyWindow: Int = 64
     /// Counts each message's tokens at write time; the count and the counter's identifier are
-    /// stored with the message, and readers with another counter recount.
-    public var tokenCounter: any TokenCounter = ApproximateTokenCounter()
+    /// stored with the message, and readers with another counter recount. The default is the
+    /// exact cl100k_base tokenizer (``TiktokenCounter``), or ``ApproximateTokenCounter`` should its
+    /// bundled rank file be missing from a broken install.
+    public var tokenCounter: any TokenCounter = Self.defaultTokenCounter
+
+    private static let defaultTokenCounter: any TokenCounter = (try? TiktokenCounter(.cl100kBase)) ?? ApproximateTokenCounter()
 
     public init() {}
 

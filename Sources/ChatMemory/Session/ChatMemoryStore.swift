@@ -57,6 +57,9 @@ public final class RedisChatMemory: ChatMemoryStore {
 
     @discardableResult
     public func delete(_ id: SessionID) async throws -> Bool { try await session(id).clear() }
+
+    /// The SHA-1 of the append script (for running the same server work elsewhere, e.g. in a benchmark).
+    public static var appendScriptSHA1: String { RedisChatStorage.appendScript.sha1 }
 }
 
 /// Chat memory in this process only, with the same API and behaviour as ``RedisChatMemory``:

@@ -53,19 +53,18 @@ public struct ChatSession: Sendable {
         var seen = Set<String>()
         var skipped = 0
         var exhausted = false
-        while true {
+        reading: while true {
             let page = try await storage.range(key, start: start, stop: start + pageSize - 1)
-            var counted: [CountedMessage] = []
-            counted.reserveCapacity(page.count)
+            // Decode one entry at a time: the builder often has enough before the page ends.
             for bytes in page {
                 guard let decoded = StoredEntry.decode(bytes) else { skipped += 1; continue }
                 // A concurrent append shifts the list towards the tail: skip what we already read.
                 guard seen.insert(decoded.message.id).inserted else { continue }
-                counted.append(CountedMessage(message: decoded.message, tokens: tokens(of: decoded)))
+                if !builder.feed(CollectionOfOne(CountedMessage(message: decoded.message, tokens: tokens(of: decoded)))) {
+                    break reading
+                }
             }
-            let wantsMore = builder.feed(counted)
             if page.count < pageSize { exhausted = true; break }
-            if !wantsMore { break }
             start += pageSize
             pageSize = min(pageSize * 4, 1024)
         }

@@ -1,5 +1,5 @@
 /// A tokenizer-free estimate: one token per 4 UTF-8 bytes, rounded up (`ceil(bytes / 4)`).
-/// The default counter until an exact encoding is configured.
+/// Cheap, and good for tests; ``TiktokenCounter`` is the exact default.
 ///
 /// ```swift
 /// let counter = ApproximateTokenCounter()

@@ -1,0 +1,33 @@
+import ChatTokenizer
+
+/// Exact token counts with a tiktoken encoding (cl100k_base for GPT-3.5/4, o200k_base for
+/// GPT-4o), the default counter of chat memory. Encodings ship with the package and load once
+/// per process; special tokens count the way LlamaIndex calls tiktoken (`allowed_special="all"`).
+///
+/// A message costs what ``TokenCounter/count(_:)-(ChatMessage)`` says: a fixed 3 tokens plus the
+/// role, name, content and tool-call payloads. ``WindowPolicy/llamaIndex`` instead counts the
+/// window's contents joined by single spaces, as LlamaIndex `ChatMemoryBuffer` does.
+///
+/// ```swift
+/// var configuration = ChatMemoryConfiguration()
+/// configuration.tokenCounter = try TiktokenCounter(.o200kBase)
+/// ```
+public struct TiktokenCounter: TokenCounter {
+    public let tokenizer: Tokenizer
+    public let identifier: String
+
+    /// A counter over a bundled encoding; throws `TokenizerError` if the rank file cannot be loaded.
+    public init(_ encoding: Tokenizer.BundledEncoding = .cl100kBase) throws {
+        self.init(tokenizer: try Tokenizer.bundled(encoding))
+    }
+
+    /// A counter over any tokenizer (for example one loaded from a rank file you name).
+    public init(tokenizer: Tokenizer) {
+        self.tokenizer = tokenizer
+        self.identifier = tokenizer.name
+    }
+
+    public func count(_ text: String) -> Int {
+        tokenizer.count(text)
+    }
+}

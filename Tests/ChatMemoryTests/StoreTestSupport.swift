@@ -1,0 +1,106 @@
+import Foundation
+import Logging
+import Redis
+@testable import ChatMemory
+
+/// The two stores every behavioural test runs against.
+enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
+    case redis, embedded
+    var testDescription: String { rawValue }
+}
+
+import Testing
+
+/// A store for one test: its own key prefix, so listings see only this test's sessions.
+struct StoreUnderTest: Sendable {
+    let kind: StoreKind
+    let memory: any ChatMemoryStore
+    let client: RedisClient?
+    let prefix: String
+
+    static func make(_ kind: StoreKind, _ adjust: (inout ChatMemoryConfiguration) -> Void = { _ in }) throws -> StoreUnderTest {
+        var configuration = ChatMemoryConfiguration()
+        configuration.keyPrefix = "test-chat-\(UUID().uuidString.prefix(8)):"
+        adjust(&configuration)
+        switch kind {
+        case .redis:
+            let client = RedisClient(configuration: try storeTestRedisConfiguration())
+            return StoreUnderTest(kind: kind, memory: try RedisChatMemory(client: client, configuration: configuration),
+                                  client: client, prefix: configuration.keyPrefix)
+        case .embedded:
+            return StoreUnderTest(kind: kind, memory: try EmbeddedChatMemory(configuration: configuration),
+                                  client: nil, prefix: configuration.keyPrefix)
+        }
+    }
+
+    /// Deletes every session of this test and shuts the client down.
+    func cleanUp() async throws {
+        for id in try await memory.sessions() { try await memory.delete(id) }
+        await client?.shutdown()
+    }
+
+    /// The Redis client, for tests that look at the raw keys.
+    func redis() throws -> RedisClient {
+        try #require(client, "only the Redis store has a client")
+    }
+}
+
+/// The test server started by Scripts/test.sh (REDIS_URL). A missing server fails the test.
+func storeTestRedisConfiguration() throws -> RedisConfiguration {
+    guard let url = ProcessInfo.processInfo.environment["REDIS_URL"], !url.isEmpty else {
+        throw StoreTestServerMissing()
+    }
+    return try RedisConfiguration(url: url)
+}
+
+struct StoreTestServerMissing: Error, CustomStringConvertible {
+    var description: String { "REDIS_URL is not set: run the tests with Scripts/test.sh, which starts a redis-server" }
+}
+
+/// Runs `body` with a fresh store and always cleans up.
+func withStore(_ kind: StoreKind, _ adjust: (inout ChatMemoryConfiguration) -> Void = { _ in },
+               _ body: (StoreUnderTest) async throws -> Void) async throws {
+    let store = try StoreUnderTest.make(kind, adjust)
+    do {
+        try await body(store)
+        try await store.cleanUp()
+    } catch {
+        try? await store.cleanUp()
+        throw error
+    }
+}
+
+/// Counts what the window reads: a pass-through over the real storage.
+final class StoreTestCountingStorage: ChatStorage, @unchecked Sendable {
+    let base: any ChatStorage
+    private let lock = NSLock()
+    private var fetched = 0
+    private var calls = 0
+
+    init(base: any ChatStorage) { self.base = base }
+
+    var entriesFetched: Int { lock.withLock { fetched } }
+    var rangeCalls: Int { lock.withLock { calls } }
+
+    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+        try await base.append(entries, to: key, policy: policy)
+    }
+    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
+        let entries = try await base.range(key, start: start, stop: stop)
+        lock.withLock { fetched += entries.count; calls += 1 }
+        return entries
+    }
+    func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
+    func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
+    func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
+    func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] { try await base.keys(withPrefix: prefix) }
+}
+
+/// A conversation of `count` plain turns, alternating user and assistant, 1 ms apart.
+func storeTestTurns(_ count: Int, label: String = "turn", size: Int = 20) -> [ChatMessage] {
+    (0..<count).map { index in
+        ChatMessage(role: index.isMultiple(of: 2) ? .user : .assistant,
+                    content: "\(label) \(index) " + String(repeating: "w", count: size),
+                    createdAt: Date(timeIntervalSince1970: 1_700_000_000 + Double(index) / 1000))
+    }
+}
