@@ -47,7 +47,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "ChatMemoryCLI",
-            dependencies: ["ChatMemory", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "ChatMemory", "Redis",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: defaultSwiftSettings
         ),
         .executableTarget(
@@ -57,7 +61,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "ChatMemoryBenchmark",
-            dependencies: ["ChatMemory"],
+            dependencies: ["ChatMemory", "Redis"],
             swiftSettings: defaultSwiftSettings
         ),
         .executableTarget(
@@ -67,7 +71,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RedisTests",
-            dependencies: ["Redis"],
+            dependencies: ["Redis", .product(name: "Logging", package: "swift-log")],
             swiftSettings: defaultSwiftSettings
         ),
         .testTarget(
@@ -78,7 +82,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatMemoryTests",
-            dependencies: ["ChatMemory"],
+            dependencies: ["ChatMemory", "Redis", .product(name: "Logging", package: "swift-log")],
             swiftSettings: defaultSwiftSettings
         ),
     ]

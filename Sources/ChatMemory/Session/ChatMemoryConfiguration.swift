@@ -20,9 +20,7 @@ public struct ChatMemoryConfiguration: Sendable {
     /// stored with the message, and readers with another counter recount. The default is the
     /// exact cl100k_base tokenizer (``TiktokenCounter``), or ``ApproximateTokenCounter`` should its
     /// bundled rank file be missing from a broken install.
-    public var tokenCounter: any TokenCounter = Self.defaultTokenCounter
-
-    private static let defaultTokenCounter: any TokenCounter = (try? TiktokenCounter(.cl100kBase)) ?? ApproximateTokenCounter()
+    public var tokenCounter: any TokenCounter = DefaultTokenCounter()
 
     public init() {}
 

@@ -31,3 +31,14 @@ public struct TiktokenCounter: TokenCounter {
         tokenizer.count(text)
     }
 }
+
+/// The default counter: cl100k_base, loaded on first use (so a memory that never counts, such as
+/// one that only lists sessions, never loads the rank file).
+struct DefaultTokenCounter: TokenCounter {
+    var identifier: String { Self.loaded.identifier }
+
+    func count(_ text: String) -> Int { Self.loaded.count(text) }
+
+    // Static lets are initialised lazily, exactly once, by the runtime.
+    private static let loaded: any TokenCounter = (try? TiktokenCounter(.cl100kBase)) ?? ApproximateTokenCounter()
+}

@@ -1,0 +1,38 @@
+import ArgumentParser
+import ChatMemory
+import Redis
+
+/// `chat-memory clear <session>`: removes the whole session.
+struct ClearCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "clear",
+        abstract: "Remove a session's whole history (one UNLINK).",
+        discussion: "A key at the session's name that is not a list is left alone and reported as an error.")
+
+    @OptionGroup var session: SessionArgument
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    struct JSONForm: Encodable {
+        let session: SessionJSON
+        let cleared: Bool
+    }
+
+    func run() async throws {
+        try await connection.run { connection in
+            let id = try session.id()
+            let chat = connection.memory.session(id)
+            // Someone else's key of another type is not ours to delete.
+            let type = try await connection.client.send("TYPE", chat.key).string ?? "none"
+            guard type == "list" || type == "none" else {
+                throw ChatMemoryError.wrongKeyType(key: String(decoding: chat.key, as: UTF8.self))
+            }
+            let cleared = try await chat.clear()
+            if output.json {
+                try printJSON(JSONForm(session: SessionJSON(id), cleared: cleared))
+            } else {
+                printLine(cleared ? "cleared \(printable(id.description))" : "no session \(printable(id.description)): nothing to clear")
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import ArgumentParser
+import ChatMemory
+
+/// `chat-memory show <session>`: the history, oldest first.
+struct ShowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print a session's messages, oldest first.",
+        discussion: """
+            Each message is one line, "[2026-11-25 22:01:03] user: text" (local time; set TZ to \
+            change it), with further content lines indented, tool calls as "→ calls name#id \
+            arguments" and tool results as "tool (result of <call id>)". Entries that are not chat \
+            messages are skipped and counted at the end.
+            """)
+
+    @OptionGroup var session: SessionArgument
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(name: .long, help: ArgumentHelp("Only the newest n messages.", valueName: "n"))
+    var last: Int?
+
+    @Flag(name: [.short, .long], help: "Also print each message's id, tokens and metadata.")
+    var verbose = false
+
+    struct JSONForm: Encodable {
+        let session: SessionJSON
+        let messages: [ChatMessage]
+        let skippedEntries: Int
+
+        enum CodingKeys: String, CodingKey {
+            case session, messages
+            case skippedEntries = "skipped_entries"
+        }
+    }
+
+    func run() async throws {
+        if let last, last < 0 { throw report(CLIError.usage("--last must be at least 0 (got \(last))")) }
+        try await connection.run { connection in
+            let id = try session.id()
+            var (counted, skipped) = try await connection.memory.session(id).inspect()
+            if let last { counted = Array(counted.suffix(last)) }
+            if output.json {
+                try printJSON(JSONForm(session: SessionJSON(id), messages: counted.map(\.message), skippedEntries: skipped))
+                return
+            }
+            var out = StandardOutput()
+            let formatter = Readable.dateFormatter()
+            for item in counted {
+                out.write(Readable.message(item.message, tokens: item.tokens, verbose: verbose, formatter: formatter) + "\n")
+            }
+            if counted.isEmpty && skipped == 0 { printError("(no messages in session \(printable(id.description)))\n") }
+            if skipped > 0 { out.write("(\(skipped) \(skipped == 1 ? "entry" : "entries") skipped: not chat messages)\n") }
+            out.flush()
+        }
+    }
+}

@@ -1,0 +1,76 @@
+import ArgumentParser
+import ChatMemory
+
+/// `chat-memory window <session> --tokens N`: what a model would be sent.
+struct WindowCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "window",
+        abstract: "Print the newest messages that fit a token budget, oldest first.",
+        discussion: """
+            model-safe (the default) never starts with a tool result nor separates a tool call \
+            from its results, counts tool-call payloads, and fails when the newest message alone \
+            is over the budget; llama-index reproduces LlamaIndex ChatMemoryBuffer.get().
+            """)
+
+    @OptionGroup var session: SessionArgument
+    @OptionGroup var connection: ConnectionOptions
+    @OptionGroup var output: OutputOptions
+
+    @Option(name: .long, help: ArgumentHelp("The token limit.", valueName: "n"))
+    var tokens: Int
+
+    @Option(name: .long, help: ArgumentHelp("Tokens reserved for the rest of the prompt.", valueName: "r"))
+    var reserve: Int = 0
+
+    @Option(name: .long, help: ArgumentHelp("How the window is cut.", valueName: "policy"))
+    var policy: PolicyArgument = .modelSafe
+
+    @Flag(name: [.short, .long], help: "Also print each message's id and metadata.")
+    var verbose = false
+
+    struct JSONForm: Encodable {
+        let session: SessionJSON
+        let policy: String
+        let messages: [ChatMessage]
+        let tokenCount: Int
+        let tokenLimit: Int
+        let reserved: Int
+        let wholeHistory: Bool
+        let skippedEntries: Int
+
+        enum CodingKeys: String, CodingKey {
+            case session, policy, messages, reserved
+            case tokenCount = "token_count"
+            case tokenLimit = "token_limit"
+            case wholeHistory = "whole_history"
+            case skippedEntries = "skipped_entries"
+        }
+    }
+
+    func run() async throws {
+        try await connection.run { connection in
+            let id = try session.id()
+            let window = try await connection.memory.session(id).window(tokenLimit: tokens, reserving: reserve, policy: policy.policy)
+            if output.json {
+                try printJSON(JSONForm(
+                    session: SessionJSON(id), policy: policy.rawValue, messages: window.messages,
+                    tokenCount: window.tokenCount, tokenLimit: window.tokenLimit, reserved: window.reserved,
+                    wholeHistory: window.isWholeHistory, skippedEntries: window.skippedEntries))
+                return
+            }
+            var out = StandardOutput()
+            let formatter = Readable.dateFormatter()
+            for message in window.messages {
+                out.write(Readable.message(message, verbose: verbose, formatter: formatter) + "\n")
+            }
+            let count = window.messages.count
+            var summary = "(\(count) \(count == 1 ? "message" : "messages"), \(window.tokenCount) tokens"
+            summary += window.reserved > 0 ? " + \(window.reserved) reserved" : ""
+            summary += " of \(window.tokenLimit), \(policy.rawValue)"
+            summary += window.isWholeHistory ? ", whole history" : ", older messages left out"
+            if window.skippedEntries > 0 { summary += ", \(window.skippedEntries) foreign entries skipped" }
+            out.write(summary + ")\n")
+            out.flush()
+        }
+    }
+}
