@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts a private redis-server, builds, runs the whole
-# suite against it (and again under the thread sanitizer), and always stops the server.
+# suite against it, runs the client suite again built against hiredis 1.x, runs the whole suite
+# under the thread sanitizer, and always stops its servers.
 #
 #   Scripts/test.sh                 # everything
 #   SKIP_TSAN=1 Scripts/test.sh     # skip the thread-sanitizer pass (local iterations)
+#   SKIP_HIREDIS1=1 Scripts/test.sh # skip the client build against hiredis 1.x (fetched from PyPI)
 #   Scripts/test.sh --filter Redis  # extra arguments go to `swift test`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +23,11 @@ export CHAT_MEMORY_BIN="$(swift build --show-bin-path)/chat-memory"
 
 say "running the tests against $REDIS_URL"
 swift test --skip-build --no-parallel "$@"
+
+if [[ ${SKIP_HIREDIS1:-0} != 1 ]]; then
+    say "building the client against hiredis 1.x and running its suite"
+    Scripts/test-hiredis1.sh
+fi
 
 if [[ ${SKIP_TSAN:-0} != 1 ]]; then
     say "running the tests under the thread sanitizer"

@@ -59,7 +59,7 @@ case "reference-args":
     let entry = try String(decoding: ChatMessage.jsonEncoder.encode(message), as: UTF8.self)
     let prefix = #"{"id":"msg-__rand_int__","#
     let stored = prefix + #""v":1,"tokens":\#(counter.count(message)),"counter":"\#(counter.identifier)","message":\#(entry)}"#
-    for line in [RedisChatMemory.appendScriptSHA1, "1", "bench:reference", "0", "0", "64", prefix, stored] { print(line) }
+    for line in [RedisChatMemory.appendScriptSHA1, "1", "bench:reference", "0", "0", String(ChatMemoryConfiguration().idempotencyWindow), prefix, stored] { print(line) }
 
 case "window":
     let size = option("-n", 10)

@@ -14,8 +14,10 @@ public struct ChatMemoryConfiguration: Sendable {
     /// Each append sets the session to expire this long after it; `nil` never expires.
     public var timeToLive: Duration?
     /// An append skips a message whose id is among this many newest messages (retries never
-    /// duplicate a turn). 0 turns the check off.
-    public var idempotencyWindow: Int = 64
+    /// duplicate a turn). 0 turns the check off. The check reads these entries inside the append
+    /// script, so it costs server time in proportion: 16 covers a retry with several turns in
+    /// between, at about 2.5 times the append rate of 64.
+    public var idempotencyWindow: Int = 16
     /// Counts each message's tokens at write time; the count and the counter's identifier are
     /// stored with the message, and readers with another counter recount. The default is the
     /// exact cl100k_base tokenizer (``TiktokenCounter``), or ``ApproximateTokenCounter`` should its

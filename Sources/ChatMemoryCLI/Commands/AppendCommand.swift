@@ -8,7 +8,7 @@ struct AppendCommand: AsyncParsableCommand {
         commandName: "append",
         abstract: "Append one message to a session.",
         discussion: """
-            Appending a message whose --id is already among the session's newest 64 messages does \
+            Appending a message whose --id is already among the session's newest 16 messages does \
             nothing (a retry never duplicates a turn). To append many messages at once, in order, \
             use `import` (JSON Lines).
             """)
