@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts a private redis-server, builds, runs the whole
-# suite against it, runs the client suite again built against hiredis 1.x, runs the whole suite
-# under the thread sanitizer, and always stops its servers.
+# suite against it; runs the example server's multi-worker and fault scenario; runs the client
+# suite again built against hiredis 1.x; runs the whole suite under the thread sanitizer; and
+# always stops its servers.
 #
 #   Scripts/test.sh                 # everything
 #   SKIP_TSAN=1 Scripts/test.sh     # skip the thread-sanitizer pass (local iterations)
@@ -23,6 +24,9 @@ export CHAT_MEMORY_BIN="$(swift build --show-bin-path)/chat-memory"
 
 say "running the tests against $REDIS_URL"
 swift test --skip-build --no-parallel "$@"
+
+say "running the example's scaling scenario (Examples/ChatServer, several worker processes)"
+Scripts/test-examples.sh
 
 if [[ ${SKIP_HIREDIS1:-0} != 1 ]]; then
     say "building the client against hiredis 1.x and running its suite"

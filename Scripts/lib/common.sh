@@ -77,19 +77,31 @@ stop_redis() {
 }
 
 # Builds Examples/ChatServer in release mode (build folder Examples/ChatServer/.build) and prints
-# the chat-server executable's path. Progress goes to stderr, one line per build step group.
+# the chat-server executable's path. Progress goes to stderr: a line at every quarter of the steps.
 build_chat_server() {
-    local package=Examples/ChatServer log
+    local package=Examples/ChatServer log status
     log=$(mktemp "${TMPDIR:-/tmp}/chat-server-build.XXXXXX")
-    if ! swift build -c release --package-path "$package" --product chat-server >"$log" 2>&1; then
+    swift build -c release --package-path "$package" --product chat-server 2>&1 | tee "$log" | _build_progress >&2
+    status=${PIPESTATUS[0]}
+    if [[ $status != 0 ]]; then
         say "building $package failed; the end of its log:" >&2
         tail -40 "$log" >&2
         rm -f "$log"
         return 1
     fi
-    grep -E '^(Build complete|Compiling|Linking)' "$log" | tail -1 >&2 || true
     rm -f "$log"
     printf '%s/chat-server\n' "$(swift build -c release --package-path "$package" --show-bin-path)"
+}
+
+# Reads `swift build` output and prints one short line at each quarter of the build's steps.
+_build_progress() {
+    awk '/^\[[0-9]+\/[0-9]+\]/ {
+            split(substr($1, 2), step, "/"); done = step[1] + 0; total = step[2] + 0
+            if (total < 40) next
+            quarter = int(4 * done / total)
+            if (quarter > shown) { shown = quarter; printf "   %3d%% (%d/%d steps) %s %s\n", 25 * quarter, done, total, $2, $3; fflush() }
+         }
+         /^Build (of product .*)?complete/ { print "   " $0; fflush() }'
 }
 
 # Starts redis-server again on the REDIS_PORT and REDIS_DIR of start_redis (after it was killed),

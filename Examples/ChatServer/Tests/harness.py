@@ -1,0 +1,207 @@
+"""Processes and HTTP for the chat-server scenarios: a private redis-server (stoppable with
+SIGKILL and restartable on the same port and folder), chat-server workers, and a small JSON client.
+
+Standard library only. Used by scaling_test.py and ../Bench/load.py.
+"""
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout, what):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+class RedisServer:
+    """A redis-server on a free loopback port in its own temporary folder."""
+
+    def __init__(self, *extra_args):
+        self.dir = tempfile.mkdtemp(prefix="chatserver-redis.")
+        self.port = free_port()
+        self.extra_args = list(extra_args)
+        self.process = None
+
+    @property
+    def url(self):
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self):
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", self.dir,
+                "--save", "", "--daemonize", "no", "--logfile", os.path.join(self.dir, "redis.log")]
+        self.process = subprocess.Popen(args + self.extra_args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_until(lambda: self.command("PING") == "PONG" or self._died(), 15, f"redis-server on port {self.port}")
+        if self._died():
+            raise RuntimeError(f"redis-server exited: {self.log()}")
+        return self
+
+    def _died(self):
+        return self.process.poll() is not None
+
+    def kill(self):
+        """SIGKILL: no shutdown, no final fsync; what is on disk is what was acknowledged."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def remove(self):
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "redis.log")) as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def command(self, *args):
+        """Sends one command over RESP; returns a str, int, list or None (None also when unreachable)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
+                payload = f"*{len(args)}\r\n".encode()
+                for arg in args:
+                    data = arg if isinstance(arg, bytes) else str(arg).encode()
+                    payload += f"${len(data)}\r\n".encode() + data + b"\r\n"
+                s.sendall(payload)
+                return _read_resp(s.makefile("rb"))
+        except (OSError, ConnectionError):
+            return None
+
+
+def _read_resp(f):
+    line = f.readline()
+    if not line:
+        raise ConnectionError("closed")
+    kind, rest = line[:1], line[1:-2]
+    if kind == b"+":
+        return rest.decode()
+    if kind == b"-":
+        return RuntimeError(rest.decode())
+    if kind == b":":
+        return int(rest)
+    if kind == b"$":
+        n = int(rest)
+        if n < 0:
+            return None
+        data = f.read(n + 2)[:-2]
+        return data.decode("utf-8", "replace")
+    if kind == b"*":
+        n = int(rest)
+        return None if n < 0 else [_read_resp(f) for _ in range(n)]
+    raise ConnectionError(f"bad RESP line {line!r}")
+
+
+class Worker:
+    """One chat-server process."""
+
+    def __init__(self, binary, name, redis_url=None, store="redis", log_dir=None):
+        self.binary = binary
+        self.name = name
+        self.redis_url = redis_url
+        self.store = store
+        self.port = free_port()
+        self.log_path = os.path.join(log_dir or tempfile.gettempdir(), f"{name}.log")
+        self.process = None
+
+    def start(self):
+        env = dict(os.environ, WORKER_NAME=self.name, PORT=str(self.port), LOG_LEVEL="warning")
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen([self.binary, "--store", self.store], env=env, stdout=log, stderr=log)
+        log.close()
+        wait_until(lambda: self._healthy() or self.process.poll() is not None, 30, f"worker {self.name}")
+        if self.process.poll() is not None:
+            raise RuntimeError(f"worker {self.name} exited with {self.process.returncode}; log {self.log_path}")
+        return self
+
+    def _healthy(self):
+        try:
+            status, _, _ = request(self.port, "GET", "/health", timeout=1)
+            return status == 200
+        except OSError:
+            return False
+
+    def kill(self):
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def terminate(self, timeout=10):
+        """SIGTERM and wait: returns the exit code (None when it had to be killed)."""
+        if not self.process or self.process.poll() is not None:
+            return self.process.returncode if self.process else None
+        self.process.terminate()
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            return None
+
+
+def request(port, method, path, body=None, timeout=10, connection=None):
+    """One HTTP request; returns (status, headers, decoded JSON or None). Raises OSError when the
+    worker can't be reached."""
+    conn = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        data = json.dumps(body).encode() if body is not None else None
+        headers = {"Content-Type": "application/json"} if data is not None else {}
+        conn.request(method, path, body=data, headers=headers)
+        response = conn.getresponse()
+        raw = response.read()
+        try:
+            payload = json.loads(raw) if raw else None
+        except ValueError:
+            payload = None
+        return response.status, {k.lower(): v for k, v in response.getheaders()}, payload
+    except (http.client.HTTPException, ConnectionError) as error:
+        raise OSError(f"{method} {path} on port {port}: {error!r}") from error
+    finally:
+        if connection is None:
+            conn.close()
+
+
+def session_path(session):
+    """The URL path segment of a session id (any text; percent-encoded)."""
+    return urllib.parse.quote(session, safe="")
+
+
+def post_turn(port, session, content, message_id=None, timeout=10, connection=None):
+    body = {"content": content}
+    if message_id is not None:
+        body["id"] = message_id
+    return request(port, "POST", f"/sessions/{session_path(session)}/messages", body, timeout=timeout, connection=connection)
+
+
+def history(port, session, tokens=None):
+    query = f"?tokens={tokens}" if tokens else ""
+    status, _, payload = request(port, "GET", f"/sessions/{session_path(session)}/messages{query}")
+    if status != 200:
+        raise AssertionError(f"GET history of {session}: HTTP {status} {payload}")
+    return payload["messages"]
