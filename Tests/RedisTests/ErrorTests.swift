@@ -96,6 +96,23 @@ import Testing
         await missingSocket.shutdown()
     }
 
+    @Test func brokenPipeIsAnErrorNotTheEndOfTheProcess() async throws {
+        try await withClient { client in
+            #expect(try await client.send("PING").string == "PONG")
+            // /proc/self/status lists ignored signals as a hex mask; SIGPIPE is bit 13 - 1.
+            let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+            let ignored = status.split(separator: "\n").first { $0.hasPrefix("SigIgn:") }
+                .flatMap { UInt64($0.dropFirst("SigIgn:".count).trimmingCharacters(in: .whitespaces), radix: 16) }
+            #expect(ignored.map { $0 & (1 << (UInt64(SIGPIPE) - 1)) != 0 } == true)
+            // Writing to a socket whose peer is gone now fails with EPIPE instead of killing us.
+            var ends: [Int32] = [0, 0]
+            #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0)
+            close(ends[1])
+            #expect(write(ends[0], "x", 1) == -1 && errno == EPIPE)
+            close(ends[0])
+        }
+    }
+
     @Test func shutdownRefusesNewWork() async throws {
         let client = try TestServer.client()
         #expect(try await client.send("PING").string == "PONG")

@@ -10,14 +10,21 @@ final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
 
     private let lock = NSLock()
     private var lists: [[UInt8]: List] = [:]
+    /// The earliest expiry among the lists, so expired lists are swept only when one is due.
+    private var nextExpiry: ContinuousClock.Instant?
 
     /// Runs `body` on the live lists, after dropping the expired ones.
     private func withLists<R>(_ body: (inout [[UInt8]: List]) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
+        if let due = nextExpiry, due <= .now { sweepExpired() }
+        return try body(&lists)
+    }
+
+    private func sweepExpired() {
         let now = ContinuousClock.now
         lists = lists.filter { $0.value.expires.map { $0 > now } ?? true }
-        return try body(&lists)
+        nextExpiry = lists.values.compactMap(\.expires).min()
     }
 
     func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
@@ -36,7 +43,11 @@ final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
             }
             list.entries.insert(contentsOf: fresh.reversed(), at: 0)
             if let cap = policy.maxLength, list.entries.count > cap { list.entries.removeLast(list.entries.count - cap) }
-            if let ttl = policy.timeToLive, !list.entries.isEmpty { list.expires = .now + ttl }
+            if let ttl = policy.timeToLive, !list.entries.isEmpty {
+                let expires = ContinuousClock.now + ttl
+                list.expires = expires
+                nextExpiry = min(nextExpiry ?? expires, expires)
+            }
             lists[key] = list.entries.isEmpty ? nil : list
             return AppendResult(appended: fresh.count, duplicates: duplicates, length: list.entries.count)
         }
