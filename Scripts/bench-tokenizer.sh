@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks ChatTokenizer (release build) against Python tiktoken on the same rank files and text:
 # encoding throughput on 1 MiB of mixed text, microseconds per `count` of a ~300-byte message,
-# and the resident memory that loading each encoder adds. Needs `pip install tiktoken`.
+# and the resident memory that loading each encoder adds. Installs Python's tiktoken if missing.
 #
 #   Scripts/bench-tokenizer.sh            (run from anywhere; builds into .build-tok)
 set -euo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+python3 -c 'import tiktoken' 2>/dev/null || python3 -m pip install --quiet tiktoken
 python3 Scripts/tokenizer-fixtures.py --bench-text "$work/text.txt"
 swift build -c release --scratch-path .build-tok --product TokenizerBenchmark >&2
 

@@ -71,7 +71,7 @@ case "window":
     }
     var samples: [Duration] = []
     var windowSize = 0
-    for _ in 0..<300 {
+    for _ in 0..<1000 {
         let started = clock.now
         windowSize = try await chat.window(tokenLimit: 3000).messages.count
         samples.append(clock.now - started)
