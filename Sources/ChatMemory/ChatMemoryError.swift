@@ -18,7 +18,7 @@ public enum ChatMemoryError: Error, Sendable, Equatable {
     case invalidSessionID(String)
     /// The session's key exists but is not a list (someone else wrote it).
     case wrongKeyType(key: String)
-    /// A message could not be encoded (the text says why).
+    /// A message is not valid, for example it has an empty id (the text says why).
     case invalidMessage(String)
     /// A setting is out of range (the text says which).
     case invalidConfiguration(String)

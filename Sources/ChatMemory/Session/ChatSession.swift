@@ -32,11 +32,7 @@ public struct ChatSession: Sendable {
         let counter = configuration.tokenCounter
         let entries = try messages.map { message in
             guard !message.id.isEmpty else { throw ChatMemoryError.invalidMessage("a message needs a non-empty id") }
-            do {
-                return try StoredEntry.encode(message, tokens: counter.count(message), counter: counter.identifier)
-            } catch {
-                throw ChatMemoryError.invalidMessage("cannot encode message \(message.id): \(error)")
-            }
+            return StoredEntry.encode(message, tokens: counter.count(message), counter: counter.identifier)
         }
         return try await storage.append(entries, to: key, policy: configuration.retention)
     }

@@ -26,20 +26,48 @@ enum StoredEntry {
         let counter: String?
     }
 
-    static func encode(_ message: ChatMessage, tokens: Int, counter: String) throws -> Encoded {
-        let encoder = ChatMessage.jsonEncoder
-        let prefix = Array(#"{"id":"#.utf8) + (try encoder.encode(message.id)) + Array(",".utf8)
+    static func encode(_ message: ChatMessage, tokens: Int, counter: String) -> Encoded {
+        var prefix = Array(#"{"id":"#.utf8)
+        EntryJSON.writeString(message.id, to: &prefix)
+        prefix.append(UInt8(ascii: ","))
         var bytes = prefix
+        bytes.reserveCapacity(prefix.count + message.content.utf8.count + 200)
         bytes += Array(#""v":\#(version),"tokens":\#(tokens),"counter":"#.utf8)
-        bytes += try encoder.encode(counter)
+        EntryJSON.writeString(counter, to: &bytes)
         bytes += Array(#","message":"#.utf8)
-        bytes += try encoder.encode(message)
+        EntryJSON.writeMessage(message, to: &bytes)
         bytes.append(UInt8(ascii: "}"))
         return Encoded(bytes: bytes, idPrefix: prefix)
     }
 
     /// The element's message, or `nil` when the element is not ours (foreign or broken).
     static func decode(_ bytes: [UInt8]) -> Decoded? {
+        if let parsed = EntryJSON.parse(bytes), let decoded = fastDecoded(parsed) { return decoded }
+        return decodedWithFoundation(bytes)
+    }
+
+    /// The fast path: `nil` when the entry needs `JSONDecoder`'s judgement.
+    private static func fastDecoded(_ value: EntryJSON.Value) -> Decoded? {
+        guard let inner = value["message"] else {
+            return EntryJSON.message(from: value).map { Decoded(message: $0, tokens: nil, counter: nil) }
+        }
+        guard let message = EntryJSON.message(from: inner) else { return nil }
+        var tokens: Int?
+        switch value["tokens"] {
+        case .integer(let count)?: tokens = Int(count)
+        case nil, .null?: break
+        default: return nil
+        }
+        var counter: String?
+        switch value["counter"] {
+        case .string(let name)?: counter = name
+        case nil, .null?: break
+        default: return nil
+        }
+        return Decoded(message: message, tokens: tokens, counter: counter)
+    }
+
+    static func decodedWithFoundation(_ bytes: [UInt8]) -> Decoded? {
         let data = Data(bytes)
         if let envelope = try? ChatMessage.jsonDecoder.decode(Envelope.self, from: data) {
             return Decoded(message: envelope.message, tokens: envelope.tokens, counter: envelope.counter)
