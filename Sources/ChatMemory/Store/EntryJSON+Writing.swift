@@ -1,0 +1,74 @@
+extension EntryJSON {
+    /// Appends `text` as a JSON string: `"` and `\` escaped, control characters as escapes,
+    /// everything else as UTF-8 (copied in runs, not byte by byte).
+    static func writeString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var text = text
+        text.withUTF8 { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count {
+                let byte = bytes[index]
+                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                appendEscape(of: byte, to: &out)
+                runStart = index + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func appendEscape(of byte: UInt8, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\\"))
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        default:
+            let hex: StaticString = "0123456789abcdef"
+            out.append(contentsOf: [UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"),
+                                    hex.utf8Start[Int(byte >> 4)], hex.utf8Start[Int(byte & 0xF)]])
+        }
+    }
+
+    /// Appends the message's JSON form with its keys sorted.
+    static func writeMessage(_ message: ChatMessage, to out: inout [UInt8]) {
+        func key(_ name: String, first: Bool = false) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            writeString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        out.append(UInt8(ascii: "{"))
+        key("content", first: true); writeString(message.content, to: &out)
+        key("created_at"); out += Array(String(ChatMessage.unixMilliseconds(message.createdAt)).utf8)
+        key("id"); writeString(message.id, to: &out)
+        if !message.metadata.isEmpty {
+            key("metadata")
+            out.append(UInt8(ascii: "{"))
+            for (index, entry) in message.metadata.sorted(by: { $0.key < $1.key }).enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                writeString(entry.key, to: &out)
+                out.append(UInt8(ascii: ":"))
+                writeString(entry.value, to: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        if let name = message.name { key("name"); writeString(name, to: &out) }
+        key("role"); writeString(message.role.rawValue, to: &out)
+        if let callID = message.toolCallID { key("tool_call_id"); writeString(callID, to: &out) }
+        if !message.toolCalls.isEmpty {
+            key("tool_calls")
+            out.append(UInt8(ascii: "["))
+            for (index, call) in message.toolCalls.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                out += Array(#"{"arguments":"#.utf8); writeString(call.arguments, to: &out)
+                out += Array(#","id":"#.utf8); writeString(call.id, to: &out)
+                out += Array(#","name":"#.utf8); writeString(call.name, to: &out)
+                out.append(UInt8(ascii: "}"))
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+}
