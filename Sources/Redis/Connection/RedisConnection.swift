@@ -51,7 +51,7 @@ final class RedisConnection: Sendable {
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let rejection: (any Error)? = state.withLock { state in
-                    if state.isClosed { return RedisError(.shutdown, "the client was shut down") }
+                    if state.isClosed { return RedisError.clientShutDown }
                     if Task.isCancelled { return CancellationError() }
                     state.queue.append(Request(id: id, commands: commands, continuation: continuation))
                     return nil

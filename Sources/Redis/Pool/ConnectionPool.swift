@@ -43,14 +43,14 @@ final class ConnectionPool: Sendable {
             defer { state.waiters.removeAll() }
             return state.waiters
         }
-        for waiter in waiters { waiter.continuation.resume(throwing: RedisError(.shutdown, "the client was shut down")) }
+        for waiter in waiters { waiter.continuation.resume(throwing: RedisError.clientShutDown) }
         for connection in connections { await connection.close() }
     }
 
     private func acquire() async throws -> Int {
         enum Grant { case slot(Int), wait(UInt64) }
         let grant: Grant = try state.withLock { state in
-            guard !state.isShutdown else { throw RedisError(.shutdown, "the client was shut down") }
+            guard !state.isShutdown else { throw RedisError.clientShutDown }
             if state.waiters.isEmpty, let index = leastBusy(state.inFlight) {
                 state.inFlight[index] += 1
                 return .slot(index)
@@ -58,14 +58,18 @@ final class ConnectionPool: Sendable {
             state.nextWaiterID += 1
             return .wait(state.nextWaiterID)
         }
-        guard case .wait(let id) = grant else {
-            if case .slot(let index) = grant { return index }
-            fatalError("unreachable")
+        switch grant {
+        case .slot(let index): return index
+        case .wait(let id): return try await waitForSlot(id: id)
         }
-        return try await withTaskCancellationHandler {
+    }
+
+    /// Queues the caller until a slot is handed over; a cancelled caller leaves the queue at once.
+    private func waitForSlot(id: UInt64) async throws -> Int {
+        try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let rejection: (any Error)? = state.withLock { state in
-                    if state.isShutdown { return RedisError(.shutdown, "the client was shut down") }
+                    if state.isShutdown { return RedisError.clientShutDown }
                     if Task.isCancelled { return CancellationError() }
                     // A slot may have freed up between the first look and now.
                     if state.waiters.isEmpty, let index = leastBusy(state.inFlight) {
@@ -98,10 +102,8 @@ final class ConnectionPool: Sendable {
     }
 
     private func leastBusy(_ inFlight: [Int]) -> Int? {
-        var best: Int?
-        for (index, count) in inFlight.enumerated() where count < maxPipelinedRequests {
-            if best == nil || count < inFlight[best!] { best = index }
-        }
-        return best
+        guard let index = inFlight.indices.min(by: { inFlight[$0] < inFlight[$1] }),
+              inFlight[index] < maxPipelinedRequests else { return nil }
+        return index
     }
 }

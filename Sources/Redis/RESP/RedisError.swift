@@ -73,6 +73,9 @@ public struct RedisError: Error, Sendable, Hashable {
         self.message = message
     }
 
+    /// A call made after ``RedisClient/shutdown()``.
+    static let clientShutDown = RedisError(.shutdown, "the client was shut down")
+
     /// A server error reply, classified by its first word.
     public static func server(_ message: String) -> RedisError {
         RedisError(.server(ServerErrorKind(message: message)), message)
