@@ -83,6 +83,25 @@ import Testing
         }
     }
 
+    @Test func reconnectAuthenticatesAndSelectsAgain() async throws {
+        let user = "test-user-\(UUID().uuidString.prefix(8))"
+        let key = TestServer.key()
+        try await withClient { admin in try await admin.send("ACL", "SETUSER", user, "on", ">pw", "+@all", "~*") }
+        try await withClient({ $0.credentials = .init(username: user, password: "pw"); $0.database = 7; $0.clientName = "again"; $0.pool.size = 1 }) { client in
+            try await client.send("SET", key, "in db 7")
+            let id = try #require(try await client.send("CLIENT", "ID").int)
+            try await withClient { admin async throws in
+                #expect(try await admin.send("CLIENT", "KILL", "ID", id) == .integer(1))
+            }
+            #expect(try await client.send("ACL", "WHOAMI").string == user)
+            #expect(try await client.send("GET", key).string == "in db 7")
+            #expect(try await client.send("CLIENT", "GETNAME").string == "again")
+            #expect(try await client.send("CLIENT", "ID").int != id)
+            try await client.send("DEL", key)
+        }
+        try await withClient { admin in try await admin.send("ACL", "DELUSER", user) }
+    }
+
     @Test func refusedConnectionFailsFastAndRecovers() async throws {
         let port = try freeLoopbackPort()
         try await withClient({ $0.endpoint = .tcp(host: "127.0.0.1", port: port); $0.pool.initialBackoff = .milliseconds(10) }) { client in
