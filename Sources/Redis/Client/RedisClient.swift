@@ -3,7 +3,8 @@ import Logging
 /// A shared, thread-safe Redis client with a bounded connection pool and an async API.
 ///
 /// Create one per process and share it between tasks and request handlers. Commands are argument
-/// vectors, so any bytes are safe; server error replies are thrown as ``RedisError``.
+/// vectors, so any bytes are safe; server error replies are thrown as ``RedisError``. Each
+/// connection owns an I/O thread: call ``shutdown()`` when you are done, which ends them.
 ///
 /// ```swift
 /// let client = RedisClient(configuration: try .fromEnvironment(), logger: logger)
