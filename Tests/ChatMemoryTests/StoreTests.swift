@@ -318,7 +318,9 @@ import Testing
             await #expect(throws: expected) { _ = try await chat.window(tokenLimit: 100) }
             await #expect(throws: expected) { _ = try await chat.count() }
             await #expect(throws: expected) { _ = try await chat.all() }
-            try await chat.clear()
+            await #expect(throws: expected) { _ = try await chat.clear() }
+            #expect(try await store.redis().send("GET", chat.key).string == "a string")
+            try await store.redis().send("DEL", chat.key)
         }
     }
 

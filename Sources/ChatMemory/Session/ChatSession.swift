@@ -105,7 +105,9 @@ public struct ChatSession: Sendable {
         try await storage.timeToLive(key)
     }
 
-    /// Removes the whole history in one step; true when there was one.
+    /// Removes the whole history in one step; true when there was one. A key of another type at
+    /// the session's name is someone else's: it throws ``ChatMemoryError/wrongKeyType(key:)`` and
+    /// is left alone.
     @discardableResult
     public func clear() async throws -> Bool {
         try await storage.delete(key)

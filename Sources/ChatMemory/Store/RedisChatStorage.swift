@@ -63,8 +63,17 @@ struct RedisChatStorage: ChatStorage {
         return length
     }
 
+    /// KEYS[1]: the session list. Unlinks it only when it is a list: a key of another type is
+    /// someone else's and is reported, not deleted. Returns 1 when a list was removed.
+    static let deleteScript = RedisScript(#"""
+        local kind = redis.call('TYPE', KEYS[1]).ok
+        if kind == 'none' then return 0 end
+        if kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
+        return redis.call('UNLINK', KEYS[1])
+        """#)
+
     func delete(_ key: [UInt8]) async throws -> Bool {
-        try await client.send("UNLINK", key).int == 1
+        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key]) }.int == 1
     }
 
     func timeToLive(_ key: [UInt8]) async throws -> Duration? {

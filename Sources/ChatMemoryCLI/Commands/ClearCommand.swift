@@ -1,6 +1,5 @@
 import ArgumentParser
 import ChatMemory
-import Redis
 
 /// `chat-memory clear <session>`: removes the whole session.
 struct ClearCommand: AsyncParsableCommand {
@@ -21,13 +20,8 @@ struct ClearCommand: AsyncParsableCommand {
     func run() async throws {
         try await connection.run { connection in
             let id = try session.id()
-            let chat = connection.memory.session(id)
-            // Someone else's key of another type is not ours to delete.
-            let type = try await connection.client.send("TYPE", chat.key).string ?? "none"
-            guard type == "list" || type == "none" else {
-                throw ChatMemoryError.wrongKeyType(key: String(decoding: chat.key, as: UTF8.self))
-            }
-            let cleared = try await chat.clear()
+            // A key of another type at the session's name is reported, not deleted (by the library).
+            let cleared = try await connection.memory.session(id).clear()
             if output.json {
                 try printJSON(JSONForm(session: SessionJSON(id), cleared: cleared))
             } else {
