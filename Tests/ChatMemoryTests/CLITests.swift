@@ -31,7 +31,7 @@ struct CLITests {
             ChatMessage(id: "m0", role: .system, content: "You are terse.", createdAt: Date(timeIntervalSince1970: 1_764_108_063)),
             ChatMessage(id: "m1", role: .user, content: "Weather in Oslo?\nAnd Bergen?", metadata: ["lang": "en", "k": "a=b"],
                         createdAt: Date(timeIntervalSince1970: 1_764_108_064)),
-            ChatMessage(id: "m2", role: .assistant, content: "", toolCalls: [.init(id: "call_1", name: "weather", arguments: #"{"city":"Oslo"}"#)],
+            ChatMessage(id: "m2", role: .assistant, content: nil, toolCalls: [.init(id: "call_1", name: "weather", arguments: #"{"city":"Oslo"}"#)],
                         createdAt: Date(timeIntervalSince1970: 1_764_108_065)),
             ChatMessage(id: "m3", role: .tool, content: #"{"temp":3}"#, name: "weather", toolCallID: "call_1",
                         createdAt: Date(timeIntervalSince1970: 1_764_108_066)),

@@ -36,6 +36,19 @@ struct ChatMessageTests {
         #expect((json["metadata"] as? [String: String])?["someKey"] == "v")
         let minimal = ChatMessage(id: "m2", role: .user, content: "", createdAt: Date(timeIntervalSince1970: 0))
         #expect(String(decoding: try minimal.jsonData(), as: UTF8.self) == #"{"content":"","created_at":0,"id":"m2","role":"user"}"#)
+        let none = ChatMessage(id: "m3", role: .assistant, content: nil, createdAt: Date(timeIntervalSince1970: 0))
+        #expect(String(decoding: try none.jsonData(), as: UTF8.self) == #"{"created_at":0,"id":"m3","role":"assistant"}"#)
+    }
+
+    @Test func absentAndEmptyContentStayApartThroughEveryCodec() throws {
+        for content in [nil, "", "x"] as [String?] {
+            let message = ChatMessage(id: "m", role: .assistant, content: content, createdAt: Date(timeIntervalSince1970: 1))
+            #expect(try ChatMessage(jsonData: message.jsonData()).content == content)
+            let entry = StoredEntry.encode(message, tokens: 1, counter: "c")
+            #expect(StoredEntry.decode(entry.bytes)?.message.content == content)
+            #expect(StoredEntry.decodedWithFoundation(entry.bytes)?.message.content == content)
+        }
+        #expect(try ChatMessage(jsonData: Data(#"{"id":"1","role":"user","content":null}"#.utf8)).content == nil)
     }
 
     @Test func decodingDefaultsMissingFieldsAndIgnoresUnknownKeys() throws {
@@ -43,7 +56,7 @@ struct ChatMessageTests {
         let message = try ChatMessage(jsonData: Data(json.utf8))
         #expect(message.id == "m3")
         #expect(message.role == .tool)
-        #expect(message.content == "")
+        #expect(message.content == nil)
         #expect(message.name == nil)
         #expect(message.toolCallID == "c1")
         #expect(message.toolCalls == [.init(id: "c", name: "f", arguments: "{}")])

@@ -248,7 +248,7 @@ import Testing
             #expect(contents.count == 500)
             #expect(Set(contents).count == 500)
             for writer in 0..<20 {
-                let own = contents.filter { $0.hasPrefix("w\(writer)-") }
+                let own = contents.compactMap { $0 }.filter { $0.hasPrefix("w\(writer)-") }
                 #expect(own == (0..<25).map { "w\(writer)-\($0)" })
             }
         }

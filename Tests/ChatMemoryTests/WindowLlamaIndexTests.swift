@@ -103,10 +103,12 @@ struct WindowLlamaIndexTests {
              limit: 2, expected: ["U2"]),
         Case(name: "the oldest message is a candidate whatever its role",
              history: [F.text(.assistant, "a", id: "A1"), F.text(.user, "b", id: "U1")], limit: 2, expected: ["A1", "U1"]),
-        Case(name: "empty content counts as None", history: [F.text(.user, "hi", id: "U"), F.text(.assistant, "", id: "A")],
+        Case(name: "no content counts as None", history: [F.text(.user, "hi", id: "U"), F.text(.assistant, nil, id: "A")],
              limit: 2, expected: ["U", "A"]),
-        Case(name: "empty content counts as None: over", history: [F.text(.user, "hi", id: "U"), F.text(.assistant, "", id: "A")],
+        Case(name: "no content counts as None: over", history: [F.text(.user, "hi", id: "U"), F.text(.assistant, nil, id: "A")],
              limit: 1, expected: ["A"], before01416: []),
+        Case(name: "empty content counts nothing", history: [F.text(.user, "hi", id: "U"), F.text(.assistant, "", id: "A")],
+             limit: 1, expected: ["U", "A"]),
         Case(name: "empty history", history: [], limit: 5, expected: []),
     ]
 

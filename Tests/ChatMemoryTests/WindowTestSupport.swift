@@ -35,7 +35,7 @@ enum WindowFixture {
         msg(id, .tool, tokens: tokens, answers: answers)
     }
     /// A message whose content is `text` (for the LlamaIndex policy, which counts contents).
-    static func text(_ role: ChatMessage.Role, _ text: String, id: String? = nil, answers: String? = nil) -> ChatMessage {
+    static func text(_ role: ChatMessage.Role, _ text: String?, id: String? = nil, answers: String? = nil) -> ChatMessage {
         ChatMessage(id: id ?? UUID().uuidString, role: role, content: text, toolCallID: answers, createdAt: date)
     }
 }

@@ -3,7 +3,7 @@ import Foundation
 /// The JSON form of a message, stable across versions:
 ///
 /// ```json
-/// {"id":"m1","role":"assistant","content":"","name":"bot",
+/// {"id":"m1","role":"assistant","name":"bot",
 ///  "tool_calls":[{"id":"call_1","name":"weather","arguments":"{\"city\":\"Oslo\"}"}],
 ///  "tool_call_id":"call_0","metadata":{"k":"v"},"created_at":1735787045678}
 /// ```
@@ -12,10 +12,11 @@ import Foundation
 ///   tool_call_id, metadata, created_at`.
 /// - `created_at` is an integer: Unix time in milliseconds (UTC). Decoding also accepts a
 ///   fractional number and rounds it to the millisecond.
-/// - Encoding omits `name` and `tool_call_id` when nil, `tool_calls` and `metadata` when empty;
-///   `content` is always written.
-/// - Decoding requires `id` and `role`; the others default (`content` to `""`, `tool_calls` to
-///   `[]`, `metadata` to `[:]`, `created_at` to the Unix epoch). Unknown keys are ignored, so a
+/// - Encoding omits `content`, `name` and `tool_call_id` when nil, `tool_calls` and `metadata`
+///   when empty. An empty `content` is written as `""`: absent and empty stay apart.
+/// - Decoding requires `id` and `role`; the others default (`content`, `name` and
+///   `tool_call_id` to nil when absent or `null`, `tool_calls` to `[]`, `metadata` to `[:]`,
+///   `created_at` to the Unix epoch). Unknown keys are ignored, so a
 ///   newer writer's extra keys don't break an older reader. A `role` other than
 ///   `system`/`user`/`assistant`/`tool` is a `DecodingError`.
 ///
@@ -53,7 +54,7 @@ extension ChatMessage: Codable {
         self.init(
             id: try c.decode(String.self, forKey: .id),
             role: try c.decode(Role.self, forKey: .role),
-            content: try c.decodeIfPresent(String.self, forKey: .content) ?? "",
+            content: try c.decodeIfPresent(String.self, forKey: .content),
             name: try c.decodeIfPresent(String.self, forKey: .name),
             toolCalls: try c.decodeIfPresent([ToolCall].self, forKey: .toolCalls) ?? [],
             toolCallID: try c.decodeIfPresent(String.self, forKey: .toolCallID),
@@ -66,7 +67,7 @@ extension ChatMessage: Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(role, forKey: .role)
-        try c.encode(content, forKey: .content)
+        try c.encodeIfPresent(content, forKey: .content)
         try c.encodeIfPresent(name, forKey: .name)
         if !toolCalls.isEmpty { try c.encode(toolCalls, forKey: .toolCalls) }
         try c.encodeIfPresent(toolCallID, forKey: .toolCallID)

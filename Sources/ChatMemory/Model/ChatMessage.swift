@@ -8,7 +8,7 @@ import Foundation
 /// let history: [ChatMessage] = [
 ///     .system("You are terse."),
 ///     .user("Weather in Oslo?"),
-///     .assistant("", toolCalls: [call]),
+///     .assistant(nil, toolCalls: [call]),
 ///     .tool(#"{"temp":3}"#, callID: "call_1"),
 ///     .assistant("3 °C."),
 /// ]
@@ -45,7 +45,9 @@ public struct ChatMessage: Sendable, Hashable, Identifiable {
     /// A unique id; appending a message whose id is already stored is a no-op for the store.
     public var id: String
     public var role: Role
-    public var content: String
+    /// The text; `nil` when the message has none (an assistant message that only calls tools,
+    /// OpenAI's `"content": null`, LlamaIndex's `None`), which is not the same as `""`.
+    public var content: String?
     /// An optional participant or tool name.
     public var name: String?
     /// The tool calls of an assistant message.
@@ -65,7 +67,7 @@ public struct ChatMessage: Sendable, Hashable, Identifiable {
     public init(
         id: String = UUID().uuidString,
         role: Role,
-        content: String,
+        content: String?,
         name: String? = nil,
         toolCalls: [ToolCall] = [],
         toolCallID: String? = nil,
@@ -92,8 +94,8 @@ public struct ChatMessage: Sendable, Hashable, Identifiable {
         ChatMessage(role: .user, content: content)
     }
 
-    /// An assistant message, optionally calling tools: `ChatMessage.assistant("", toolCalls: [call])`.
-    public static func assistant(_ content: String, toolCalls: [ToolCall] = []) -> ChatMessage {
+    /// An assistant message, optionally calling tools: `ChatMessage.assistant(nil, toolCalls: [call])`.
+    public static func assistant(_ content: String?, toolCalls: [ToolCall] = []) -> ChatMessage {
         ChatMessage(role: .assistant, content: content, toolCalls: toolCalls)
     }
 

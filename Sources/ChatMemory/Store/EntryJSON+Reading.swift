@@ -61,7 +61,7 @@ extension EntryJSON {
         case nil, .null?: break
         default: return nil
         }
-        return ChatMessage(id: id, role: role, content: content ?? "", name: name, toolCalls: toolCalls,
+        return ChatMessage(id: id, role: role, content: content, name: name, toolCalls: toolCalls,
                            toolCallID: toolCallID, metadata: metadata, createdAt: createdAt)
     }
 

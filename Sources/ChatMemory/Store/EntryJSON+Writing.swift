@@ -34,13 +34,14 @@ extension EntryJSON {
 
     /// Appends the message's JSON form with its keys sorted.
     static func writeMessage(_ message: ChatMessage, to out: inout [UInt8]) {
-        func key(_ name: String, first: Bool = false) {
-            if !first { out.append(UInt8(ascii: ",")) }
+        let objectStart = out.count
+        func key(_ name: String) {
+            if out.count > objectStart + 1 { out.append(UInt8(ascii: ",")) }
             writeString(name, to: &out)
             out.append(UInt8(ascii: ":"))
         }
         out.append(UInt8(ascii: "{"))
-        key("content", first: true); writeString(message.content, to: &out)
+        if let content = message.content { key("content"); writeString(content, to: &out) }
         key("created_at"); out += Array(String(ChatMessage.unixMilliseconds(message.createdAt)).utf8)
         key("id"); writeString(message.id, to: &out)
         if !message.metadata.isEmpty {

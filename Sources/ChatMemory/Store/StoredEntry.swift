@@ -31,7 +31,7 @@ enum StoredEntry {
         EntryJSON.writeString(message.id, to: &prefix)
         prefix.append(UInt8(ascii: ","))
         var bytes = prefix
-        bytes.reserveCapacity(prefix.count + message.content.utf8.count + 200)
+        bytes.reserveCapacity(prefix.count + (message.content?.utf8.count ?? 0) + 200)
         bytes += Array(#""v":\#(version),"tokens":\#(tokens),"counter":"#.utf8)
         EntryJSON.writeString(counter, to: &bytes)
         bytes += Array(#","message":"#.utf8)

@@ -24,7 +24,7 @@ extension TokenCounter {
     /// The tokens a message costs in a prompt:
     ///
     ///     3 (fixed overhead per message)
-    ///     + count(role.rawValue) + count(name ?? "") + count(content)
+    ///     + count(role.rawValue) + count(name ?? "") + count(content ?? "")
     ///     + for each tool call: count(id) + count(name) + count(arguments)
     ///     + count(toolCallID ?? "")
     ///
@@ -38,7 +38,7 @@ extension TokenCounter {
         var total = Self.perMessageOverhead
         total += count(message.role.rawValue)
         total += count(message.name ?? "")
-        total += count(message.content)
+        total += count(message.content ?? "")
         for call in message.toolCalls {
             total += count(call.id) + count(call.name) + count(call.arguments)
         }

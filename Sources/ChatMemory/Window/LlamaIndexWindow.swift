@@ -30,10 +30,10 @@ struct LlamaIndexWindow: Sendable {
         self.counter = counter
     }
 
-    /// The text LlamaIndex counts for a message: `str(m.content)`, where a message without
-    /// content has `content == None`.
+    /// The text LlamaIndex counts for a message: `str(m.content)`, so a message without
+    /// content (`None`) counts as the text `"None"` and an empty one as `""`.
     static func text(_ message: ChatMessage) -> String {
-        message.content.isEmpty ? "None" : message.content
+        message.content ?? "None"
     }
 
     /// The count of the newest `m` seen messages' contents joined by single spaces.

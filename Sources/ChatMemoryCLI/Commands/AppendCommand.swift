@@ -21,8 +21,8 @@ struct AppendCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("system, user, assistant or tool.", valueName: "role"))
     var role: ChatMessage.Role
 
-    @Option(name: .long, help: ArgumentHelp("The text (may be empty for an assistant that only calls tools).", valueName: "text"))
-    var content: String = ""
+    @Option(name: .long, help: ArgumentHelp("The text (leave it out for an assistant that only calls tools; --content '' stores an empty text).", valueName: "text"))
+    var content: String?
 
     @Option(name: .long, help: ArgumentHelp("The message id (default: a new UUID).", valueName: "id"))
     var id: String?

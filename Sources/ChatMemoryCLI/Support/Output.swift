@@ -65,8 +65,8 @@ enum Readable {
         }
         head += ":"
         var lines: [String] = []
-        let content = message.content.split(separator: "\n", omittingEmptySubsequences: false)
-        if !message.content.isEmpty || message.toolCalls.isEmpty {
+        let content = (message.content ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+        if message.content != nil || message.toolCalls.isEmpty {
             lines.append(head + " " + (content.first.map(String.init) ?? ""))
             lines += content.dropFirst().map { "    " + $0 }
         } else {

@@ -18,8 +18,8 @@ struct RecallingModel: ChatModel {
     func reply(to window: [ChatMessage]) async throws -> String {
         guard let current = window.last else { return "I was given nothing to answer." }
         let earlier = window.dropLast()
-        let said = earlier.filter { $0.role == .user }.map { "«\($0.content)»" }
+        let said = earlier.filter { $0.role == .user }.map { "«\($0.content ?? "")»" }
         let memory = said.isEmpty ? "nothing yet" : said.joined(separator: ", ")
-        return "I remember \(earlier.count) earlier messages; you said: \(memory). Now: «\(current.content)»"
+        return "I remember \(earlier.count) earlier messages; you said: \(memory). Now: «\(current.content ?? "")»"
     }
 }
