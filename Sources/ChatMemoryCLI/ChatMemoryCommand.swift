@@ -48,7 +48,7 @@ struct ChatMemoryCommand: AsyncParsableCommand {
 
     /// Parses and runs a command; every error ends as one line on standard error and its exit code.
     static func main() async {
-        Streams.ignoreBrokenPipes()
+        Streams.prepare()
         let status: Int32
         do {
             try RawArguments.requireUTF8()
@@ -80,7 +80,7 @@ struct ChatMemoryCommand: AsyncParsableCommand {
             // ArgumentParser's own outcomes: help (status 0, on standard output) and usage errors.
             let code = exitCode(for: error)
             if code == .success {
-                do { try Streams.writeOutput((fullMessage(for: error) + "\n").utf8) } catch { return 0 }
+                do { try Streams.writeOutput((fullMessage(for: error) + "\n").utf8) } catch { return finish(error) }
                 return 0
             }
             let message = oneLine(message(for: error))

@@ -10,8 +10,9 @@ struct SessionsCommand: AsyncParsableCommand {
             Readable output escapes control characters and backslashes in ids (\\n, \\t, \\\\, ...) so \
             each id stays on one line. An id that cannot be typed back as shown (not UTF-8, \
             escaped, starting with '-', or with surrounding spaces) is followed by the form that \
-            addresses it, as in "a\\r\\nb  (--hex 610d0a62)". --json gives each id as text and \
-            always as hex: {"id": "...", "hex": "..."}.
+            addresses it, as in "a\\r\\nb  (--hex 610d0a62)". --json gives each id as text \
+            (bytes that are not UTF-8 shown as U+FFFD) and always as the hex that --hex takes: \
+            {"id": "...", "hex": "..."}.
             """)
 
     @OptionGroup var connection: ConnectionOptions

@@ -36,7 +36,8 @@ enum RedisSettings {
     }
 
     /// Parses a URL whose `user:password@` part (up to the last '@', so a raw '/', ':' or '@' in the
-    /// password is fine) is split off first: errors show `<redacted>` in its place.
+    /// password is fine; the user ends at the first ':') is split off first: errors show
+    /// `<redacted>` in its place.
     static func parse(_ url: String) throws(CLIError) -> (RedisConfiguration, RedisConfiguration.Credentials?) {
         let schemeEnd = url.range(of: "://")
         let bodyStart = schemeEnd?.upperBound ?? url.startIndex
@@ -47,8 +48,9 @@ enum RedisSettings {
         }
         let userInfo = url[bodyStart..<at]
         let withoutCredentials = String(url[..<bodyStart] + url[url.index(after: at)...])
+        // The whole user-info part is hidden: which of its ':' ends the user is the URL's to say.
+        let shown = url[..<bodyStart] + "<redacted>" + url[at...]
         let colon = userInfo.firstIndex(of: ":")
-        let shown = url[..<bodyStart] + (colon.map { userInfo[..<$0] + ":" } ?? "") + "<redacted>" + url[at...]
         let invalid = { (why: String) in CLIError.usage("invalid Redis URL \(printable(String(shown))): \(why)") }
         guard let colon else { throw invalid("credentials before '@' must be user:password or :password") }
         guard let user = percentDecoded(userInfo[..<colon]), let password = percentDecoded(userInfo[userInfo.index(after: colon)...]) else {

@@ -11,15 +11,32 @@ struct StandardOutputClosed: Error {}
 /// Standard output and standard error written with write(2), so every failure is an error value
 /// (never a trap) and nothing is buffered behind the program's back.
 enum Streams {
-    /// Makes a write to a closed pipe fail with EPIPE instead of killing the process. The CLI calls
-    /// this once at startup: the disposition is the program's to choose, not a library's.
-    static func ignoreBrokenPipes() {
+    /// Prepares the standard streams; the CLI calls this first thing at startup.
+    ///
+    /// - A write to a closed pipe fails with EPIPE instead of killing the process (SIGPIPE is
+    ///   ignored: the disposition is the program's to choose, not a library's).
+    /// - A standard descriptor that was closed at startup (`chat-memory export s >&-`) is held
+    ///   on /dev/null, so that no socket to Redis can take its number and receive the output.
+    static func prepare() {
         signal(SIGPIPE, SIG_IGN)
+        _ = outputClosedAtStart
     }
+
+    /// Whether standard output was closed at startup; computed once, by ``prepare()``.
+    private static let outputClosedAtStart: Bool = {
+        var outputClosed = false
+        for descriptor in [STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO] where fcntl(descriptor, F_GETFD) == -1 && errno == EBADF {
+            // open() returns the lowest free number: the one just found closed.
+            _ = open("/dev/null", descriptor == STDIN_FILENO ? O_RDONLY : O_WRONLY)
+            if descriptor == STDOUT_FILENO { outputClosed = true }
+        }
+        return outputClosed
+    }()
 
     /// Writes all of `bytes` to standard output. Throws ``StandardOutputClosed`` when the reader
     /// has gone and `CLIError.runtime` on any other failure (a full disk, a closed descriptor).
     static func writeOutput(_ bytes: some Sequence<UInt8>) throws {
+        guard !outputClosedAtStart else { throw CLIError.runtime("cannot write to standard output: it is closed") }
         let failure = ContiguousArray(bytes).withUnsafeBytes { writeAll(STDOUT_FILENO, $0) }
         switch failure {
         case nil: return
