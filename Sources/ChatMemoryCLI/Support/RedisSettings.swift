@@ -20,7 +20,8 @@ enum RedisSettings {
     /// `REDIS_PASSWORD`, else the URL; the user from `REDIS_USERNAME`, else the URL.
     static func configuration(url: String?, passwordFile: String?) throws(CLIError) -> RedisConfiguration {
         let environmentURL = try environment("REDIS_URL")
-        var (configuration, fromURL) = try parse(url ?? environmentURL ?? defaultURL)
+        let (parsed, fromURL) = try parse(url ?? environmentURL ?? defaultURL)
+        var configuration = parsed
         let environmentPassword = try environment("REDIS_PASSWORD")
         var password = environmentPassword ?? fromURL?.password
         if let passwordFile { password = try readPassword(passwordFile) }
