@@ -40,6 +40,22 @@ enum StoredEntry {
         return Encoded(bytes: bytes, idPrefix: prefix)
     }
 
+    /// The prefix `{"id":"…",` that names the element's message id (what the append script
+    /// compares), or `nil` when the element does not start with one.
+    static func idPrefix(of bytes: [UInt8]) -> ArraySlice<UInt8>? {
+        let opening = Array(#"{"id":""#.utf8)
+        guard bytes.starts(with: opening) else { return nil }
+        var index = opening.count
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\\"): index += 2
+            case UInt8(ascii: "\""): return index + 1 < bytes.count ? bytes[...(index + 1)] : nil
+            default: index += 1
+            }
+        }
+        return nil
+    }
+
     /// The element's message, or `nil` when the element is not ours (foreign or broken).
     static func decode(_ bytes: [UInt8]) -> Decoded? {
         if let parsed = EntryJSON.parse(bytes), let decoded = fastDecoded(parsed) { return decoded }
