@@ -83,8 +83,11 @@ import Testing
     func expiredSessionsAreGone(kind: StoreKind) async throws {
         try await withStore(kind, { $0.timeToLive = .milliseconds(700) }) { store in
             let chat = store.memory.session("short-lived")
+            let appended = ContinuousClock.now
             try await chat.append(.user("soon gone"))
-            #expect(try await chat.count() == 1)
+            let count = try await chat.count()
+            // Only a machine that stalled for the whole time to live may see it gone already.
+            if ContinuousClock.now - appended < .milliseconds(700) { #expect(count == 1) }
             try await Task.sleep(for: .milliseconds(1500))
             #expect(try await chat.count() == 0)
             #expect(try await store.memory.sessions() == [])
