@@ -76,12 +76,13 @@ stop_redis() {
     REDIS_PID=
 }
 
-# Builds Examples/ChatServer in release mode (build folder Examples/ChatServer/.build) and prints
-# the chat-server executable's path. Progress goes to stderr: a line at every quarter of the steps.
+# Builds Examples/ChatServer in release mode, or in the configuration given (`build_chat_server
+# debug`), in the build folder Examples/ChatServer/.build and prints the chat-server executable's
+# path. Progress goes to stderr: a line at every quarter of the steps.
 build_chat_server() {
-    local package=Examples/ChatServer log status
+    local package=Examples/ChatServer configuration=${1:-release} log status
     log=$(mktemp "${TMPDIR:-/tmp}/chat-server-build.XXXXXX")
-    swift build -c release --package-path "$package" --product chat-server 2>&1 | tee "$log" | _build_progress >&2
+    swift build -c "$configuration" --package-path "$package" --product chat-server 2>&1 | tee "$log" | _build_progress >&2
     status=${PIPESTATUS[0]}
     if [[ $status != 0 ]]; then
         say "building $package failed; the end of its log:" >&2
@@ -90,7 +91,7 @@ build_chat_server() {
         return 1
     fi
     rm -f "$log"
-    printf '%s/chat-server\n' "$(swift build -c release --package-path "$package" --show-bin-path)"
+    printf '%s/chat-server\n' "$(swift build -c "$configuration" --package-path "$package" --show-bin-path)"
 }
 
 # Reads `swift build` output and prints one short line at each quarter of the build's steps.
