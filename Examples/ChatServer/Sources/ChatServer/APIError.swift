@@ -75,6 +75,8 @@ extension APIError {
         case .messageExceedsBudget(let id, let tokens, let budget):
             self.init(status: .unprocessableContent, code: "message_exceeds_budget",
                       message: "message \(id) needs \(tokens) tokens; the window allows \(budget)")
+        case .messageTooLarge(_, let bytes, let limit):
+            self.init(status: .contentTooLarge, code: "content_too_large", message: "the message has \(bytes) bytes; the limit is \(limit)")
         case .wrongKeyType:
             self.init(status: .conflict, code: "wrong_key_type", message: "the session's key holds something that is not a chat history",
                       detail: "\(error)")
