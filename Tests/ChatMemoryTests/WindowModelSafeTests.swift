@@ -218,3 +218,19 @@ enum WindowRandomHistory {
         return out
     }
 }
+
+@Suite("Window builder edges")
+struct WindowBuilderEdgeTests {
+    /// Counts and limits at the ends of `Int` never trap, under either policy.
+    @Test(arguments: [WindowPolicy.modelSafe, .llamaIndex])
+    func extremeCountsAndLimitsNeverTrap(policy: WindowPolicy) throws {
+        let history = [WindowFixture.u("u1", .max), WindowFixture.a("a1", .max), WindowFixture.u("u2", .min), WindowFixture.a("a2", .max)]
+        for (limit, reserving) in [(Int.max, 0), (Int.max, Int.max), (Int.max, Int.max - 1), (1, 1), (1, 0)] {
+            for pageSize in [nil, 1] as [Int?] {
+                _ = try windowTestRun(history, policy: policy, tokenLimit: limit, reserving: reserving, pageSize: pageSize)
+            }
+        }
+        let huge = try windowTestRun(history, policy: .modelSafe, tokenLimit: .max - 1, pageSize: 1).window
+        #expect(throws: ChatMemoryError.self) { _ = try huge.get() }
+    }
+}

@@ -49,7 +49,7 @@ struct ModelSafeWindow: Sendable {
                 if pending.isEmpty || seen.count - 1 - overflow >= Self.orphanLookahead { decided = true }
                 continue
             }
-            total += max(0, counted.tokens)
+            total = Self.adding(total, counted.tokens)
             if total > budget {
                 // Cuts at or before this message are over budget: its own call id doesn't matter.
                 overflowIndex = seen.count - 1
@@ -95,7 +95,7 @@ struct ModelSafeWindow: Sendable {
         var firstCut: (index: Int, sum: Int)?
         for s in stride(from: n - 1, through: 0, by: -1) {
             let message = chronological[s]
-            sum += max(0, seen[n - 1 - s].tokens)
+            sum = Self.adding(sum, seen[n - 1 - s].tokens)
             if let m = match[s] { oldestNeeded = min(oldestNeeded, m) }
             guard message.role != .tool, oldestNeeded >= s else { continue }
             if firstCut == nil { firstCut = (s, sum) }
@@ -117,5 +117,12 @@ struct ModelSafeWindow: Sendable {
         }
         let messages = Array(chronological[start...])
         return (messages, startSum, exhausted && start == 0)
+    }
+
+    /// `sum + max(0, tokens)`, stopping at `Int.max` instead of overflowing (counts given to a
+    /// builder are the caller's, whatever they are).
+    static func adding(_ sum: Int, _ tokens: Int) -> Int {
+        let (total, overflow) = sum.addingReportingOverflow(max(0, tokens))
+        return overflow ? .max : total
     }
 }
