@@ -36,6 +36,26 @@ ensure_base_packages() {
         "python3:python3"
 }
 
+# Runs a command up to N times, sleeping DELAY seconds between tries; returns its last status.
+# Usage: retry N DELAY command [args...]
+retry() {
+    local tries=$1 delay=$2 attempt status
+    shift 2
+    for ((attempt = 1; ; attempt++)); do
+        "$@" && return 0
+        status=$?
+        ((attempt >= tries)) && return "$status"
+        say "attempt $attempt of $tries failed (status $status); retrying in ${delay}s"
+        sleep "$delay"
+    done
+}
+
+# Prints the SHA-256 of a file as lowercase hex (sha256sum, or shasum on macOS).
+sha256_file() {
+    if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | awk '{print $1}'
+    else shasum -a 256 "$1" | awk '{print $1}'; fi
+}
+
 # Prints a free TCP port on 127.0.0.1.
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
