@@ -1,0 +1,161 @@
+import Foundation
+@testable import ChatMemory
+
+/// The judge of the fuzz test: what `StoredEntry.decode` must return for a byte string, from
+/// `JSONDecoder` alone plus an independent search for repeated keys.
+enum EntryJSONDifferential {
+    /// What one input showed.
+    struct Outcome {
+        var problems: [String] = []
+        var scanned = false
+        var decoded = false
+        var duplicateKey = false
+    }
+
+    static func check(_ bytes: [UInt8]) -> Outcome {
+        var outcome = Outcome()
+        let parsed = EntryJSON.parse(bytes)
+        outcome.scanned = foundationScans(bytes)
+        outcome.duplicateKey = outcome.scanned && hasDuplicateKey(bytes)
+        let foundation = StoredEntry.decodedWithFoundation(bytes)
+        let ours = StoredEntry.decode(bytes)
+        let expected = outcome.duplicateKey ? nil : foundation
+        outcome.decoded = expected != nil
+
+        switch parsed {
+        case .malformed where outcome.scanned: outcome.problems.append("parse calls it malformed; JSONDecoder scans it")
+        case .value where !outcome.scanned, .duplicateKey where !outcome.scanned:
+            outcome.problems.append("parse accepts it; JSONDecoder does not scan it")
+        case .duplicateKey where !outcome.duplicateKey: outcome.problems.append("parse sees a repeated key; the oracle does not")
+        case .value where outcome.duplicateKey: outcome.problems.append("parse misses a repeated key")
+        default: break
+        }
+        if !same(ours, expected) {
+            outcome.problems.append("decode gives \(describe(ours)); expected \(describe(expected)) "
+                + "(JSONDecoder: \(describe(foundation)), repeated key: \(outcome.duplicateKey))")
+        }
+        return outcome
+    }
+
+    /// Whether `JSONDecoder` scans `bytes` as JSON (decoding a type that reads nothing).
+    static func foundationScans(_ bytes: [UInt8]) -> Bool {
+        (try? JSONDecoder().decode(ReadsNothing.self, from: Data(bytes))) != nil
+    }
+
+    private struct ReadsNothing: Decodable {
+        init(from decoder: any Decoder) throws {}
+    }
+
+    /// Same message (to the Unicode scalar, through the writer's bytes), tokens and counter.
+    static func same(_ left: StoredEntry.Decoded?, _ right: StoredEntry.Decoded?) -> Bool {
+        guard let left, let right else { return left == nil && right == nil }
+        return left.message == right.message && left.tokens == right.tokens
+            && left.counter.map { Array($0.unicodeScalars) } == right.counter.map { Array($0.unicodeScalars) }
+            && StoredEntry.encode(left.message, tokens: 0, counter: "").bytes == StoredEntry.encode(right.message, tokens: 0, counter: "").bytes
+    }
+
+    static func describe(_ decoded: StoredEntry.Decoded?) -> String {
+        guard let decoded else { return "nil" }
+        let message = escaped(StoredEntry.encode(decoded.message, tokens: 0, counter: "").bytes)
+        return "\(message) tokens \(decoded.tokens.map(String.init) ?? "nil") counter \(decoded.counter.map { "\"\(escaped(Array($0.utf8)))\"" } ?? "nil")"
+    }
+
+    /// The input as printable ASCII: `\\`, `\"` and `\xHH` for every other byte.
+    static func escaped(_ bytes: [UInt8]) -> String {
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "\\"), UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), byte]
+            case 0x20...0x7E: out.append(byte)
+            default: out += [UInt8(ascii: "\\"), UInt8(ascii: "x"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    // MARK: Repeated keys
+
+    /// Whether an object anywhere in `document` (which `JSONDecoder` scans) repeats a key: keys
+    /// are read by `JSONDecoder` itself and compared as Swift strings; unreadable keys are skipped.
+    static func hasDuplicateKey(_ document: [UInt8]) -> Bool {
+        let (encoding, bomLength) = EntryJSON.sourceEncoding(of: document)
+        var utf8 = Array(document[bomLength...])
+        if encoding != .utf8 {
+            guard let text = String(bytes: utf8, encoding: encoding) else { return false }
+            utf8 = Array(text.utf8)
+        }
+        var walker = KeyWalker(bytes: utf8)
+        walker.value()
+        return walker.found
+    }
+
+    /// A walk over a document `JSONDecoder` scans, without validating it again.
+    private struct KeyWalker {
+        let bytes: [UInt8]
+        var index = 0
+        var found = false
+
+        func byte() -> UInt8 { index < bytes.count ? bytes[index] : 0 }
+
+        static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
+        mutating func skipSpace() {
+            while index < bytes.count, Self.isSpace(bytes[index]) { index += 1 }
+        }
+
+        mutating func value() {
+            skipSpace()
+            switch byte() {
+            case UInt8(ascii: "{"):
+                index += 1
+                var keys: Set<String> = []
+                while index < bytes.count {
+                    skipSpace()
+                    if byte() == UInt8(ascii: "}") { index += 1; return }
+                    if let key = Self.read(key: rawString()), !keys.insert(key).inserted { found = true }
+                    skipSpace()
+                    index += 1  // the colon
+                    value()
+                    skipSpace()
+                    if byte() == UInt8(ascii: ",") { index += 1 }
+                }
+            case UInt8(ascii: "["):
+                index += 1
+                while index < bytes.count {
+                    skipSpace()
+                    if byte() == UInt8(ascii: "]") { index += 1; return }
+                    value()
+                    skipSpace()
+                    if byte() == UInt8(ascii: ",") { index += 1 }
+                }
+            case UInt8(ascii: "\""): _ = rawString()
+            default:
+                // A literal or a number: up to the next delimiter.
+                while index < bytes.count, !Self.isSpace(bytes[index]), bytes[index] != UInt8(ascii: ","),
+                      bytes[index] != UInt8(ascii: "]"), bytes[index] != UInt8(ascii: "}") { index += 1 }
+            }
+        }
+
+        /// The bytes between the quotes of the string at `index`.
+        mutating func rawString() -> ArraySlice<UInt8> {
+            index += 1
+            let start = index
+            while index < bytes.count, bytes[index] != UInt8(ascii: "\"") {
+                if bytes[index] == UInt8(ascii: "\\") {
+                    index += index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "u") ? 6 : 2
+                } else {
+                    index += 1
+                }
+            }
+            defer { index += 1 }
+            return bytes[start..<min(index, bytes.count)]
+        }
+
+        static func read(key raw: ArraySlice<UInt8>) -> String? {
+            if raw.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != UInt8(ascii: "\\") }) { return String(decoding: raw, as: UTF8.self) }
+            // A space first, so the bytes cannot look like UTF-16 or UTF-32 to the decoder.
+            return try? JSONDecoder().decode(String.self, from: Data([0x20, 0x22] + raw + [0x22]))
+        }
+    }
+}
