@@ -14,5 +14,7 @@ FUZZ_SEED=${2:-${FUZZ_SEED:-$(od -An -N8 -tu8 /dev/urandom | tr -d ' ')}}
 export FUZZ_CASES FUZZ_SEED
 printf '[%s] %s cases, seed %s\n' "$(basename "$0")" "$FUZZ_CASES" "$FUZZ_SEED"
 
-swift build -c release --build-tests >&2
-swift test -c release --skip-build --filter 'EntryJSONTests/agreesWithFoundationOnFuzzedInput'
+# Its own build folder: a release build with testable imports, apart from the benchmarks' builds.
+flags=(-c release --scratch-path .build-fuzz -Xswiftc -enable-testing)
+swift build "${flags[@]}" --build-tests >&2
+swift test "${flags[@]}" --skip-build --filter 'EntryJSONTests/agreesWithFoundationOnFuzzedInput'

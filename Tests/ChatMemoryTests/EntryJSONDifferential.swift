@@ -15,10 +15,14 @@ enum EntryJSONDifferential {
     static func check(_ bytes: [UInt8]) -> Outcome {
         var outcome = Outcome()
         let parsed = EntryJSON.parse(bytes)
-        outcome.scanned = foundationScans(bytes)
-        outcome.duplicateKey = outcome.scanned && hasDuplicateKey(bytes)
-        let foundation = StoredEntry.decodedWithFoundation(bytes)
         let ours = StoredEntry.decode(bytes)
+        // JSONDecoder traps when the array that passes its depth limit opens on the last byte
+        // (`[` repeated 513 times). A text ending in `[` is malformed anyway: nothing to ask it.
+        let utf8 = utf8Representation(of: bytes)
+        let crashesFoundation = utf8?.last == UInt8(ascii: "[")
+        outcome.scanned = !crashesFoundation && foundationScans(bytes)
+        outcome.duplicateKey = outcome.scanned && utf8.map(hasDuplicateKey) == true
+        let foundation = crashesFoundation ? nil : StoredEntry.decodedWithFoundation(bytes)
         let expected = outcome.duplicateKey ? nil : foundation
         outcome.decoded = expected != nil
 
@@ -76,15 +80,16 @@ enum EntryJSONDifferential {
 
     // MARK: Repeated keys
 
-    /// Whether an object anywhere in `document` (which `JSONDecoder` scans) repeats a key: keys
-    /// are read by `JSONDecoder` itself and compared as Swift strings; unreadable keys are skipped.
-    static func hasDuplicateKey(_ document: [UInt8]) -> Bool {
-        let (encoding, bomLength) = EntryJSON.sourceEncoding(of: document)
-        var utf8 = Array(document[bomLength...])
-        if encoding != .utf8 {
-            guard let text = String(bytes: utf8, encoding: encoding) else { return false }
-            utf8 = Array(text.utf8)
-        }
+    /// The UTF-8 text `JSONDecoder` scans for `bytes`; nil when it cannot convert them.
+    static func utf8Representation(of bytes: [UInt8]) -> [UInt8]? {
+        let (encoding, bomLength) = EntryJSON.sourceEncoding(of: bytes)
+        if encoding == .utf8 { return Array(bytes[bomLength...]) }
+        return String(bytes: bytes[bomLength...], encoding: encoding).map { Array($0.utf8) }
+    }
+
+    /// Whether an object anywhere in `utf8` (a text `JSONDecoder` scans) repeats a key: keys are
+    /// read by `JSONDecoder` itself and compared as Swift strings; unreadable keys are skipped.
+    static func hasDuplicateKey(_ utf8: [UInt8]) -> Bool {
         var walker = KeyWalker(bytes: utf8)
         walker.value()
         return walker.found

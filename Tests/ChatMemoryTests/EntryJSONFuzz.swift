@@ -30,7 +30,10 @@ struct EntryFuzzer {
         if chance(0.35) {
             for _ in 0..<int(1...3) { mutate(&bytes) }
         }
-        if chance(0.05) { bytes = reencoded(bytes) }
+        if chance(0.05) {
+            bytes = reencoded(bytes)
+            if chance(0.3) { mutate(&bytes) }
+        }
         return bytes
     }
 

@@ -17,10 +17,12 @@ import Testing
         for _ in 0..<2000 {
             let message = fuzzer.randomMessage()
             let entry = StoredEntry.encode(message, tokens: 42, counter: "c\"1")
-            guard case .value = EntryJSON.parse(entry.bytes) else {
+            guard case .value(let value) = EntryJSON.parse(entry.bytes) else {
                 Issue.record("parse refuses \(EntryJSONDifferential.escaped(entry.bytes))")
                 continue
             }
+            // The writer's entries never need JSONDecoder.
+            #expect(value["message"].flatMap(EntryJSON.message(from:)) == message)
             let fast = try #require(StoredEntry.decode(entry.bytes))
             #expect(fast.message == message && fast.tokens == 42 && fast.counter == "c\"1")
             let slow = try #require(StoredEntry.decodedWithFoundation(entry.bytes), "Foundation rejects \(String(decoding: entry.bytes, as: UTF8.self))")
@@ -169,6 +171,20 @@ import Testing
                 + String(repeating: "]", count: depth - 1) + "}")
             #expect((StoredEntry.decode(bytes) != nil) == (depth <= limit))
             Self.expectAgreement(bytes)
+        }
+    }
+
+    /// `JSONDecoder` traps (swift-foundation in Swift 6.3) when the array that passes its depth
+    /// limit opens on the last byte. The old reader gave up at 64 levels and asked it; now such
+    /// text is malformed before `JSONDecoder` sees it.
+    @Test func neverHandsJSONDecoderTheTextThatCrashesIt() {
+        let limit = EntryJSON.Parser.maxDepth
+        for text in [String(repeating: "[", count: limit + 1), #"{"id":"1","role":"user","x":"# + String(repeating: "[", count: limit)] {
+            guard case .malformed = EntryJSON.parse(Self.bytes(text)) else {
+                Issue.record("parse accepts \(text.suffix(20))")
+                continue
+            }
+            #expect(StoredEntry.decode(Self.bytes(text)) == nil)
         }
     }
 
