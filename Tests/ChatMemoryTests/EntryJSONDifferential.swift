@@ -50,12 +50,28 @@ enum EntryJSONDifferential {
         init(from decoder: any Decoder) throws {}
     }
 
-    /// Same message (to the Unicode scalar, through the writer's bytes), tokens and counter.
+    /// Same message, tokens and counter, to the Unicode scalar.
     static func same(_ left: StoredEntry.Decoded?, _ right: StoredEntry.Decoded?) -> Bool {
         guard let left, let right else { return left == nil && right == nil }
         return left.message == right.message && left.tokens == right.tokens
-            && left.counter.map { Array($0.unicodeScalars) } == right.counter.map { Array($0.unicodeScalars) }
-            && StoredEntry.encode(left.message, tokens: 0, counter: "").bytes == StoredEntry.encode(right.message, tokens: 0, counter: "").bytes
+            && scalars(left.counter) == scalars(right.counter) && fields(of: left.message) == fields(of: right.message)
+    }
+
+    static func scalars(_ text: String?) -> [UInt32] {
+        text.map { $0.unicodeScalars.map(\.value) } ?? [UInt32.max]
+    }
+
+    /// Every field as Unicode scalars, metadata in scalar order (String's `<` is no total order:
+    /// neither `"e\u{301}" < "\u{e9}x"` nor the reverse holds, so sorting by it depends on the
+    /// dictionary's order).
+    static func fields(of message: ChatMessage) -> [[UInt32]] {
+        let milliseconds = ChatMessage.unixMilliseconds(message.createdAt)
+        var fields = [scalars(message.id), scalars(message.role.rawValue), scalars(message.content), scalars(message.name),
+                      scalars(message.toolCallID), [UInt32(truncatingIfNeeded: milliseconds), UInt32(truncatingIfNeeded: milliseconds >> 32)],
+                      [UInt32(message.toolCalls.count)]]
+        for call in message.toolCalls { fields += [scalars(call.id), scalars(call.name), scalars(call.arguments)] }
+        let metadata = message.metadata.map { [scalars($0.key), scalars($0.value)] }.sorted { $0[0].lexicographicallyPrecedes($1[0]) }
+        return fields + metadata.flatMap { $0 }
     }
 
     static func describe(_ decoded: StoredEntry.Decoded?) -> String {
