@@ -83,6 +83,12 @@ final class RankTable: @unchecked Sendable {
         }
     }
 
+    /// The length in bytes of the token with this rank (a rank the table returned).
+    @inline(__always)
+    func length(ofRank rank: UInt32) -> Int {
+        Int(offsets[Int(rank) + 1]) - Int(offsets[Int(rank)])
+    }
+
     /// The bytes of the token with this rank, or nil when no token has it.
     func bytes(ofRank rank: Int) -> UnsafeBufferPointer<UInt8>? {
         guard rank >= 0, rank < rankLimit else { return nil }
