@@ -25,7 +25,7 @@ enum BytePairMerger {
             for i in 0..<count {
                 starts[i] = UInt32(i)
                 tokens[i] = ranks.byteRanks[Int(piece[i])]
-                pairs[i] = i + 1 < count ? ranks.rank(of: piece + i, count: 2) : RankTable.absent
+                pairs[i] = i + 1 < count ? ranks.pairRank(piece + i) : RankTable.absent
             }
             starts[count] = UInt32(count)
             var parts = count
