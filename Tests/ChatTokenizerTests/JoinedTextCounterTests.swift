@@ -78,10 +78,14 @@ import Testing
             specialTokens: ["<| |>": 300, "<|end|>": 301])
         var counter = tokenizer.joinedCounter()
         var texts: [String] = []
+        var recounted = 0
         for text in ["|>ab", "abc<|", "<|end|>", "x <|", "", "<| |>"] {
             texts.insert(text, at: 0)
-            #expect(counter.prepend(text) == tokenizer.count(texts.joined(separator: " ")), "\(texts)")
+            let joined = texts.joined(separator: " ")
+            #expect(counter.prepend(text) == tokenizer.count(joined), "\(texts)")
+            recounted += joined.utf8.count
         }
+        #expect(counter.scannedBytes == recounted)
         #expect(tokenizer.encode("<| |>") == [300])
     }
 

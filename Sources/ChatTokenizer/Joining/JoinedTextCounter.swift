@@ -19,7 +19,8 @@ extension Tokenizer {
 /// `tokenizer.count("a b c")`, counted with special tokens allowed (`.allowAll`).
 ///
 /// Each prepend tokenizes the new text and then only as far into the old text as it takes the
-/// pieces to line up again with the old text's pieces (usually within its first word): from a
+/// pieces to line up again with the old text's pieces: within its first word, or through its
+/// leading white space when that joins a run of white space across the separator. From a
 /// shared piece boundary on, the pattern splits the rest alike (it never looks back), so the old
 /// text's count from there on is reused. That needs special tokens without spaces, so that none
 /// can span the joining space, which holds for the bundled encodings; a tokenizer with a special
