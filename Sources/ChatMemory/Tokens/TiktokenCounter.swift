@@ -31,7 +31,15 @@ public struct TiktokenCounter: TokenCounter {
     public func count(_ text: String) -> Int {
         tokenizer.count(text)
     }
+
+    /// Counts near the joining space only: each prepend tokenises the new text and the old
+    /// text up to where their pieces line up again (see `Tokenizer.joinedCounter()`).
+    public func joinedCounter() -> any JoinedTextCounting {
+        tokenizer.joinedCounter()
+    }
 }
+
+extension JoinedTextCounter: JoinedTextCounting {}
 
 /// The default counter: cl100k_base, loaded on first use (so a memory that never counts, such as
 /// one that only lists sessions, never loads the rank file).
@@ -43,6 +51,8 @@ struct DefaultTokenCounter: TokenCounter {
     var identifier: String { Self.loaded.identifier }
 
     func count(_ text: String) -> Int { Self.loaded.count(text) }
+
+    func joinedCounter() -> any JoinedTextCounting { Self.loaded.joinedCounter() }
 
     // Static lets are initialised lazily, exactly once, by the runtime.
     private static let loaded: any TokenCounter = {
