@@ -238,3 +238,20 @@ import Testing
         }
     }
 }
+
+/// A least-privilege ACL user: what it may not run is reported by name, with nothing written.
+@Suite struct LeastPrivilegeTests {
+    @Test(arguments: ["ltrim", "pexpire", "lpush", "lrange"])
+    func aCommandTheUserLacksIsNOPERMNamingItAndNothingIsWritten(command: String) async throws {
+        try await withStore(.leastPrivilege, { $0.maxMessages = 10; $0.timeToLive = .seconds(60) }) { store in
+            let user = try #require(store.aclUser)
+            try storeTestAdmin(["ACL", "SETUSER", user, "-" + command])
+            let chat = store.memory.session("refused")
+            let refused = await #expect(throws: RedisError.self) { try await chat.append(.user("hi")) }
+            #expect(refused?.code == .server(.noPermission))
+            #expect(refused?.message.contains("'\(command)'") == true, "\(String(describing: refused))")
+            try storeTestAdmin(["ACL", "SETUSER", user, "+" + command])
+            #expect(try await chat.count() == 0)
+        }
+    }
+}

@@ -5,6 +5,26 @@ import Redis
 struct RedisChatStorage: ChatStorage {
     let client: RedisClient
 
+    /// `run(command, ...)`: `redis.call`, except that a command the ACL user may not run fails
+    /// as `NOPERM` naming it (inside a script Redis says only `ERR ... can't run this command`).
+    static let runFunction = #"""
+        local function run(...)
+          local reply = redis.pcall(...)
+          if type(reply) == 'table' and reply.err then
+            if string.find(reply.err, "can't run this command", 1, true) then
+              error({err = "NOPERM this user has no permissions to run the '" .. string.lower((...)) .. "' command"})
+            end
+            error(reply)
+          end
+          return reply
+        end
+
+        """#
+
+    /// Every command this storage and its scripts send, as ACL names.
+    static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
+                               "pttl", "scan", "type", "unlink"]
+
     /// KEYS[1]: the session list. ARGV[1]: the last index `LTRIM` keeps ('' : no cap), ARGV[2]:
     /// the time to live in ms ('' : none), ARGV[3]: the idempotency window, then (id prefix,
     /// entry) pairs, oldest first. Returns {appended, duplicates, length}.
@@ -13,13 +33,15 @@ struct RedisChatStorage: ChatStorage {
     /// prefix `{"id":"…",` of each entry); the newest message of the batch that the session
     /// already holds, and every older one of the batch, count as stored; the rest is pushed,
     /// skipping repeats within the batch. Work is linear in the batch and the window. Every
-    /// argument was validated by the caller and nothing can fail after the first write.
-    static let appendScript = RedisScript(#"""
+    /// argument was validated by the caller, and every command is tried before the first write
+    /// (`LTRIM 0 -1` and `PEXPIRE` change nothing yet), so nothing fails after it: a command an
+    /// ACL user may not run is reported as `NOPERM` naming it, with nothing written.
+    static let appendScript = RedisScript(runFunction + #"""
         local key, stop, ttl, window = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
         local count = (#ARGV - 3) / 2
         local held = {}
         if window > 0 then
-          local recent = redis.call('LRANGE', key, 0, count + window - 1)
+          local recent = run('LRANGE', key, 0, count + window - 1)
           for i = 1, #recent do
             local entry = recent[i]
             if string.sub(entry, 1, 7) == '{"id":"' then
@@ -43,12 +65,18 @@ struct RedisChatStorage: ChatStorage {
           if held[prefix] then duplicates = duplicates + 1
           else held[prefix] = true fresh[#fresh + 1] = ARGV[3 + 2 * i] end
         end
+        local length = run('LLEN', key)
+        if stop ~= '' then run('LTRIM', key, 0, -1) end
+        if ttl ~= '' then run('PEXPIRE', key, ttl) end
         for first = 1, #fresh, 1000 do
-          redis.call('LPUSH', key, unpack(fresh, first, math.min(first + 999, #fresh)))
+          run('LPUSH', key, unpack(fresh, first, math.min(first + 999, #fresh)))
         end
-        if stop ~= '' then redis.call('LTRIM', key, 0, stop) end
-        local length = redis.call('LLEN', key)
-        if ttl ~= '' and length > 0 then redis.call('PEXPIRE', key, ttl) end
+        length = length + #fresh
+        if stop ~= '' then
+          run('LTRIM', key, 0, stop)
+          length = math.min(length, tonumber(stop) + 1)
+        end
+        if ttl ~= '' and length > 0 then run('PEXPIRE', key, ttl) end
         return {#fresh, duplicates, length}
         """#)
 
@@ -84,11 +112,11 @@ struct RedisChatStorage: ChatStorage {
 
     /// KEYS[1]: the session list. Unlinks it only when it is a list: a key of another type is
     /// someone else's and is reported, not deleted. Returns 1 when a list was removed.
-    static let deleteScript = RedisScript(#"""
-        local kind = redis.call('TYPE', KEYS[1]).ok
+    static let deleteScript = RedisScript(runFunction + #"""
+        local kind = run('TYPE', KEYS[1]).ok
         if kind == 'none' then return 0 end
         if kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
-        return redis.call('UNLINK', KEYS[1])
+        return run('UNLINK', KEYS[1])
         """#)
 
     func delete(_ key: [UInt8]) async throws -> Bool {
