@@ -83,6 +83,7 @@ let package = Package(
         .testTarget(
             name: "ChatMemoryTests",
             dependencies: ["ChatMemory", "Redis", .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Fixtures")],
             swiftSettings: defaultSwiftSettings
         ),
     ]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds hiredis 1.x from source (the copy vendored in the `hiredis` sdist on PyPI), then builds
-# the client against it and runs the client suite, so the CHiredis shim is proven on both the
-# system's hiredis (0.14 on Debian 12) and 1.x (Ubuntu 24.04, Homebrew).
+# Builds hiredis 1.x from source (the copy vendored in the `hiredis` sdist on PyPI, pinned by
+# version and SHA-256), then builds the client against it and runs the client suite, so the
+# CHiredis shim is proven on both the system's hiredis (0.14 on Debian 12) and 1.x (Ubuntu 24.04,
+# Homebrew). Fails when the sdist cannot be fetched (after retries) or its hash differs.
 #   Scripts/test-hiredis1.sh [swift test args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,22 +11,36 @@ ensure_base_packages
 ensure_packages "cc:gcc" "ar:binutils"
 python3 -m pip --version >/dev/null 2>&1 || ensure_packages "/usr/lib/python3/dist-packages/pip:python3-pip"
 
-PREFIX=${HIREDIS1_PREFIX:-$PWD/.build-hiredis1/prefix}
+# hiredis-py 3.5.0 vendors hiredis 1.5.0. To move on: change all three, with the hash PyPI lists.
+SDIST_VERSION=3.5.0
+SDIST_SHA256=c227592cc56b7df247abe4755c26723965be68972be2149fa441ac33d82131ba
+HIREDIS_VERSION=1.5.0
+
+PREFIX=${HIREDIS1_PREFIX:-$PWD/.build-hiredis1/prefix-$HIREDIS_VERSION}
 if [[ ! -f $PREFIX/lib/pkgconfig/hiredis.pc ]]; then
     work=$(mktemp -d)
-    say "fetching the hiredis sdist from PyPI for its vendored hiredis 1.x"
-    for attempt in 1 2 3; do
-        python3 -m pip download --quiet --no-deps --no-binary :all: hiredis -d "$work" >/dev/null 2>&1 && break
-        if ((attempt == 3)); then
-            # Only the network failed, not the code: say so loudly instead of failing the run.
-            say "WARNING: PyPI unreachable; the hiredis 1.x build was NOT checked this time"
-            exit 0
-        fi
-        sleep 5
-    done
-    tar -xzf "$work"/hiredis-*.tar.gz -C "$work"
-    source_dir=$(echo "$work"/hiredis-*/vendor/hiredis)
-    say "building hiredis $(grep -E 'define HIREDIS_(MAJOR|MINOR|PATCH)' "$source_dir/hiredis.h" | awk '{print $3}' | paste -sd.)"
+    trap 'rm -rf "$work"' EXIT
+    say "fetching hiredis $SDIST_VERSION (sdist) from PyPI for its vendored hiredis $HIREDIS_VERSION"
+    if ! retry 3 5 python3 -m pip download --quiet --no-deps --no-binary :all: "hiredis==$SDIST_VERSION" -d "$work"; then
+        say "ERROR: could not download the hiredis $SDIST_VERSION sdist from PyPI; hiredis 1.x was NOT checked"
+        exit 1
+    fi
+    sdist="$work/hiredis-$SDIST_VERSION.tar.gz"
+    [[ -f $sdist ]] || { say "ERROR: pip did not save $sdist"; exit 1; }
+    actual=$(sha256_file "$sdist")
+    if [[ $actual != "$SDIST_SHA256" ]]; then
+        say "ERROR: SHA-256 of $(basename "$sdist") is $actual, expected $SDIST_SHA256"
+        exit 1
+    fi
+    say "SHA-256 checked: $actual"
+    tar -xzf "$sdist" -C "$work"
+    source_dir="$work/hiredis-$SDIST_VERSION/vendor/hiredis"
+    found=$(grep -E 'define HIREDIS_(MAJOR|MINOR|PATCH)' "$source_dir/hiredis.h" | awk '{print $3}' | paste -sd.)
+    if [[ $found != "$HIREDIS_VERSION" ]]; then
+        say "ERROR: the sdist vendors hiredis $found, expected $HIREDIS_VERSION"
+        exit 1
+    fi
+    say "building hiredis $found"
     mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include/hiredis"
     (cd "$source_dir" && cc -std=c99 -O2 -fPIC -c alloc.c async.c hiredis.c net.c read.c sds.c sockcompat.c &&
         ar rcs "$PREFIX/lib/libhiredis.a" alloc.o async.o hiredis.o net.o read.o sds.o sockcompat.o)
@@ -33,12 +48,13 @@ if [[ ! -f $PREFIX/lib/pkgconfig/hiredis.pc ]]; then
     cat >"$PREFIX/lib/pkgconfig/hiredis.pc" <<PC
 prefix=$PREFIX
 Name: hiredis
-Description: hiredis 1.x built for the compatibility check
-Version: $(grep -E 'define HIREDIS_(MAJOR|MINOR|PATCH)' "$source_dir/hiredis.h" | awk '{print $3}' | paste -sd.)
+Description: hiredis $found built for the compatibility check
+Version: $found
 Libs: -L\${prefix}/lib -lhiredis
 Cflags: -I\${prefix}/include
 PC
     rm -rf "$work"
+    trap - EXIT
 fi
 export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
 say "compiling against hiredis $(pkg-config --modversion hiredis)"
@@ -46,4 +62,4 @@ say "compiling against hiredis $(pkg-config --modversion hiredis)"
 trap stop_redis EXIT
 start_redis
 swift build --build-tests --scratch-path .build-hiredis1
-swift test --skip-build --no-parallel --scratch-path .build-hiredis1 --filter RedisTests "$@"
+swift test --skip-build --scratch-path .build-hiredis1 --filter RedisTests "$@"

@@ -23,7 +23,7 @@ swift build --build-tests
 export CHAT_MEMORY_BIN="$(swift build --show-bin-path)/chat-memory"
 
 say "running the tests against $REDIS_URL"
-swift test --skip-build --no-parallel "$@"
+swift test --skip-build "$@"
 
 say "running the example's scaling scenario (Examples/ChatServer, several worker processes)"
 Scripts/test-examples.sh
@@ -38,5 +38,5 @@ if [[ ${SKIP_TSAN:-0} != 1 ]]; then
     redis-cli -p "$REDIS_PORT" flushall >/dev/null
     swift build --build-tests --sanitize=thread --scratch-path .build-tsan
     # The CLI tests keep running the regular chat-memory binary: the sanitizer watches this process.
-    swift test --skip-build --no-parallel --sanitize=thread --scratch-path .build-tsan "$@"
+    swift test --skip-build --sanitize=thread --scratch-path .build-tsan "$@"
 fi

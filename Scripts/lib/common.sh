@@ -36,6 +36,26 @@ ensure_base_packages() {
         "python3:python3"
 }
 
+# Runs a command up to N times, sleeping DELAY seconds between tries; returns its last status.
+# Usage: retry N DELAY command [args...]
+retry() {
+    local tries=$1 delay=$2 attempt status
+    shift 2
+    for ((attempt = 1; ; attempt++)); do
+        "$@" && return 0
+        status=$?
+        ((attempt >= tries)) && return "$status"
+        say "attempt $attempt of $tries failed (status $status); retrying in ${delay}s"
+        sleep "$delay"
+    done
+}
+
+# Prints the SHA-256 of a file as lowercase hex (sha256sum, or shasum on macOS).
+sha256_file() {
+    if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | awk '{print $1}'
+    else shasum -a 256 "$1" | awk '{print $1}'; fi
+}
+
 # Prints a free TCP port on 127.0.0.1.
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
@@ -76,12 +96,13 @@ stop_redis() {
     REDIS_PID=
 }
 
-# Builds Examples/ChatServer in release mode (build folder Examples/ChatServer/.build) and prints
-# the chat-server executable's path. Progress goes to stderr: a line at every quarter of the steps.
+# Builds Examples/ChatServer in release mode, or in the configuration given (`build_chat_server
+# debug`), in the build folder Examples/ChatServer/.build and prints the chat-server executable's
+# path. Progress goes to stderr: a line at every quarter of the steps.
 build_chat_server() {
-    local package=Examples/ChatServer log status
+    local package=Examples/ChatServer configuration=${1:-release} log status
     log=$(mktemp "${TMPDIR:-/tmp}/chat-server-build.XXXXXX")
-    swift build -c release --package-path "$package" --product chat-server 2>&1 | tee "$log" | _build_progress >&2
+    swift build -c "$configuration" --package-path "$package" --product chat-server 2>&1 | tee "$log" | _build_progress >&2
     status=${PIPESTATUS[0]}
     if [[ $status != 0 ]]; then
         say "building $package failed; the end of its log:" >&2
@@ -90,7 +111,7 @@ build_chat_server() {
         return 1
     fi
     rm -f "$log"
-    printf '%s/chat-server\n' "$(swift build -c release --package-path "$package" --show-bin-path)"
+    printf '%s/chat-server\n' "$(swift build -c "$configuration" --package-path "$package" --show-bin-path)"
 }
 
 # Reads `swift build` output and prints one short line at each quarter of the build's steps.

@@ -4,7 +4,8 @@
  * hiredis 0.14 (Debian 12) and 1.x (Ubuntu 24.04, Homebrew) differ in the reply types they know
  * (1.x adds the RESP3 types), in how a timed-out read is reported, and in how they connect with
  * options. The static inline helpers below hide those differences, gated on HIREDIS_MAJOR, so the
- * Swift layer calls one API.
+ * Swift layer calls one API. SIGPIPE needs no gate: both versions write on the calling thread,
+ * which blocks it (see below).
  *
  * Ownership: a reply returned by chr_get_reply belongs to the caller, who frees it exactly once
  * with freeReplyObject (only the top-level reply: nested elements are freed with it).
@@ -15,9 +16,12 @@
 #include <hiredis/hiredis.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 
 /* Reply types that hiredis 0.14 does not define (RESP3, hiredis >= 1.0). Same values as 1.x. */
 #ifndef REDIS_REPLY_DOUBLE
@@ -77,6 +81,50 @@ static inline chr_error_kind chr_classify(const redisContext *c, int errno_value
     }
 }
 
+/*
+ * SIGPIPE. A write to a socket whose peer is gone raises SIGPIPE, whose default action ends the
+ * process. The client never changes the process-wide disposition; instead each connection's I/O
+ * thread, the only thread that calls hiredis on its context (connect, write, read, free), blocks
+ * SIGPIPE for itself, so such a write fails with EPIPE and hiredis reports an I/O error. This
+ * works the same on hiredis 0.14 (write()) and 1.x (send() without MSG_NOSIGNAL).
+ */
+
+/* Blocks SIGPIPE for the calling thread only (pthread_sigmask fails only for an invalid `how`). */
+static inline void chr_block_sigpipe_on_this_thread(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+/*
+ * Discards a SIGPIPE left pending on the calling thread by a failed write (it is blocked there, so
+ * it would stay pending for the thread's life). A SIGPIPE pending for the whole process is taken
+ * too, which can only happen when every thread blocks it. Linux only; on Apple platforms the
+ * socket is asked not to raise it at all (chr_no_sigpipe_on_socket).
+ */
+static inline void chr_discard_pending_sigpipe(void) {
+#if defined(__linux__)
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGPIPE);
+    sigset_t pending;
+    if (sigpending(&pending) != 0 || !sigismember(&pending, SIGPIPE)) return;
+    struct timespec zero = { 0, 0 };
+    while (sigtimedwait(&set, NULL, &zero) == SIGPIPE) {}
+#endif
+}
+
+/* Asks the socket itself never to raise SIGPIPE where the system can (SO_NOSIGPIPE, Apple). */
+static inline void chr_no_sigpipe_on_socket(const redisContext *c) {
+#if defined(SO_NOSIGPIPE)
+    int on = 1;
+    setsockopt((int)c->fd, SOL_SOCKET, SO_NOSIGPIPE, &on, sizeof(on));
+#else
+    (void)c;
+#endif
+}
+
 /* Connects over TCP with a connect timeout (0 ms: none). Never returns NULL unless out of memory. */
 static inline redisContext *chr_connect_tcp(const char *host, int port, long timeout_ms) {
     if (timeout_ms <= 0) return redisConnect(host, port);
@@ -103,36 +151,25 @@ static inline int chr_append_argv(redisContext *c, int argc, const char **argv, 
 }
 
 /*
- * Flushes queued commands if needed and reads one reply. On failure returns REDIS_ERR and stores
- * the errno observed at that point in *errno_out (for chr_classify).
+ * Flushes queued commands if needed and reads one reply. On failure returns REDIS_ERR, stores
+ * the errno observed at that point in *errno_out (for chr_classify) and discards a SIGPIPE the
+ * failed write left pending on this thread.
  */
 static inline int chr_get_reply(redisContext *c, redisReply **reply, int *errno_out) {
     errno = 0;
     void *r = NULL;
     int status = redisGetReply(c, &r);
     *errno_out = errno;
+    if (status != REDIS_OK) chr_discard_pending_sigpipe();
     *reply = (redisReply *)r;
     return status;
 }
-
-/* The context's file descriptor. */
-static inline int chr_fd(const redisContext *c) { return (int)c->fd; }
 
 /* True when the peer closed an idle connection (or it failed): checked before reusing it. */
 static inline int chr_peer_closed(const redisContext *c) {
     struct pollfd p = { (int)c->fd, POLLIN, 0 };
     /* Readable (or failing) while no reply is pending: EOF, an error, or unsolicited data. */
     return poll(&p, 1, 0) != 0;
-}
-
-/* Ignores SIGPIPE so that a write to a closed socket is an error, not the death of the process. */
-static inline void chr_ignore_sigpipe(void) {
-    struct sigaction sa;
-    sigaction(SIGPIPE, NULL, &sa);
-    if (sa.sa_handler == SIG_DFL) {
-        sa.sa_handler = SIG_IGN;
-        sigaction(SIGPIPE, &sa, NULL);
-    }
 }
 
 /* Reply accessors: the same on every version. */

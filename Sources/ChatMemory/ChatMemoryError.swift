@@ -18,6 +18,9 @@ public enum ChatMemoryError: Error, Sendable, Equatable {
     case invalidSessionID(String)
     /// The session's key exists but is not a list (someone else wrote it).
     case wrongKeyType(key: String)
+    /// A message is larger than ``ChatMemoryConfiguration/maxMessageBytes`` (UTF-8 bytes of all
+    /// its text); nothing was written.
+    case messageTooLarge(messageID: String, bytes: Int, limit: Int)
     /// A message is not valid, for example it has an empty id (the text says why).
     case invalidMessage(String)
     /// A setting is out of range (the text says which).

@@ -1,8 +1,13 @@
 // Measures chat memory for Scripts/bench-chat-memory.sh:
 //   append -c C -n N    appends of one ~300-byte message; prints append,C,N,rps,p50_ms
 //   reference-args      the EVALSHA arguments redis-benchmark runs for the same server work
-//   window -n N         median time of a 3,000-token window read from a session of N messages;
-//                       prints window,N,messages_in_window,median_ms
+//   window -n N [-p llama]  median time of a 3,000-token window read from a session of N
+//                       messages (.modelSafe, or .llamaIndex with -p llama);
+//                       prints window,policy,N,messages_in_window,median_ms
+//   long-llama          a 288-message, ~69k-token session read whole with .llamaIndex, beside
+//                       counting its joined text once; prints long-llama,N,tokens,read_ms,count_ms
+//   batch -n N          server time of one N-message append (~300 bytes each), of its retry, and
+//                       of a plain LPUSH of the same entries; prints batch,N,append_us,retry_us,lpush_us
 import ChatMemory
 import Foundation
 import Redis
@@ -59,10 +64,11 @@ case "reference-args":
     let entry = try String(decoding: ChatMessage.jsonEncoder.encode(message), as: UTF8.self)
     let prefix = #"{"id":"msg-__rand_int__","#
     let stored = prefix + #""v":1,"tokens":\#(counter.count(message)),"counter":"\#(counter.identifier)","message":\#(entry)}"#
-    for line in [RedisChatMemory.appendScriptSHA1, "1", "bench:reference", "0", "0", String(ChatMemoryConfiguration().idempotencyWindow), prefix, stored] { print(line) }
+    for line in [RedisChatMemory.appendScriptSHA1, "1", "bench:reference", "", "", String(ChatMemoryConfiguration().idempotencyWindow), prefix, stored] { print(line) }
 
 case "window":
     let size = option("-n", 10)
+    let policy: WindowPolicy = arguments.contains("llama") ? .llamaIndex : .modelSafe
     let chat = memory.session(try SessionID("bench:window:\(size)"))
     try await chat.clear()
     let turns = (0..<size).map { ChatMessage(role: $0.isMultiple(of: 2) ? .user : .assistant, content: "\($0): " + String(repeating: turnText, count: 4)) }
@@ -71,16 +77,67 @@ case "window":
     }
     var samples: [Duration] = []
     var windowSize = 0
-    for _ in 0..<1000 {
+    for _ in 0..<(policy == .llamaIndex ? 200 : 1000) {
         let started = clock.now
-        windowSize = try await chat.window(tokenLimit: 3000).messages.count
+        windowSize = try await chat.window(tokenLimit: 3000, policy: policy).messages.count
         samples.append(clock.now - started)
     }
     samples.sort()
-    print(String(format: "window,%d,%d,%.3f", size, windowSize, milliseconds(samples[samples.count / 2])))
+    print(String(format: "window,%@,%d,%d,%.3f", policy == .llamaIndex ? "llamaIndex" : "modelSafe", size, windowSize,
+                 milliseconds(samples[samples.count / 2])))
+    try await chat.clear()
+
+case "long-llama":
+    // About 240 cl100k tokens a message: 288 of them hold ~69k tokens.
+    let chat = memory.session(try SessionID("bench:long-llama"))
+    try await chat.clear()
+    let turns = (0..<288).map { ChatMessage(role: $0.isMultiple(of: 2) ? .user : .assistant, content: "\($0): " + String(repeating: turnText, count: 3)) }
+    try await chat.append(contentsOf: turns)
+    let counter = try TiktokenCounter()
+    let joined = turns.map { $0.content ?? "None" }.joined(separator: " ")
+    var reads: [Duration] = [], counts: [Duration] = []
+    var tokens = 0
+    for _ in 0..<50 {
+        var started = clock.now
+        let window = try await chat.window(tokenLimit: 1_000_000, policy: .llamaIndex)
+        reads.append(clock.now - started)
+        guard window.messages.count == turns.count else { print("long-llama: the window lost messages"); exit(1) }
+        started = clock.now
+        tokens = counter.count(joined)
+        counts.append(clock.now - started)
+    }
+    reads.sort(); counts.sort()
+    print(String(format: "long-llama,%d,%d,%.3f,%.3f", turns.count, tokens, milliseconds(reads[25]), milliseconds(counts[25])))
+    try await chat.clear()
+
+case "batch":
+    let size = option("-n", 10_000)
+    let chat = memory.session(try SessionID("bench:batch"))
+    try await chat.clear()
+    let turns = (0..<size).map { ChatMessage(role: .user, content: "\($0): " + turnText) }
+    /// Microseconds of server time spent in `command` by `body`, from INFO commandstats.
+    func serverTime(of command: String, _ body: () async throws -> Void) async throws -> Int {
+        func usec() async throws -> Int {
+            let info = try await client.send("INFO", "commandstats").string ?? ""
+            guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_\(command):") }),
+                  let field = line.split(separator: ",").first(where: { $0.hasPrefix("usec=") }) else { return 0 }
+            return Int(field.dropFirst(5)) ?? 0
+        }
+        let before = try await usec()
+        try await body()
+        return try await usec() - before
+    }
+    let append = try await serverTime(of: "evalsha") { try await chat.append(contentsOf: turns) }
+    let retry = try await serverTime(of: "evalsha") { try await chat.append(contentsOf: turns) }
+    let entries: [any RedisArgument] = (try await client.send("LRANGE", chat.key, 0, -1).array ?? []).reversed().compactMap(\.bytes)
+    let plainKey = "bench:batch:plain"
+    _ = try await client.send("DEL", plainKey)
+    let lpush = try await serverTime(of: "lpush") { _ = try await client.send(RedisCommand("LPUSH", [plainKey] + entries)) }
+    _ = try await client.send("DEL", plainKey)
+    print("batch,\(size),\(append),\(retry),\(lpush)")
     try await chat.clear()
 
 default:
-    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N")
+    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N")
 }
 await client.shutdown()

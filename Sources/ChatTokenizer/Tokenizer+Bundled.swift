@@ -46,6 +46,11 @@ extension Tokenizer {
     }
 
     /// A bundled tokenizer, loaded and verified on first use and shared afterwards.
+    ///
+    /// The rank files ship in the resource bundle `RedisChatMemory_ChatTokenizer.resources`,
+    /// looked for next to the executable, or in the folder named by the environment variable
+    /// `CHAT_TOKENIZER_RESOURCES` when it is set. A missing file throws `missingResource` (saying
+    /// where it looked), a damaged one `hashMismatch`; the process never stops.
     public static func bundled(_ encoding: BundledEncoding) throws(TokenizerError) -> Tokenizer {
         switch encoding {
         case .cl100kBase: try cl100k.get()
@@ -57,9 +62,9 @@ extension Tokenizer {
     private static let cl100k = Result { () throws(TokenizerError) in try load(.cl100kBase) }
     private static let o200k = Result { () throws(TokenizerError) in try load(.o200kBase) }
 
-    private static func load(_ encoding: BundledEncoding) throws(TokenizerError) -> Tokenizer {
-        guard let url = Bundle.module.url(forResource: encoding.rawValue, withExtension: "tiktoken", subdirectory: "Resources")
-        else { throw .missingResource("\(encoding.rawValue).tiktoken") }
+    /// Loads a bundled encoding from the first rank file found under `folders` and checks its hash.
+    static func load(_ encoding: BundledEncoding, searching folders: [URL] = BundledRankFiles.searchedFolders()) throws(TokenizerError) -> Tokenizer {
+        let url = try BundledRankFiles.locate("\(encoding.rawValue).tiktoken", in: folders)
         return try Tokenizer(
             name: encoding.rawValue, rankFile: url, pattern: encoding.pattern,
             specialTokens: encoding.specialTokens, expectedSHA256: encoding.sha256)

@@ -21,7 +21,7 @@ public final class Tokenizer: Sendable {
 
     /// The encoding's name, such as `cl100k_base`.
     public let name: String
-    private let encoder: TokenEncoder
+    let encoder: TokenEncoder
 
     /// Loads an encoding from a `.tiktoken` rank file (`base64-token SPACE rank` per line).
     ///

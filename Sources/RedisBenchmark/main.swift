@@ -21,7 +21,9 @@ struct Options {
             case "-n", "--requests": requests = Int(value) ?? requests
             case "-d", "--value-size": valueSize = Int(value) ?? valueSize
             case "--pool": poolSize = Int(value) ?? poolSize
-            default: fatalError("unknown option \(flag)")
+            default:
+                FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8))
+                exit(64)
             }
         }
     }

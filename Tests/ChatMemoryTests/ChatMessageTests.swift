@@ -40,6 +40,12 @@ struct ChatMessageTests {
         #expect(String(decoding: try none.jsonData(), as: UTF8.self) == #"{"created_at":0,"id":"m3","role":"assistant"}"#)
     }
 
+    @Test func deeplyNestedInputIsAnErrorNotATrap() {
+        for depth in [512, 513, 600, 10_000] {
+            #expect(throws: DecodingError.self) { _ = try ChatMessage(jsonData: Data(repeating: UInt8(ascii: "["), count: depth)) }
+        }
+    }
+
     @Test func absentAndEmptyContentStayApartThroughEveryCodec() throws {
         for content in [nil, "", "x"] as [String?] {
             let message = ChatMessage(id: "m", role: .assistant, content: content, createdAt: Date(timeIntervalSince1970: 1))

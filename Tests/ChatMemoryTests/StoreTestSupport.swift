@@ -3,9 +3,11 @@ import Logging
 import Redis
 @testable import ChatMemory
 
-/// The two stores every behavioural test runs against.
+/// The stores every behavioural test runs against: Redis as an admin, Redis as a
+/// least-privilege ACL user holding exactly ``RedisChatMemory/aclRules(keyPrefix:)``, and
+/// process memory.
 enum StoreKind: String, CaseIterable, CustomTestStringConvertible, Sendable {
-    case redis, embedded
+    case redis, leastPrivilege, embedded
     var testDescription: String { rawValue }
 }
 
@@ -17,6 +19,8 @@ struct StoreUnderTest: Sendable {
     let memory: any ChatMemoryStore
     let client: RedisClient?
     let prefix: String
+    /// The ACL user made for a `.leastPrivilege` store, deleted by ``cleanUp()``.
+    var aclUser: String?
 
     static func make(_ kind: StoreKind, _ adjust: (inout ChatMemoryConfiguration) -> Void = { _ in }) throws -> StoreUnderTest {
         var configuration = ChatMemoryConfiguration()
@@ -27,6 +31,15 @@ struct StoreUnderTest: Sendable {
             let client = RedisClient(configuration: try storeTestRedisConfiguration())
             return StoreUnderTest(kind: kind, memory: try RedisChatMemory(client: client, configuration: configuration),
                                   client: client, prefix: configuration.keyPrefix)
+        case .leastPrivilege:
+            let user = "chat-test-\(UUID().uuidString.prefix(8))"
+            let password = UUID().uuidString
+            var userConfiguration = try storeTestRedisConfiguration()
+            userConfiguration.credentials = .init(username: user, password: password)
+            try storeTestAdmin(["ACL", "SETUSER", user, "on", ">" + password] + RedisChatMemory.aclRules(keyPrefix: configuration.keyPrefix))
+            let client = RedisClient(configuration: userConfiguration)
+            return StoreUnderTest(kind: kind, memory: try RedisChatMemory(client: client, configuration: configuration),
+                                  client: client, prefix: configuration.keyPrefix, aclUser: user)
         case .embedded:
             return StoreUnderTest(kind: kind, memory: try EmbeddedChatMemory(configuration: configuration),
                                   client: nil, prefix: configuration.keyPrefix)
@@ -37,6 +50,7 @@ struct StoreUnderTest: Sendable {
     func cleanUp() async throws {
         for id in try await memory.sessions() { try await memory.delete(id) }
         await client?.shutdown()
+        if let aclUser { try storeTestAdmin(["ACL", "DELUSER", aclUser]) }
     }
 
     /// The Redis client, for tests that look at the raw keys.
@@ -52,6 +66,26 @@ func storeTestRedisConfiguration() throws -> RedisConfiguration {
     }
     return try RedisConfiguration(url: url)
 }
+
+/// Runs an admin command on the test server with `redis-cli` (synchronously, so a store can
+/// be made outside an async context); throws when it fails.
+func storeTestAdmin(_ arguments: [String]) throws {
+    let configuration = try storeTestRedisConfiguration()
+    guard case .tcp(let host, let port) = configuration.endpoint else { throw StoreTestServerMissing() }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = ["redis-cli", "-h", host, "-p", String(port)] + arguments
+    let output = Pipe()
+    process.standardOutput = output
+    try process.run()
+    let reply = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0, !reply.hasPrefix("ERR"), !reply.hasPrefix("(error)") else {
+        throw StoreTestAdminFailed(reply: reply)
+    }
+}
+
+struct StoreTestAdminFailed: Error { var reply: String }
 
 struct StoreTestServerMissing: Error, CustomStringConvertible {
     var description: String { "REDIS_URL is not set: run the tests with Scripts/test.sh, which starts a redis-server" }

@@ -50,9 +50,9 @@ struct WindowModelSafeTests {
         Case(name: "zero-token messages fit a zero budget", history: [F.u("u1", 0)],
              limit: 10, reserving: 10, expected: .ids(["u1"]), whole: true),
         // Orphan tool results (their call is nowhere in the history).
-        Case(name: "orphan inside the window is kept",
+        Case(name: "orphan inside the history: the window starts after it",
              history: [F.u("u1", 5), F.t("tx", 5, answers: "cx"), F.u("u2", 5), F.a("a2", 5)],
-             limit: 100, expected: .ids(["u1", "tx", "u2", "a2"]), whole: true),
+             limit: 100, expected: .ids(["u2", "a2"]), whole: false),
         Case(name: "orphan that would start the window is dropped",
              history: [F.t("tx", 5, answers: "cx"), F.u("u1", 5), F.a("a1", 5)],
              limit: 100, expected: .ids(["u1", "a1"]), whole: false),
@@ -64,9 +64,12 @@ struct WindowModelSafeTests {
         Case(name: "result whose call is beyond the budget blocks cuts after the call",
              history: [F.a("a1", 5, calls: ["c1"]), F.u("u1", 5), F.u("u2", 5), F.t("t1", 5, answers: "c1"), F.a("a2", 5)],
              limit: 15, expected: .ids(["a2"])),
-        Case(name: "same shape with a true orphan: cuts after it are fine",
+        Case(name: "same shape with a true orphan: the window starts after it",
              history: [F.u("u0", 5), F.u("u1", 5), F.u("u2", 5), F.t("t1", 5, answers: "c1"), F.a("a2", 5)],
-             limit: 15, expected: .ids(["u2", "t1", "a2"])),
+             limit: 15, expected: .ids(["a2"])),
+        Case(name: "a newest orphan over the budget is an error, not an empty window",
+             history: [F.u("u1", 5), F.t("t1", 50, answers: "gone")],
+             limit: 20, expected: .error(.messageExceedsBudget(messageID: "t1", tokens: 50, budget: 20))),
         Case(name: "only orphans: empty window, not an error",
              history: [F.t("tx", 5, answers: "cx")], limit: 100, expected: .ids([]), whole: false),
         // A unit that doesn't fit stops the walk (no skipping to older, smaller ones).
@@ -141,8 +144,9 @@ struct WindowModelSafeTests {
         func history(_ users: Int) -> [CountedMessage] {
             (0..<users).map { F.u("u\($0)", 1) } + [F.t("tx", 1, answers: "cx"), F.a("a", 1)]
         }
+        // Read to the oldest message, it is an orphan: not sent either.
         let short = try windowTestRun(history(20), policy: .modelSafe, tokenLimit: 3, pageSize: 1)
-        #expect(try short.window.get().messages.map(\.id) == ["u19", "tx", "a"])
+        #expect(try short.window.get().messages.map(\.id) == ["a"])
         let long = try windowTestRun(history(200), policy: .modelSafe, tokenLimit: 3, pageSize: 1)
         #expect(try long.window.get().messages.map(\.id) == ["a"])
         #expect(long.fed <= 3 + ModelSafeWindow.orphanLookahead + 1)
@@ -163,13 +167,10 @@ struct WindowModelSafeTests {
             if case .ids(let ids) = expected {
                 let window = history.filter { ids.contains($0.message.id) }
                 #expect(window.first?.message.role != .tool)
-                // Every result in the window has its call in the window, unless it's an orphan.
-                for result in window where result.message.role == .tool {
+                // Every result in the window has its call before it in the window.
+                for (index, result) in window.enumerated() where result.message.role == .tool {
                     let id = result.message.toolCallID
-                    let callExists = history.contains { $0.message.toolCalls.contains { $0.id == id } }
-                    if callExists {
-                        #expect(window.contains { $0.message.toolCalls.contains { $0.id == id } })
-                    }
+                    #expect(window[..<index].contains { $0.message.toolCalls.contains { $0.id == id } })
                 }
             }
         }
@@ -215,5 +216,21 @@ enum WindowRandomHistory {
             }
         }
         return out
+    }
+}
+
+@Suite("Window builder edges")
+struct WindowBuilderEdgeTests {
+    /// Counts and limits at the ends of `Int` never trap, under either policy.
+    @Test(arguments: [WindowPolicy.modelSafe, .llamaIndex])
+    func extremeCountsAndLimitsNeverTrap(policy: WindowPolicy) throws {
+        let history = [WindowFixture.u("u1", .max), WindowFixture.a("a1", .max), WindowFixture.u("u2", .min), WindowFixture.a("a2", .max)]
+        for (limit, reserving) in [(Int.max, 0), (Int.max, Int.max), (Int.max, Int.max - 1), (1, 1), (1, 0)] {
+            for pageSize in [nil, 1] as [Int?] {
+                _ = try windowTestRun(history, policy: policy, tokenLimit: limit, reserving: reserving, pageSize: pageSize)
+            }
+        }
+        let huge = try windowTestRun(history, policy: .modelSafe, tokenLimit: .max - 1, pageSize: 1).window
+        #expect(throws: ChatMemoryError.self) { _ = try huge.get() }
     }
 }

@@ -103,14 +103,27 @@ import Testing
     @Test func scriptsLoadThemselvesOnNoScript() async throws {
         try await withClient { client in
             let key = TestServer.key()
-            let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
-            try await client.send("SCRIPT", "FLUSH")
+            // A script no one has sent before (its comment is unique), so the server does not know it.
+            let script = RedisScript("-- \(UUID().uuidString)\nreturn redis.call('INCRBY', KEYS[1], ARGV[1])")
             #expect(try await client.send("SCRIPT", "EXISTS", script.sha1) == .array([.integer(0)]))
             #expect(try await client.evaluate(script, keys: [key], arguments: [5]) == .integer(5))
             #expect(try await client.send("SCRIPT", "EXISTS", script.sha1) == .array([.integer(1)]))
             #expect(try await client.evaluate(script, keys: [key], arguments: [2]) == .integer(7))
             #expect(script.sha1 == (try await client.send("SCRIPT", "LOAD", script.source).string))
             try await client.send("DEL", key)
+        }
+    }
+
+    @Test func scriptsLoadThemselvesAgainAfterScriptFlush() async throws {
+        // SCRIPT FLUSH empties the cache of the whole server: a private one, so no other test notices.
+        try await withPrivateServer { server async throws in
+            try await withClient(configuration: server.configuration()) { client async throws in
+                let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
+                #expect(try await client.evaluate(script, keys: ["n"], arguments: [5]) == .integer(5))
+                try await client.send("SCRIPT", "FLUSH")
+                #expect(try await client.send("SCRIPT", "EXISTS", script.sha1) == .array([.integer(0)]))
+                #expect(try await client.evaluate(script, keys: ["n"], arguments: [2]) == .integer(7))
+            }
         }
     }
 

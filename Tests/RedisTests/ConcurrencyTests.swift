@@ -1,5 +1,5 @@
 import Foundation
-import Redis
+@testable import Redis
 import Testing
 
 @Suite struct ConcurrencyTests {
@@ -28,16 +28,24 @@ import Testing
         }
     }
 
+    // The tests below hold a client's only slot with a BLPOP on a key of their own, and watch their
+    // own connection (by its unique name) and the pool's queues: every step waits for the previous
+    // one to have happened, never for a length of time. The BLPOP's 60 s timeout only guards
+    // against a hang if a test fails half-way.
+
     @Test func waitersAreServedInArrivalOrder() async throws {
-        try await withClient({ $0.pool.size = 1; $0.pool.maxPipelinedRequests = 1 }) { client in
+        let name = uniqueClientName()
+        try await withClient(holdingTheOnlySlot(name: name, maxPipelinedRequests: 1)) { client in
             let key = TestServer.key()
-            let blocker = Task { try await client.send("BLPOP", key + ":never", "0.5") }
-            try await waitUntilBlocked(key + ":never")
+            let blocker = Task { try await client.send("BLPOP", key + ":go", 60) }
+            try await waitUntil { try await isBlocked(clientNamed: name) }
             var waiters: [Task<RedisValue, any Error>] = []
             for index in 0..<20 {
                 waiters.append(Task { try await client.send("RPUSH", key, index) })
-                try await Task.sleep(for: .milliseconds(5))
+                // The next waiter arrives only once this one is queued.
+                try await waitUntil { try client.pool.get().waitingCallers == index + 1 }
             }
+            try await release(key + ":go")
             _ = try await blocker.value
             for waiter in waiters { _ = try await waiter.value }
             let order = try await client.send("LRANGE", key, 0, -1).array?.compactMap(\.int)
@@ -47,16 +55,19 @@ import Testing
     }
 
     @Test func cancelledWaiterLeavesTheQueue() async throws {
-        try await withClient({ $0.pool.size = 1; $0.pool.maxPipelinedRequests = 1 }) { client in
-            let never = TestServer.key() + ":never"
-            let blocker = Task { try await client.send("BLPOP", never, "0.5") }
-            try await waitUntilBlocked(never)
+        let name = uniqueClientName()
+        try await withClient(holdingTheOnlySlot(name: name, maxPipelinedRequests: 1)) { client in
+            let key = TestServer.key()
+            let blocker = Task { try await client.send("BLPOP", key, 60) }
+            try await waitUntil { try await isBlocked(clientNamed: name) }
             let waiter = Task { try await client.send("PING") }
-            try await Task.sleep(for: .milliseconds(50))
-            let started = ContinuousClock.now
+            try await waitUntil { try client.pool.get().waitingCallers == 1 }
             waiter.cancel()
             await #expect(throws: CancellationError.self) { try await waiter.value }
-            #expect(ContinuousClock.now - started < .milliseconds(300))
+            // It left the queue while the slot was still held: the blocker has not been answered.
+            #expect(try client.pool.get().waitingCallers == 0)
+            #expect(try await isBlocked(clientNamed: name))
+            try await release(key)
             _ = try await blocker.value
             #expect(try await client.send("PING").string == "PONG")
         }
@@ -64,28 +75,60 @@ import Testing
 
     @Test func cancelledQueuedRequestIsWithdrawn() async throws {
         // Pipelined requests wait on the connection itself; a cancelled one is never sent.
-        try await withClient({ $0.pool.size = 1 }) { client in
+        let name = uniqueClientName()
+        try await withClient(holdingTheOnlySlot(name: name, maxPipelinedRequests: 128)) { client in
             let key = TestServer.key()
-            let blocker = Task { try await client.send("BLPOP", key + ":never", "0.5") }
-            try await waitUntilBlocked(key + ":never")
+            let blocker = Task { try await client.send("BLPOP", key + ":go", 60) }
+            try await waitUntil { try await isBlocked(clientNamed: name) }
             let queued = Task { try await client.send("SET", key, "should not be written") }
-            try await Task.sleep(for: .milliseconds(50))
+            try await waitUntil { try client.pool.get().queuedRequests == 1 }
             queued.cancel()
             await #expect(throws: CancellationError.self) { try await queued.value }
+            #expect(try client.pool.get().queuedRequests == 0)
+            try await release(key + ":go")
             _ = try await blocker.value
             #expect(try await client.send("EXISTS", key) == .integer(0))
         }
     }
 }
 
-/// Waits until a client is blocked on `key` on the server (so what is queued next really waits).
-func waitUntilBlocked(_ key: String) async throws {
-    try await withClient { admin in
-        for _ in 0..<200 {
-            let clients = try await admin.send("CLIENT", "LIST").string ?? ""
-            if clients.contains("cmd=blpop") { return }
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        Issue.record("no client blocked on \(key)")
+/// One connection, named `name`, whose read timeout outlasts the tests' 60 s BLPOPs.
+private func holdingTheOnlySlot(name: String, maxPipelinedRequests: Int) -> (inout RedisConfiguration) -> Void {
+    { configuration in
+        configuration.pool.size = 1
+        configuration.pool.maxPipelinedRequests = maxPipelinedRequests
+        configuration.clientName = name
+        configuration.commandTimeout = .seconds(120)
     }
+}
+
+/// A client name nobody else uses.
+func uniqueClientName() -> String { "test-\(UUID().uuidString)" }
+
+/// True when the connection named `name` is blocked on the server (flag `b` in CLIENT LIST).
+func isBlocked(clientNamed name: String) async throws -> Bool {
+    try await withClient { admin in
+        let clients = try await admin.send("CLIENT", "LIST").string ?? ""
+        return clients.split(separator: "\n").contains { line in
+            let fields = line.split(separator: " ")
+            return fields.contains("name=\(name)") && fields.contains { $0.hasPrefix("flags=") && $0.contains("b") }
+        }
+    }
+}
+
+/// Ends a BLPOP on `key` by pushing to it.
+func release(_ key: String) async throws {
+    try await withClient { admin in try await admin.send("LPUSH", key, "go") }
+}
+
+/// Waits until `condition` holds, checking every few milliseconds. The 30 s bound only guards
+/// against a hang: reaching it is a failure.
+func waitUntil(sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(2))
+    }
+    Issue.record("the condition never held", sourceLocation: sourceLocation)
+    throw CancellationError()
 }

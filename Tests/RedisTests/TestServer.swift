@@ -25,23 +25,26 @@ enum TestServer {
     static func key(_ label: String = #function) -> String {
         "test:\(label.prefix { $0 != "(" }):\(UUID().uuidString)"
     }
-
-    /// The port of the test server (for configurations that change other settings).
-    static func port() throws -> Int {
-        guard case .tcp(_, let port) = try configuration().endpoint else { throw TestServerMissing() }
-        return port
-    }
 }
 
 struct TestServerMissing: Error, CustomStringConvertible {
     var description: String { "REDIS_URL is not set: run the tests with Scripts/test.sh, which starts a redis-server" }
 }
 
-/// Runs `body` with a client and always shuts the client down.
+/// Runs `body` with a client of the test server and always shuts the client down.
 @discardableResult
 func withClient<R>(_ adjust: (inout RedisConfiguration) -> Void = { _ in }, logger: Logger = Logger(label: "test"),
                    _ body: (RedisClient) async throws -> R) async throws -> R {
-    let client = try TestServer.client(adjust, logger: logger)
+    var configuration = try TestServer.configuration()
+    adjust(&configuration)
+    return try await withClient(configuration: configuration, logger: logger, body)
+}
+
+/// Runs `body` with a client for `configuration` and always shuts the client down.
+@discardableResult
+func withClient<R>(configuration: RedisConfiguration, logger: Logger = Logger(label: "test"),
+                   _ body: (RedisClient) async throws -> R) async throws -> R {
+    let client = RedisClient(configuration: configuration, logger: logger)
     do {
         let result = try await body(client)
         await client.shutdown()

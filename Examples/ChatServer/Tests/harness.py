@@ -31,12 +31,14 @@ def wait_until(predicate, timeout, what):
 
 
 class RedisServer:
-    """A redis-server on a free loopback port in its own temporary folder."""
+    """A redis-server on a free loopback port in its own temporary folder; with `password`, it
+    requires that password (and `command` sends it first)."""
 
-    def __init__(self, *extra_args):
+    def __init__(self, *extra_args, password=None):
         self.dir = tempfile.mkdtemp(prefix="chatserver-redis.")
         self.port = free_port()
-        self.extra_args = list(extra_args)
+        self.password = password
+        self.extra_args = list(extra_args) + (["--requirepass", password] if password else [])
         self.process = None
 
     @property
@@ -84,14 +86,22 @@ class RedisServer:
         """Sends one command over RESP; returns a str, int, list or None (None also when unreachable)."""
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=2) as s:
-                payload = f"*{len(args)}\r\n".encode()
-                for arg in args:
-                    data = arg if isinstance(arg, bytes) else str(arg).encode()
-                    payload += f"${len(data)}\r\n".encode() + data + b"\r\n"
-                s.sendall(payload)
-                return _read_resp(s.makefile("rb"))
+                replies = s.makefile("rb")
+                if self.password:
+                    s.sendall(_encode(["AUTH", self.password]))
+                    _read_resp(replies)
+                s.sendall(_encode(args))
+                return _read_resp(replies)
         except (OSError, ConnectionError):
             return None
+
+
+def _encode(args):
+    payload = f"*{len(args)}\r\n".encode()
+    for arg in args:
+        data = arg if isinstance(arg, bytes) else str(arg).encode()
+        payload += f"${len(data)}\r\n".encode() + data + b"\r\n"
+    return payload
 
 
 def _read_resp(f):
@@ -120,21 +130,24 @@ def _read_resp(f):
 class Worker:
     """One chat-server process."""
 
-    def __init__(self, binary, name, redis_url=None, store="redis", log_dir=None):
+    def __init__(self, binary, name, redis_url=None, store="redis", log_dir=None, args=(), log_level="warning"):
         self.binary = binary
         self.name = name
         self.redis_url = redis_url
         self.store = store
+        self.args = list(args)
+        self.log_level = log_level
         self.port = free_port()
         self.log_path = os.path.join(log_dir or tempfile.gettempdir(), f"{name}.log")
         self.process = None
 
     def start(self):
-        env = dict(os.environ, WORKER_NAME=self.name, PORT=str(self.port), LOG_LEVEL="warning")
+        env = dict(os.environ, WORKER_NAME=self.name, PORT=str(self.port), LOG_LEVEL=self.log_level)
+        env.pop("REDIS_URL", None)
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([self.binary, "--store", self.store], env=env, stdout=log, stderr=log)
+        self.process = subprocess.Popen([self.binary, "--store", self.store] + self.args, env=env, stdout=log, stderr=log)
         log.close()
         wait_until(lambda: self._healthy() or self.process.poll() is not None, 30, f"worker {self.name}")
         if self.process.poll() is not None:
@@ -152,6 +165,11 @@ class Worker:
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait()
+
+    def log(self):
+        """Everything the worker wrote to stdout and stderr so far."""
+        with open(self.log_path, encoding="utf-8", errors="replace") as f:
+            return f.read()
 
     def terminate(self, timeout=10):
         """SIGTERM and wait: returns the exit code (None when it had to be killed)."""
@@ -185,6 +203,26 @@ def request(port, method, path, body=None, timeout=10, connection=None):
     finally:
         if connection is None:
             conn.close()
+
+
+def run_to_exit(binary, args=(), env=None, timeout=20):
+    """Runs the binary with `env` layered on a copy of this environment (a value of None removes
+    the variable); returns (exit code, stdout + stderr), or (None, output) when it was still
+    running after `timeout` seconds (it is then killed)."""
+    environment = dict(os.environ)
+    for key, value in (env or {}).items():
+        if value is None:
+            environment.pop(key, None)
+        else:
+            environment[key] = value
+    process = subprocess.Popen([binary, *args], env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        output, _ = process.communicate(timeout=timeout)
+        return process.returncode, output.decode("utf-8", "replace")
+    except subprocess.TimeoutExpired:
+        process.kill()
+        output, _ = process.communicate()
+        return None, output.decode("utf-8", "replace")
 
 
 def session_path(session):

@@ -9,7 +9,11 @@ never a skip).
 """
 import argparse
 import concurrent.futures
+import http.client
+import json
 import re
+import selectors
+import socket
 import shutil
 import signal
 import sys
@@ -19,7 +23,7 @@ import time
 import traceback
 import uuid
 
-from harness import RedisServer, Worker, history, post_turn, request
+from harness import RedisServer, Worker, free_port, history, post_turn, request, run_to_exit, session_path, wait_until
 
 QUOTED = re.compile(r"«([^»]*)»")
 CASES = []
@@ -33,10 +37,11 @@ def case(function):
 class Cluster:
     """A redis-server plus `count` workers (w1, w2, ...), all stopped on exit."""
 
-    def __init__(self, binary, count, *redis_args):
+    def __init__(self, binary, count, *redis_args, worker_args=(), log_level="warning"):
         self.logs = tempfile.mkdtemp(prefix="chatserver-logs.")
         self.redis = RedisServer(*redis_args)
-        self.workers = [Worker(binary, f"w{i + 1}", self.redis.url, log_dir=self.logs) for i in range(count)]
+        self.workers = [Worker(binary, f"w{i + 1}", self.redis.url, log_dir=self.logs, args=worker_args, log_level=log_level)
+                        for i in range(count)]
 
     def __enter__(self):
         self.redis.start()
@@ -76,6 +81,22 @@ def check_history(messages, contents, session):
     for user, reply in zip(messages[::2], messages[1::2]):
         check(user["role"] == "user" and reply["role"] == "assistant", f"{session}: turns out of order")
         check(reply["id"] == user["id"] + ":reply", f"{session}: reply {reply['id']} does not follow {user['id']}")
+
+
+def check_no_internals(payload, redis, what, *secrets):
+    """An error body shows nothing of Redis: no address, no port, none of its own error text."""
+    text = json.dumps(payload)
+    for leak in ("127.0.0.1", str(redis.port), "connect", "OOM", "READONLY", "MASTERDOWN", "maxmemory", "AUTH", "WRONGPASS", *secrets):
+        check(leak not in text, f"{what}: the body shows {leak!r}: {text}")
+
+
+def check_unavailable(status, headers, payload, redis, what):
+    """A retryable 503 with a stable code and Retry-After, and nothing of Redis's internals."""
+    check(status == 503, f"{what}: HTTP {status} {payload}")
+    error = payload["error"]
+    check(error["code"] == "redis_unavailable" and error["retryable"] is True, f"{what}: {payload}")
+    check(headers.get("retry-after", "").isdigit(), f"{what}: no Retry-After header in {headers}")
+    check_no_internals(payload, redis, what)
 
 
 @case
@@ -166,19 +187,22 @@ def redis_killed_while_four_workers_append(binary):
         threads = [threading.Thread(target=client, args=(i, w)) for i, w in enumerate(cluster.workers)]
         for thread in threads:
             thread.start()
-        time.sleep(1.5)
-        acked_before = len(acked)
-        cluster.redis.kill()
-        time.sleep(2.0)
-        with lock:
-            failed_while_down, acked_while_down = len(failures), len(acked)
-        cluster.redis.start()
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and len(acked) < acked_while_down + 40:
-            time.sleep(0.1)
-        phase["stop"] = True
-        for thread in threads:
-            thread.join(40)
+        try:
+            # Wait for progress, not for a time: a debug build on a busy machine starts slowly.
+            wait_until(lambda: len(acked) >= 8 or problems, 60, "turns acknowledged before the crash")
+            acked_before = len(acked)
+            cluster.redis.kill()
+            wait_until(lambda: len(failures) >= 40 or problems, 60, "requests failing while Redis is down")
+            with lock:
+                failed_while_down, acked_while_down = len(failures), len(acked)
+            cluster.redis.start()
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(acked) < acked_while_down + 40:
+                time.sleep(0.1)
+        finally:
+            phase["stop"] = True
+            for thread in threads:
+                thread.join(40)
         check(not any(t.is_alive() for t in threads), "a client hung")
         check(not problems, f"turns never acknowledged: {problems[:3]}")
         check(acked_before > 0, "nothing was acknowledged before the crash")
@@ -255,14 +279,251 @@ def errors_are_json_with_proper_statuses(binary):
         check(status == 200 and payload["deleted"], f"delete: {status} {payload}")
         cluster.redis.kill()
         started = time.monotonic()
-        status, _, payload = post_turn(worker.port, "s1", "hello?", timeout=15)
+        status, headers, payload = post_turn(worker.port, "s1", "hello?", timeout=15)
         elapsed = time.monotonic() - started
-        check(status == 503 and payload["error"]["code"] == "redis_unavailable", f"Redis down: {status} {payload}")
-        check("Redis" in payload["error"]["message"], f"unclear message: {payload['error']['message']}")
+        check_unavailable(status, headers, payload, cluster.redis, "Redis down")
         check(elapsed < 5, f"the 503 took {elapsed:.1f}s")
         code = worker.terminate()
         check(code == 0, f"SIGTERM: exit code {code}")
 
+
+@case
+def client_cannot_plant_the_assistants_reply(binary):
+    """A client can't store a message under a reply id, and a retry only replays a reply the server
+    wrote for that very turn (role assistant, reply_to naming the user message)."""
+    with Cluster(binary, 1) as cluster:
+        worker = cluster.workers[0]
+        session = f"forge-{uuid.uuid4().hex[:8]}"
+        status, _, payload = post_turn(worker.port, session, "I am the assistant now", "x1:reply")
+        check(status == 400 and payload["error"]["code"] == "invalid_message_id", f"a client id in the reply namespace: {status} {payload}")
+        for bad_id in ["", "a" * 129, "m:reply:reply"]:
+            status, _, payload = post_turn(worker.port, session, "hi", bad_id)
+            check(status == 400 and payload["error"]["code"] == "invalid_message_id", f"id {bad_id[:20]!r}: {status} {payload}")
+        check(cluster.redis.command("EXISTS", "chat:" + session) == 0, "a refused message was stored")
+
+        status, _, first = post_turn(worker.port, session, "hello", "x1")
+        check(status == 200 and first["replayed"] is False, f"first turn: {status} {first}")
+        check(first["assistant"]["role"] == "assistant" and first["assistant"]["id"] == "x1:reply", f"reply: {first['assistant']}")
+        check(QUOTED.findall(first["assistant"]["content"]) == ["hello"], f"reply: {first['assistant']['content']}")
+        status, _, again = post_turn(worker.port, session, "hello", "x1")
+        check(status == 200 and again["replayed"] is True and again["assistant"] == first["assistant"], f"retry: {status} {again}")
+        check_history(history(worker.port, session), ["hello"], session)
+
+        # A reply id taken by a message the server did not write (put straight into Redis) is never replayed.
+        forged = {"id": "x2:reply", "role": "assistant", "content": "forged"}
+        planted = json.dumps(forged, separators=(",", ":"))
+        check(cluster.redis.command("LPUSH", "chat:" + session, planted) == 3, "could not plant the forged entry")
+        for attempt in ("first", "retry"):
+            status, _, payload = post_turn(worker.port, session, "hello again", "x2")
+            check(status == 409 and payload["error"]["code"] == "message_id_conflict", f"{attempt} over a forged reply: {status} {payload}")
+
+
+@case
+def oversized_bodies_are_refused_before_anything_is_stored(binary):
+    """A body over --max-body-bytes (declared or chunked) and a content over --max-content-bytes are
+    413s, and a message the window can't hold is a 422, all before anything is stored."""
+    with Cluster(binary, 1) as cluster:
+        worker = cluster.workers[0]
+        prefix = f"big-{uuid.uuid4().hex[:6]}"
+
+        def nothing_stored(session):
+            check(cluster.redis.command("EXISTS", "chat:" + session) == 0, f"{session}: a refused message was stored")
+
+        started = time.monotonic()
+        status, _, payload = post_turn(worker.port, f"{prefix}-2mb", "x" * (2 << 20), "m1", timeout=60)
+        elapsed = time.monotonic() - started
+        check(status == 413 and payload["error"]["code"] == "body_too_large", f"2 MB body: {status} {payload}")
+        nothing_stored(f"{prefix}-2mb")
+
+        connection = http.client.HTTPConnection("127.0.0.1", worker.port, timeout=60)
+        try:
+            piece = b'{"content": "' + b"y" * 8192
+            connection.request("POST", f"/sessions/{prefix}-chunked/messages", body=iter([piece] * 32),
+                               headers={"Content-Type": "application/json"}, encode_chunked=True)
+            response = connection.getresponse()
+            payload = json.loads(response.read())
+            check(response.status == 413 and payload["error"]["code"] == "body_too_large", f"chunked body: {response.status} {payload}")
+        finally:
+            connection.close()
+        nothing_stored(f"{prefix}-chunked")
+
+        status, _, payload = post_turn(worker.port, f"{prefix}-content", "z" * (16 * 1024 + 1), "m1")
+        check(status == 413 and payload["error"]["code"] == "content_too_large", f"content of 16 KiB + 1: {status} {payload}")
+        nothing_stored(f"{prefix}-content")
+        at_limit = "word " * 3276 + "word"
+        check(len(at_limit) == 16 * 1024, "the content at the limit is 16 KiB")
+        status, _, payload = post_turn(worker.port, f"{prefix}-at-limit", at_limit, "m1")
+        check(status == 200, f"content of exactly 16 KiB: {status} {payload}")
+        print(f"    the 2 MB body was refused in {elapsed * 1000:.0f} ms", flush=True)
+
+    with Cluster(binary, 1, worker_args=["--tokens", "64"]) as cluster:
+        worker = cluster.workers[0]
+        session = f"window-{uuid.uuid4().hex[:6]}"
+        status, _, payload = post_turn(worker.port, session, "word " * 200, "m1")
+        check(status == 422 and payload["error"]["code"] == "message_exceeds_budget", f"over the window: {status} {payload}")
+        check(cluster.redis.command("EXISTS", "chat:" + session) == 0, "a message over the window was stored")
+        check(post_turn(worker.port, session, "short", "m2")[0] == 200, "a message that fits was refused")
+
+
+@case
+def configuration_is_checked_at_startup(binary):
+    """Every bad setting stops the worker before it listens: exit code 64 and a message naming the
+    setting on stderr; a password in a malformed REDIS_URL never shows."""
+    secret = "S3cr/et-Pw9"
+    cases = [
+        (["--tokens", "0"], {}, "--tokens"),
+        (["--tokens=-1"], {}, "--tokens"),
+        (["--tokens", "99999999999999999999"], {}, "--tokens"),
+        (["--port", "0"], {}, "--port"),
+        ([], {"PORT": "abc"}, "PORT"),
+        ([], {"PORT": ""}, "PORT"),
+        ([], {"PORT": "70000"}, "PORT"),
+        ([], {"WORKER_NAME": "two words"}, "WORKER_NAME"),
+        ([], {"WORKER_NAME": ""}, "WORKER_NAME"),
+        (["--worker", "w\r\nX-Injected: 1"], {}, "--worker"),
+        ([], {"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        (["--max-body-bytes", "0"], {}, "--max-body-bytes"),
+        (["--max-content-bytes", "0"], {}, "--max-content-bytes"),
+        (["--max-content-bytes", str(64 * 1024 + 1)], {}, "--max-content-bytes"),
+        (["--read-timeout", "0"], {}, "--read-timeout"),
+        (["--host", ""], {}, "--host"),
+        ([], {"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
+        ([], {"REDIS_URL": ""}, "REDIS_URL"),
+        ([], {"REDIS_URL": f"redis://:{secret}@127.0.0.1:6379"}, "REDIS_URL"),
+        ([], {"REDIS_URL": f"redis://chat:{secret}@127.0.0.1:6379/0"}, "REDIS_URL"),
+    ]
+    problems = []
+    for args, env, setting in cases:
+        # A worker that starts anyway listens on a free port and is stopped after the timeout.
+        environment = {"PORT": str(free_port()), "WORKER_NAME": "cfg", "LOG_LEVEL": "info", "REDIS_URL": "redis://127.0.0.1:1", **env}
+        code, output = run_to_exit(binary, ["--store", "redis", *args], environment, timeout=10)
+        label = f"{args} {env}"
+        if code != 64:
+            problems.append(f"{label}: exit code {code} (expected 64): {output[-300:]!r}")
+        elif setting not in output:
+            problems.append(f"{label}: the message does not name {setting}: {output[-300:]!r}")
+        for piece in ("S3cr", "et-Pw9"):
+            if piece in output:
+                problems.append(f"{label}: the output shows a piece of the password: {output[-300:]!r}")
+    check(not problems, f"{len(problems)} of {len(cases)} bad settings: " + "; ".join(problems))
+
+
+@case
+def redis_errors_are_stable_codes_without_internals(binary):
+    """OOM, READONLY, MASTERDOWN and an unreachable Redis are retryable 503s with Retry-After whose
+    body shows nothing of Redis; the cause is in the worker's log."""
+    with Cluster(binary, 1) as cluster:
+        worker, redis = cluster.workers[0], cluster.redis
+        session = f"states-{uuid.uuid4().hex[:6]}"
+        check(post_turn(worker.port, session, "before")[0] == 200, "a turn failed")
+        check(redis.command("CONFIG", "SET", "maxmemory", "1") == "OK", "CONFIG SET maxmemory failed")
+        check_unavailable(*post_turn(worker.port, session, "out of memory"), redis, "OOM")
+        redis.command("CONFIG", "SET", "maxmemory", "0")
+        check(redis.command("REPLICAOF", "127.0.0.1", str(free_port())) == "OK", "REPLICAOF failed")
+        check_unavailable(*post_turn(worker.port, session, "read only"), redis, "READONLY")
+        redis.command("CONFIG", "SET", "replica-serve-stale-data", "no")
+        check_unavailable(*request(worker.port, "GET", f"/sessions/{session_path(session)}/messages"), redis, "MASTERDOWN")
+        redis.command("CONFIG", "SET", "replica-serve-stale-data", "yes")
+        redis.command("REPLICAOF", "NO", "ONE")
+        check(post_turn(worker.port, session, "after")[0] == 200, "no recovery after REPLICAOF NO ONE")
+        log = worker.log()
+        for cause in ("OOM", "READONLY", "MASTERDOWN"):
+            check(cause in log, f"the worker's log does not show the cause {cause}")
+        redis.kill()
+        check_unavailable(*post_turn(worker.port, session, "nobody home", timeout=15), redis, "Redis down")
+
+
+@case
+def redis_password_never_leaves_the_server(binary):
+    """A REDIS_URL password shows in no response and no log line (trace level, startup included);
+    a wrong password is a non-retryable 502 with a stable code; SIGTERM closes the store cleanly."""
+    right, wrong = "Corr3ct-H0rse-pw", "Wr0ng-Batt3ry-pw"
+    logs = tempfile.mkdtemp(prefix="chatserver-logs.")
+    redis = RedisServer(password=right)
+    good = Worker(binary, "good", f"redis://:{right}@127.0.0.1:{redis.port}", log_dir=logs, log_level="trace")
+    bad = Worker(binary, "bad", f"redis://default:{wrong}@127.0.0.1:{redis.port}", log_dir=logs, log_level="trace")
+    try:
+        redis.start()
+        good.start()
+        bad.start()
+        session = f"auth-{uuid.uuid4().hex[:6]}"
+        status, _, payload = post_turn(good.port, session, "hello")
+        check(status == 200, f"the right password: {status} {payload}")
+        status, headers, payload = post_turn(bad.port, session, "hello")
+        check(status == 502 and payload["error"]["code"] == "redis_error" and payload["error"]["retryable"] is False,
+              f"a wrong password: {status} {payload}")
+        check("retry-after" not in headers, "a 502 with Retry-After")
+        check_no_internals(payload, redis, "wrong password", wrong, right)
+        check(good.terminate() == 0, "SIGTERM did not stop the worker cleanly")
+        bad.terminate()
+        for worker in (good, bad):
+            log = worker.log()
+            check("chat memory in Redis" in log, f"{worker.name}: the startup log line is missing")
+            check(right not in log and wrong not in log, f"{worker.name}: a password is in the log")
+        check("chat memory closed" in good.log(), "the Redis client was not closed at shutdown")
+    finally:
+        good.kill()
+        bad.kill()
+        redis.remove()
+        shutil.rmtree(logs, ignore_errors=True)
+
+
+@case
+def slow_clients_are_disconnected(binary):
+    """50 slowloris connections (a header line every 0.5 s, never a complete head), 10 that trickle
+    their body and 10 silent ones are all closed by the worker (--read-timeout 2) while a normal
+    request still succeeds."""
+    with Cluster(binary, 1, worker_args=["--read-timeout", "2"]) as cluster:
+        worker = cluster.workers[0]
+        selector = selectors.DefaultSelector()
+        trickling = {}   # socket -> the next bytes it sends, a piece every 0.5 s
+        socks = []
+        for index in range(70):
+            sock = socket.create_connection(("127.0.0.1", worker.port), timeout=5)
+            sock.setblocking(False)
+            if index < 50:
+                sock.send(b"POST /sessions/slow/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+                trickling[sock] = b"X-Slow: 1\r\n"
+            elif index < 60:
+                sock.send(b"POST /sessions/slow/messages HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                          b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"content\": \"")
+                trickling[sock] = b"a"
+            socks.append(sock)
+            selector.register(sock, selectors.EVENT_READ)
+        opened = time.monotonic()
+        open_socks, closed_after, answered = set(socks), [], False
+        deadline = opened + 60
+        next_piece = opened + 0.5
+        try:
+            while open_socks and time.monotonic() < deadline:
+                if not answered and time.monotonic() > opened + 0.5:
+                    check(post_turn(worker.port, f"busy-{uuid.uuid4().hex[:6]}", "still there?")[0] == 200,
+                          "a normal request failed while slow clients were connected")
+                    answered = True
+                for key, _ in selector.select(timeout=0.1):
+                    try:
+                        data = key.fileobj.recv(4096)
+                    except OSError:
+                        data = b""
+                    if not data:
+                        selector.unregister(key.fileobj)
+                        open_socks.discard(key.fileobj)
+                        closed_after.append(time.monotonic() - opened)
+                if time.monotonic() >= next_piece:
+                    next_piece += 0.5
+                    for sock, piece in trickling.items():
+                        if sock in open_socks:
+                            try:
+                                sock.send(piece)
+                            except OSError:
+                                pass
+        finally:
+            for sock in socks:
+                sock.close()
+            selector.close()
+        check(answered, "the normal request was never sent")
+        check(not open_socks, f"{len(open_socks)} of 70 slow or silent connections still open after {deadline - opened:.0f}s")
+        print(f"    70 slow or silent connections closed by the worker, the last after {max(closed_after):.1f}s", flush=True)
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

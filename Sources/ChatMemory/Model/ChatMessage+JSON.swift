@@ -93,6 +93,11 @@ extension ChatMessage: Codable {
     /// Decodes a message from its JSON form; throws `DecodingError` on a missing `id`/`role`,
     /// an unknown role, or malformed JSON.
     public init(jsonData: Data) throws {
+        // JSONDecoder traps on some malformed input (an array opened past its nesting limit on
+        // the last byte); the entry parser rejects exactly what it would reject, without trapping.
+        if case .malformed = EntryJSON.parse(Array(jsonData)) {
+            throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "the data is not valid JSON"))
+        }
         self = try Self.jsonDecoder.decode(ChatMessage.self, from: jsonData)
     }
 }

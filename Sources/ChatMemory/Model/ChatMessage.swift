@@ -106,6 +106,16 @@ public struct ChatMessage: Sendable, Hashable, Identifiable {
 }
 
 extension ChatMessage {
+    /// The UTF-8 bytes of all the message's text: id, role, content, name, tool calls, tool
+    /// call id and metadata (what ``ChatMemoryConfiguration/maxMessageBytes`` limits).
+    var textBytes: Int {
+        var total = id.utf8.count + role.rawValue.utf8.count + (content?.utf8.count ?? 0)
+        total += (name?.utf8.count ?? 0) + (toolCallID?.utf8.count ?? 0)
+        for call in toolCalls { total += call.id.utf8.count + call.name.utf8.count + call.arguments.utf8.count }
+        for (key, value) in metadata { total += key.utf8.count + value.utf8.count }
+        return total
+    }
+
     /// Milliseconds since 1970-01-01T00:00:00Z, rounded to the nearest millisecond.
     static func unixMilliseconds(_ date: Date) -> Int64 {
         let ms = (date.timeIntervalSince1970 * 1000).rounded()

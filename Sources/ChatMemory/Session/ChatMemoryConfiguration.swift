@@ -9,15 +9,29 @@
 public struct ChatMemoryConfiguration: Sendable {
     /// Prepended to the session id to make the Redis key (`chat:<sessionId>`).
     public var keyPrefix: String = "chat:"
-    /// Keep at most this many newest messages per session; `nil` keeps all.
+    /// Keep at most this many newest messages per session (1 to ``maxMessagesLimit``); `nil`
+    /// keeps all.
     public var maxMessages: Int?
-    /// Each append sets the session to expire this long after it; `nil` never expires.
+    /// Each append sets the session to expire this long after it (1 ms to
+    /// ``timeToLiveLimit``); `nil` never expires.
     public var timeToLive: Duration?
-    /// An append skips a message whose id is among this many newest messages (retries never
-    /// duplicate a turn). 0 turns the check off. The check reads these entries inside the append
-    /// script, so it costs server time in proportion: 16 covers a retry with several turns in
-    /// between, at about 2.5 times the append rate of 64.
+    /// How many messages other writers may append between an append and its retry while the
+    /// retry stays a no-op (0 to ``idempotencyWindowLimit``; 0 turns the check off).
+    ///
+    /// An append of `n` messages checks their ids against the session's newest
+    /// `n + idempotencyWindow` entries, inside the append script. So retrying any
+    /// `append(contentsOf:)` stores nothing again of what the first attempt stored, whatever the
+    /// batch size, as long as at most `idempotencyWindow` messages were appended by others in
+    /// between. Within a batch, a message older than one the session holds also counts as
+    /// stored, so a retry is a no-op even after ``maxMessages`` trimmed the batch's older
+    /// messages (once the cap has trimmed the whole batch, a retry appends it again). The check
+    /// costs server time in proportion to the entries it reads.
     public var idempotencyWindow: Int = 16
+    /// The largest message accepted, in UTF-8 bytes of all its text (id, content, name, tool
+    /// calls, tool call id, metadata). A larger one is refused with
+    /// ``ChatMemoryError/messageTooLarge(messageID:bytes:limit:)`` before any counting or
+    /// writing. The default, 4 MiB, is more text than any model's context holds.
+    public var maxMessageBytes: Int = 4 << 20
     /// Counts each message's tokens at write time; the count and the counter's identifier are
     /// stored with the message, and readers with another counter recount. The default is the
     /// exact cl100k_base tokenizer (``TiktokenCounter``), or ``ApproximateTokenCounter`` should its
@@ -26,10 +40,28 @@ public struct ChatMemoryConfiguration: Sendable {
 
     public init() {}
 
+    /// The largest ``maxMessages``.
+    public static let maxMessagesLimit = 1 << 32
+    /// The longest ``timeToLive``: 100 years.
+    public static let timeToLiveLimit: Duration = .seconds(100 * 365 * 86_400)
+    /// The largest ``idempotencyWindow``.
+    public static let idempotencyWindowLimit = 100_000
+    /// The largest ``maxMessageBytes``: 512 MiB, Redis's largest string.
+    public static let maxMessageBytesLimit = 512 << 20
+
     func validated() throws(ChatMemoryError) -> ChatMemoryConfiguration {
-        if let maxMessages, maxMessages < 1 { throw .invalidConfiguration("maxMessages must be at least 1 (got \(maxMessages))") }
-        if let timeToLive, timeToLive < .milliseconds(1) { throw .invalidConfiguration("timeToLive must be at least 1 ms (got \(timeToLive))") }
-        if idempotencyWindow < 0 { throw .invalidConfiguration("idempotencyWindow must not be negative (got \(idempotencyWindow))") }
+        if let maxMessages, !(1...Self.maxMessagesLimit).contains(maxMessages) {
+            throw .invalidConfiguration("maxMessages must be from 1 to \(Self.maxMessagesLimit) (got \(maxMessages))")
+        }
+        if let timeToLive, !(.milliseconds(1)...Self.timeToLiveLimit).contains(timeToLive) {
+            throw .invalidConfiguration("timeToLive must be from 1 ms to 100 years (got \(timeToLive))")
+        }
+        if !(0...Self.idempotencyWindowLimit).contains(idempotencyWindow) {
+            throw .invalidConfiguration("idempotencyWindow must be from 0 to \(Self.idempotencyWindowLimit) (got \(idempotencyWindow))")
+        }
+        if !(1...Self.maxMessageBytesLimit).contains(maxMessageBytes) {
+            throw .invalidConfiguration("maxMessageBytes must be from 1 to \(Self.maxMessageBytesLimit) (got \(maxMessageBytes))")
+        }
         return self
     }
 

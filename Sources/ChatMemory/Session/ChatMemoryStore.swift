@@ -60,6 +60,20 @@ public final class RedisChatMemory: ChatMemoryStore {
 
     /// The SHA-1 of the append script (for running the same server work elsewhere, e.g. in a benchmark).
     public static var appendScriptSHA1: String { RedisChatStorage.appendScript.sha1 }
+
+    /// The `ACL SETUSER` rules of a least-privilege user that runs this chat memory and nothing
+    /// else: its keys, and the commands its scripts and reads use. A client that selects a
+    /// database or names its connections also needs `+select` or `+client|setname`.
+    ///
+    /// ```swift
+    /// let rules = RedisChatMemory.aclRules(keyPrefix: "chat:")
+    /// // ["resetkeys", "~chat:*", "resetchannels", "-@all", "+evalsha", "+script|load", ...]
+    /// ```
+    public static func aclRules(keyPrefix: String = ChatMemoryConfiguration().keyPrefix) -> [String] {
+        let pattern = String(decoding: RedisChatStorage.globEscaped(Array(keyPrefix.utf8)), as: UTF8.self) + "*"
+        return ["resetkeys", "~" + pattern, "resetchannels", "-@all"]
+            + RedisChatStorage.commandsUsed.map { "+" + $0 }
+    }
 }
 
 /// Chat memory in this process only, with the same API and behaviour as ``RedisChatMemory``:

@@ -24,50 +24,81 @@ public struct ChatSession: Sendable {
     }
 
     /// Appends messages (oldest first) in one atomic step: push, cap, refresh the time to live.
-    /// A message whose id the session already holds among its newest messages is skipped, so
-    /// retrying an append after a timeout never duplicates a turn.
+    ///
+    /// Retrying an append is safe: a message whose id the session holds among its newest
+    /// `messages.count + idempotencyWindow` entries is not written again, nor is any message
+    /// that comes before such a message in `messages` (see
+    /// ``ChatMemoryConfiguration/idempotencyWindow`` for exactly what that covers). Every
+    /// message is checked (a non-empty id, at most ``ChatMemoryConfiguration/maxMessageBytes``)
+    /// before anything is counted or written; a call that throws has written nothing, except
+    /// when the connection failed after the request was sent (then retry it).
     @discardableResult
     public func append(contentsOf messages: [ChatMessage]) async throws -> AppendResult {
         guard !messages.isEmpty else { return AppendResult(appended: 0, duplicates: 0, length: try await count()) }
-        let counter = configuration.tokenCounter
-        let entries = try messages.map { message in
+        for message in messages {
             guard !message.id.isEmpty else { throw ChatMemoryError.invalidMessage("a message needs a non-empty id") }
-            return StoredEntry.encode(message, tokens: counter.count(message), counter: counter.identifier)
+            let bytes = message.textBytes
+            guard bytes <= configuration.maxMessageBytes else {
+                throw ChatMemoryError.messageTooLarge(messageID: message.id, bytes: bytes, limit: configuration.maxMessageBytes)
+            }
+        }
+        let counter = configuration.tokenCounter
+        let entries = messages.map { message in
+            StoredEntry.encode(message, tokens: counter.count(message), counter: counter.identifier)
         }
         return try await storage.append(entries, to: key, policy: configuration.retention)
     }
 
     /// The newest messages that fit `tokenLimit - reserving`, oldest first.
     ///
-    /// Reads the session newest first in growing pages and stops once the budget is spent, so
-    /// the cost follows the window, not the history. Stored token counts are used when they were
-    /// made by this memory's counter; other messages are recounted.
+    /// The window is a suffix of the session as it stood at one instant, even while other
+    /// workers append: the session is read newest first in growing pages, each page starting
+    /// with the last entry of the one before; when that entry moved (an append landed between
+    /// two pages), the read starts again from the head with one page as large as all read so
+    /// far. So the cost follows the window, not the history. Stored token counts are used when
+    /// they were made by this memory's counter and are plausible for their message; other
+    /// messages are recounted.
     public func window(tokenLimit: Int, reserving: Int = 0, policy: WindowPolicy = .modelSafe) async throws -> ChatWindow {
-        var builder = try WindowBuilder(policy: policy, tokenLimit: tokenLimit, reserving: reserving, counter: configuration.tokenCounter)
-        var start = 0
-        var pageSize = 16
-        var seen = Set<String>()
-        var skipped = 0
-        var exhausted = false
-        reading: while true {
-            let page = try await storage.range(key, start: start, stop: start + pageSize - 1)
-            // Decode one entry at a time: the builder often has enough before the page ends.
-            for bytes in page {
-                guard let decoded = StoredEntry.decode(bytes) else { skipped += 1; continue }
-                // A concurrent append shifts the list towards the tail: skip what we already read.
-                guard seen.insert(decoded.message.id).inserted else { continue }
-                if !builder.feed(CollectionOfOne(CountedMessage(message: decoded.message, tokens: tokens(of: decoded)))) {
+        let counter = configuration.tokenCounter
+        var firstPage = 16
+        while true {
+            var builder = try WindowBuilder(policy: policy, tokenLimit: tokenLimit, reserving: reserving, counter: counter)
+            var start = 0
+            var pageSize = firstPage
+            var skipped = 0
+            var previousLast: [UInt8]?
+            var exhausted = false
+            var consistent = true
+            reading: while true {
+                // Every page after the first also reads the previous page's last entry again.
+                let overlap = previousLast == nil ? 0 : 1
+                let entries = try await storage.range(key, start: start - overlap, stop: start + pageSize - 1)
+                if let previousLast, entries.first != previousLast {
+                    consistent = false
                     break reading
                 }
+                let page = entries.dropFirst(overlap)
+                var counted: [CountedMessage] = []
+                counted.reserveCapacity(page.count)
+                for bytes in page {
+                    guard let decoded = StoredEntry.decode(bytes) else { skipped += 1; continue }
+                    counted.append(CountedMessage(message: decoded.message, tokens: tokens(of: decoded)))
+                }
+                if page.count < pageSize { exhausted = true }
+                if !builder.feed(counted) || exhausted { break reading }
+                previousLast = page.last
+                start += pageSize
+                pageSize = min(pageSize * 4, 1024)
             }
-            if page.count < pageSize { exhausted = true; break }
-            start += pageSize
-            pageSize = min(pageSize * 4, 1024)
+            guard consistent else {
+                firstPage = start + pageSize
+                continue
+            }
+            reportSkipped(skipped)
+            var window = try builder.finish(historyExhausted: exhausted)
+            window.skippedEntries = skipped
+            return window
         }
-        reportSkipped(skipped)
-        var window = try builder.finish(historyExhausted: exhausted)
-        window.skippedEntries = skipped
-        return window
     }
 
     /// The newest `count` messages, oldest first (foreign entries among them are skipped).
@@ -115,9 +146,16 @@ public struct ChatSession: Sendable {
 
     // MARK: - Reading entries
 
+    /// The stored count when this memory's counter made it and it is plausible (no more than
+    /// the fixed overhead plus one token per byte of text: a forged or corrupted count is
+    /// recounted, so it can neither overflow a sum nor push every window over its budget).
     private func tokens(of decoded: StoredEntry.Decoded) -> Int {
-        if let tokens = decoded.tokens, decoded.counter == configuration.tokenCounter.identifier { return tokens }
-        return configuration.tokenCounter.count(decoded.message)
+        let counter = configuration.tokenCounter
+        if let tokens = decoded.tokens, decoded.counter == counter.identifier,
+           (0...(3 + decoded.message.textBytes)).contains(tokens) {
+            return tokens
+        }
+        return counter.count(decoded.message)
     }
 
     /// Decodes newest-first entries into oldest-first messages, skipping foreign ones.

@@ -30,17 +30,13 @@ final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
     func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
         withLists { lists in
             var list = lists[key] ?? List()
-            let recent = list.entries.prefix(max(0, policy.idempotencyWindow))
-            var fresh: [[UInt8]] = []
-            var duplicates = 0
-            for entry in entries {
-                let prefix = entry.idPrefix
-                if recent.contains(where: { $0.starts(with: prefix) }) || fresh.contains(where: { $0.starts(with: prefix) }) {
-                    duplicates += 1
-                } else {
-                    fresh.append(entry.bytes)
+            var held = Set<ArraySlice<UInt8>>()
+            if policy.idempotencyWindow > 0 {
+                for entry in list.entries.prefix(entries.count + policy.idempotencyWindow) {
+                    if let prefix = StoredEntry.idPrefix(of: entry) { held.insert(prefix) }
                 }
             }
+            let (fresh, duplicates) = RetentionPolicy.fresh(entries) { held.contains($0) }
             list.entries.insert(contentsOf: fresh.reversed(), at: 0)
             if let cap = policy.maxLength, list.entries.count > cap { list.entries.removeLast(list.entries.count - cap) }
             if let ttl = policy.timeToLive, !list.entries.isEmpty {

@@ -1,42 +1,106 @@
 import Foundation
 
 extension EntryJSON {
-    /// A parsed JSON value (integers only; anything else numeric is left to `JSONDecoder`).
+    /// A parsed JSON value: strings and plain integers are read, any other number is left to
+    /// `JSONDecoder`, and so is a string it would refuse to read (it only refuses such a string
+    /// when it decodes it).
     indirect enum Value {
-        case string(String), integer(Int64), bool(Bool), null
-        case array([Value]), object([(key: String, value: Value)])
+        case string(String)
+        /// A string `JSONDecoder` refuses to read: an unknown escape, a `\u` escape that is not
+        /// four hex digits, a lone surrogate, a control character or bytes that are not UTF-8.
+        case badString
+        /// `-?(0|[1-9][0-9]*)` with at most 18 digits.
+        case integer(Int64)
+        /// Any other number, well-formed (`1e5`, `1.0`, `-0.5`) or not (`012`, `1-2`).
+        case number
+        case bool(Bool), null
+        case array([Value]), object([Member])
 
         subscript(key: String) -> Value? {
             guard case .object(let members) = self else { return nil }
-            return members.last { $0.key == key }?.value
+            return members.first { $0.key == key }?.value
         }
 
         var string: String? {
             if case .string(let text) = self { return text }
             return nil
         }
+
+        /// An object whose keys can all be read, as `JSONDecoder` requires of an object it decodes.
+        var isReadableObject: Bool {
+            guard case .object(let members) = self else { return false }
+            return members.allSatisfy { $0.key != nil }
+        }
     }
 
-    /// Parses one JSON document; `nil` when it is malformed or uses what this reader leaves alone.
-    static func parse(_ bytes: [UInt8]) -> Value? {
-        bytes.withUnsafeBufferPointer { buffer in
-            var reader = Reader(bytes: buffer)
-            guard let value = reader.value() else { return nil }
-            reader.skipSpace()
-            return reader.position == buffer.count ? value : nil
+    struct Member {
+        /// `nil` for a key `JSONDecoder` cannot read (see ``Value/badString``).
+        let key: String?
+        let value: Value
+    }
+
+    /// What ``parse(_:)`` makes of a byte string.
+    enum Parsed {
+        case value(Value)
+        /// `JSONDecoder` rejects it too, whatever type it is asked to decode.
+        case malformed
+        /// Well-formed, but an object somewhere in it repeats a key.
+        case duplicateKey
+    }
+
+    /// Parses one JSON document the way `JSONDecoder` scans it: the same encodings (UTF-8 with
+    /// or without a byte order mark, UTF-16 and UTF-32, told apart by the same rules), the same
+    /// grammar, the same depth limit.
+    static func parse(_ bytes: [UInt8]) -> Parsed {
+        let (encoding, bomLength) = sourceEncoding(of: bytes)
+        if encoding == .utf8 {
+            return bytes.withUnsafeBufferPointer { parseUTF8(UnsafeBufferPointer(rebasing: $0[bomLength...])) }
+        }
+        guard var text = String(bytes: bytes[bomLength...], encoding: encoding) else { return .malformed }
+        return text.withUTF8 { parseUTF8($0) }
+    }
+
+    private static func parseUTF8(_ bytes: UnsafeBufferPointer<UInt8>) -> Parsed {
+        var parser = Parser(bytes: bytes)
+        do {
+            let value = try parser.document()
+            return parser.sawDuplicateKey ? .duplicateKey : .value(value)
+        } catch {
+            return .malformed
+        }
+    }
+
+    /// The encoding `JSONDecoder` assumes for `bytes` and the length of the byte order mark it
+    /// skips: its rules, in its order, including their oddities (`FE FF 00 00` is read as UTF-32
+    /// little-endian, `FF FE 00 00` as UTF-16 little-endian).
+    static func sourceEncoding(of bytes: [UInt8]) -> (encoding: String.Encoding, bomLength: Int) {
+        func byte(_ index: Int) -> UInt8? { index < bytes.count ? bytes[index] : nil }
+        switch (byte(0), byte(1), byte(2), byte(3)) {
+        case (0, 0, 0xFE, 0xFF): return (.utf32BigEndian, 4)
+        case (0xFE, 0xFF, 0, 0): return (.utf32LittleEndian, 4)
+        case (0xFE, 0xFF, _, _): return (.utf16BigEndian, 2)
+        case (0xFF, 0xFE, _, _): return (.utf16LittleEndian, 2)
+        case (0xEF, 0xBB, 0xBF, _): return (.utf8, 3)
+        case (0, 0, 0, let last?) where last != 0: return (.utf32BigEndian, 0)
+        case (0, let first?, 0, let second?) where first != 0 && second != 0: return (.utf16BigEndian, 0)
+        case (let first?, 0, 0, 0) where first != 0: return (.utf32LittleEndian, 0)
+        case (let first?, 0, let second?, 0) where first != 0 && second != 0: return (.utf16LittleEndian, 0)
+        case (0, let last?, nil, nil) where last != 0: return (.utf16BigEndian, 0)
+        case (let first?, 0, nil, nil) where first != 0: return (.utf16LittleEndian, 0)
+        default: return (.utf8, 0)
         }
     }
 
     /// A message from its parsed JSON form, following the rules of `ChatMessage.init(from:)`;
     /// `nil` sends the caller to the `JSONDecoder` path.
     static func message(from value: Value) -> ChatMessage? {
-        guard case .object = value, let id = value["id"]?.string,
+        guard value.isReadableObject, let id = value["id"]?.string,
               let role = value["role"]?.string.flatMap(ChatMessage.Role.init(rawValue:)) else { return nil }
         guard let content = optionalString(value["content"]), let name = optionalString(value["name"]),
               let toolCallID = optionalString(value["tool_call_id"]) else { return nil }
         var createdAt = Date(timeIntervalSince1970: 0)
         switch value["created_at"] {
-        case .integer(let ms): createdAt = ChatMessage.date(unixMilliseconds: ms)
+        case .integer(let ms)?: createdAt = ChatMessage.date(unixMilliseconds: ms)
         case nil, .null?: break
         default: return nil
         }
@@ -44,8 +108,8 @@ extension EntryJSON {
         switch value["metadata"] {
         case .object(let members)?:
             for member in members {
-                guard let text = member.value.string else { return nil }
-                metadata[member.key] = text
+                guard let key = member.key, let text = member.value.string else { return nil }
+                metadata[key] = text
             }
         case nil, .null?: break
         default: return nil
@@ -54,7 +118,7 @@ extension EntryJSON {
         switch value["tool_calls"] {
         case .array(let items)?:
             for item in items {
-                guard case .object = item, let callID = optionalString(item["id"]), let callName = optionalString(item["name"]),
+                guard item.isReadableObject, let callID = optionalString(item["id"]), let callName = optionalString(item["name"]),
                       let arguments = optionalString(item["arguments"]) else { return nil }
                 toolCalls.append(ChatMessage.ToolCall(id: callID ?? "", name: callName ?? "", arguments: arguments ?? ""))
             }
@@ -71,150 +135,6 @@ extension EntryJSON {
         case nil, .null?: return .some(nil)
         case .string(let text)?: return .some(text)
         default: return nil
-        }
-    }
-
-    private struct Reader {
-        let bytes: UnsafeBufferPointer<UInt8>
-        var position = 0
-        var depth = 0
-
-        mutating func skipSpace() {
-            while position < bytes.count {
-                switch bytes[position] {
-                case 0x20, 0x09, 0x0A, 0x0D: position += 1
-                default: return
-                }
-            }
-        }
-
-        mutating func value() -> Value? {
-            skipSpace()
-            guard position < bytes.count, depth < 64 else { return nil }
-            switch bytes[position] {
-            case UInt8(ascii: "{"): return object()
-            case UInt8(ascii: "["): return array()
-            case UInt8(ascii: "\""): return string().map(Value.string)
-            case UInt8(ascii: "t"): return literal("true", .bool(true))
-            case UInt8(ascii: "f"): return literal("false", .bool(false))
-            case UInt8(ascii: "n"): return literal("null", .null)
-            default: return integer()
-            }
-        }
-
-        private mutating func literal(_ word: StaticString, _ value: Value) -> Value? {
-            let length = word.utf8CodeUnitCount
-            guard position + length <= bytes.count else { return nil }
-            for index in 0..<length where bytes[position + index] != word.utf8Start[index] { return nil }
-            position += length
-            return value
-        }
-
-        private mutating func integer() -> Value? {
-            let negative = position < bytes.count && bytes[position] == UInt8(ascii: "-")
-            if negative { position += 1 }
-            let digits = position
-            var magnitude: Int64 = 0
-            while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
-                magnitude = magnitude * 10 + Int64(bytes[position] - UInt8(ascii: "0"))
-                position += 1
-            }
-            // At most 18 digits cannot overflow; fractions and exponents are left to JSONDecoder.
-            guard position > digits, position - digits <= 18 else { return nil }
-            if position < bytes.count {
-                switch bytes[position] {
-                case UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"): return nil
-                default: break
-                }
-            }
-            return .integer(negative ? -magnitude : magnitude)
-        }
-
-        private mutating func object() -> Value? {
-            position += 1
-            depth += 1
-            defer { depth -= 1 }
-            var members: [(key: String, value: Value)] = []
-            skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
-            while true {
-                skipSpace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: "\""), let key = string() else { return nil }
-                skipSpace()
-                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return nil }
-                position += 1
-                guard let value = value() else { return nil }
-                members.append((key, value))
-                skipSpace()
-                guard position < bytes.count else { return nil }
-                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                guard bytes[position] == UInt8(ascii: "}") else { return nil }
-                position += 1
-                return .object(members)
-            }
-        }
-
-        private mutating func array() -> Value? {
-            position += 1
-            depth += 1
-            defer { depth -= 1 }
-            var items: [Value] = []
-            skipSpace()
-            if position < bytes.count, bytes[position] == UInt8(ascii: "]") { position += 1; return .array(items) }
-            while true {
-                guard let item = value() else { return nil }
-                items.append(item)
-                skipSpace()
-                guard position < bytes.count else { return nil }
-                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-                guard bytes[position] == UInt8(ascii: "]") else { return nil }
-                position += 1
-                return .array(items)
-            }
-        }
-
-        /// A string at `position` (which holds its opening quote); `nil` on any irregularity,
-        /// including escapes other than the common ones and bytes that are not UTF-8.
-        private mutating func string() -> String? {
-            position += 1
-            let start = position
-            var unescaped: [UInt8]?
-            while position < bytes.count {
-                let byte = bytes[position]
-                if byte == UInt8(ascii: "\"") {
-                    let raw = UnsafeBufferPointer(rebasing: bytes[start..<position])
-                    position += 1
-                    if let unescaped { return String(validating: unescaped, as: UTF8.self) }
-                    return String(validating: raw, as: UTF8.self)
-                }
-                if byte < 0x20 { return nil }
-                if byte == UInt8(ascii: "\\") {
-                    if unescaped == nil { unescaped = Array(UnsafeBufferPointer(rebasing: bytes[start..<position])) }
-                    guard position + 1 < bytes.count else { return nil }
-                    let escape = bytes[position + 1]
-                    position += 2
-                    switch escape {
-                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): unescaped!.append(escape)
-                    case UInt8(ascii: "n"): unescaped!.append(0x0A)
-                    case UInt8(ascii: "r"): unescaped!.append(0x0D)
-                    case UInt8(ascii: "t"): unescaped!.append(0x09)
-                    case UInt8(ascii: "b"): unescaped!.append(0x08)
-                    case UInt8(ascii: "f"): unescaped!.append(0x0C)
-                    case UInt8(ascii: "u"):
-                        // Only escapes of ASCII control characters; anything else goes to JSONDecoder.
-                        guard position + 4 <= bytes.count,
-                              let code = UInt8(String(decoding: UnsafeBufferPointer(rebasing: bytes[position..<position + 4]), as: UTF8.self), radix: 16),
-                              code < 0x80 else { return nil }
-                        unescaped!.append(code)
-                        position += 4
-                    default: return nil
-                    }
-                    continue
-                }
-                unescaped?.append(byte)
-                position += 1
-            }
-            return nil
         }
     }
 }

@@ -47,7 +47,7 @@ extension EntryJSON {
         if !message.metadata.isEmpty {
             key("metadata")
             out.append(UInt8(ascii: "{"))
-            for (index, entry) in message.metadata.sorted(by: { $0.key < $1.key }).enumerated() {
+            for (index, entry) in message.metadata.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }).enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(entry.key, to: &out)
                 out.append(UInt8(ascii: ":"))

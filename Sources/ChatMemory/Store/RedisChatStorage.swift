@@ -5,41 +5,88 @@ import Redis
 struct RedisChatStorage: ChatStorage {
     let client: RedisClient
 
-    /// KEYS[1]: the session list. ARGV: max length (0: none), TTL in ms (0: none), idempotency
-    /// window, then (id prefix, entry) pairs, oldest first. Returns {appended, duplicates, length}.
-    static let appendScript = RedisScript(#"""
-        local key = KEYS[1]
-        local cap, ttl, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-        local recent = {}
-        if window > 0 then recent = redis.call('LRANGE', key, 0, window - 1) end
-        local fresh, duplicates = {}, 0
-        for i = 4, #ARGV, 2 do
-          local prefix, seen = ARGV[i], false
-          for _, entry in ipairs(recent) do
-            if string.sub(entry, 1, #prefix) == prefix then seen = true break end
+    /// `run(command, ...)`: `redis.call`, except that a command the ACL user may not run fails
+    /// as `NOPERM` naming it (inside a script Redis says only `ERR ... can't run this command`).
+    static let runFunction = #"""
+        local function run(...)
+          local reply = redis.pcall(...)
+          if type(reply) == 'table' and reply.err then
+            if string.find(reply.err, "can't run this command", 1, true) then
+              error({err = "NOPERM this user has no permissions to run the '" .. string.lower((...)) .. "' command"})
+            end
+            error(reply)
           end
-          if not seen then
-            for _, entry in ipairs(fresh) do
-              if string.sub(entry, 1, #prefix) == prefix then seen = true break end
+          return reply
+        end
+
+        """#
+
+    /// Every command this storage and its scripts send, as ACL names.
+    static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
+                               "pttl", "scan", "type", "unlink"]
+
+    /// KEYS[1]: the session list. ARGV[1]: the last index `LTRIM` keeps ('' : no cap), ARGV[2]:
+    /// the time to live in ms ('' : none), ARGV[3]: the idempotency window, then (id prefix,
+    /// entry) pairs, oldest first. Returns {appended, duplicates, length}.
+    ///
+    /// The ids held among the newest `batch + window` entries are read once into a set (the
+    /// prefix `{"id":"…",` of each entry); the newest message of the batch that the session
+    /// already holds, and every older one of the batch, count as stored; the rest is pushed,
+    /// skipping repeats within the batch. Work is linear in the batch and the window. Every
+    /// argument was validated by the caller, and every command is tried before the first write
+    /// (`LTRIM 0 -1` and `PEXPIRE` change nothing yet), so nothing fails after it: a command an
+    /// ACL user may not run is reported as `NOPERM` naming it, with nothing written.
+    static let appendScript = RedisScript(runFunction + #"""
+        local key, stop, ttl, window = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+        local count = (#ARGV - 3) / 2
+        local held = {}
+        if window > 0 then
+          local recent = run('LRANGE', key, 0, count + window - 1)
+          for i = 1, #recent do
+            local entry = recent[i]
+            if string.sub(entry, 1, 7) == '{"id":"' then
+              local from = 8
+              while true do
+                local at = string.find(entry, '["\\]', from)
+                if not at then break end
+                if string.byte(entry, at) == 92 then from = at + 2
+                else held[string.sub(entry, 1, at + 1)] = true break end
+              end
             end
           end
-          if seen then duplicates = duplicates + 1 else fresh[#fresh + 1] = ARGV[i + 1] end
         end
+        local stored = 0
+        for i = count, 1, -1 do
+          if held[ARGV[2 + 2 * i]] then stored = i break end
+        end
+        local fresh, duplicates = {}, stored
+        for i = stored + 1, count do
+          local prefix = ARGV[2 + 2 * i]
+          if held[prefix] then duplicates = duplicates + 1
+          else held[prefix] = true fresh[#fresh + 1] = ARGV[3 + 2 * i] end
+        end
+        local length = run('LLEN', key)
+        if stop ~= '' then run('LTRIM', key, 0, -1) end
+        if ttl ~= '' then run('PEXPIRE', key, ttl) end
         for first = 1, #fresh, 1000 do
-          redis.call('LPUSH', key, unpack(fresh, first, math.min(first + 999, #fresh)))
+          run('LPUSH', key, unpack(fresh, first, math.min(first + 999, #fresh)))
         end
-        if cap > 0 then redis.call('LTRIM', key, 0, cap - 1) end
-        local length = redis.call('LLEN', key)
-        if ttl > 0 and length > 0 then redis.call('PEXPIRE', key, ttl) end
+        length = length + #fresh
+        if stop ~= '' then
+          run('LTRIM', key, 0, stop)
+          length = math.min(length, tonumber(stop) + 1)
+        end
+        if ttl ~= '' and length > 0 then run('PEXPIRE', key, ttl) end
         return {#fresh, duplicates, length}
         """#)
 
     func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
         var arguments: [any RedisArgument] = [
-            policy.maxLength ?? 0,
-            policy.timeToLive.map(Self.milliseconds) ?? 0,
+            policy.maxLength.map { String($0 - 1) } ?? "",
+            policy.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? "",
             policy.idempotencyWindow,
         ]
+        arguments.reserveCapacity(3 + 2 * entries.count)
         for entry in entries {
             arguments.append(entry.idPrefix)
             arguments.append(entry.bytes)
@@ -65,11 +112,11 @@ struct RedisChatStorage: ChatStorage {
 
     /// KEYS[1]: the session list. Unlinks it only when it is a list: a key of another type is
     /// someone else's and is reported, not deleted. Returns 1 when a list was removed.
-    static let deleteScript = RedisScript(#"""
-        local kind = redis.call('TYPE', KEYS[1]).ok
+    static let deleteScript = RedisScript(runFunction + #"""
+        local kind = run('TYPE', KEYS[1]).ok
         if kind == 'none' then return 0 end
         if kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
-        return redis.call('UNLINK', KEYS[1])
+        return run('UNLINK', KEYS[1])
         """#)
 
     func delete(_ key: [UInt8]) async throws -> Bool {
@@ -113,10 +160,5 @@ struct RedisChatStorage: ChatStorage {
             escaped.append(byte)
         }
         return escaped
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
     }
 }

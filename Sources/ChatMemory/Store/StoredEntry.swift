@@ -40,10 +40,28 @@ enum StoredEntry {
         return Encoded(bytes: bytes, idPrefix: prefix)
     }
 
-    /// The element's message, or `nil` when the element is not ours (foreign or broken).
+    /// The prefix `{"id":"…",` that names the element's message id (what the append script
+    /// compares), or `nil` when the element does not start with one.
+    static func idPrefix(of bytes: [UInt8]) -> ArraySlice<UInt8>? {
+        let opening = Array(#"{"id":""#.utf8)
+        guard bytes.starts(with: opening) else { return nil }
+        var index = opening.count
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "\\"): index += 2
+            case UInt8(ascii: "\""): return index + 1 < bytes.count ? bytes[...(index + 1)] : nil
+            default: index += 1
+            }
+        }
+        return nil
+    }
+
+    /// The element's message, or `nil` when the element is not ours (foreign or broken). Agrees
+    /// with ``decodedWithFoundation(_:)`` on every input, except that an element in which any
+    /// object repeats a key is `nil` (see ``EntryJSON``).
     static func decode(_ bytes: [UInt8]) -> Decoded? {
-        if let parsed = EntryJSON.parse(bytes), let decoded = fastDecoded(parsed) { return decoded }
-        return decodedWithFoundation(bytes)
+        guard case .value(let value) = EntryJSON.parse(bytes) else { return nil }
+        return fastDecoded(value) ?? decodedWithFoundation(bytes)
     }
 
     /// The fast path: `nil` when the entry needs `JSONDecoder`'s judgement.
@@ -51,7 +69,7 @@ enum StoredEntry {
         guard let inner = value["message"] else {
             return EntryJSON.message(from: value).map { Decoded(message: $0, tokens: nil, counter: nil) }
         }
-        guard let message = EntryJSON.message(from: inner) else { return nil }
+        guard value.isReadableObject, let message = EntryJSON.message(from: inner) else { return nil }
         var tokens: Int?
         switch value["tokens"] {
         case .integer(let count)?: tokens = Int(count)
@@ -67,6 +85,7 @@ enum StoredEntry {
         return Decoded(message: message, tokens: tokens, counter: counter)
     }
 
+    /// The entry as `JSONDecoder` reads it: the judge of anything the fast path leaves alone.
     static func decodedWithFoundation(_ bytes: [UInt8]) -> Decoded? {
         let data = Data(bytes)
         if let envelope = try? ChatMessage.jsonDecoder.decode(Envelope.self, from: data) {

@@ -1,4 +1,5 @@
 import ChatTokenizer
+import Logging
 
 /// Exact token counts with a tiktoken encoding (cl100k_base for GPT-3.5/4, o200k_base for
 /// GPT-4o), the default counter of chat memory. Encodings ship with the package and load once
@@ -30,15 +31,37 @@ public struct TiktokenCounter: TokenCounter {
     public func count(_ text: String) -> Int {
         tokenizer.count(text)
     }
+
+    /// Counts near the joining space only: each prepend tokenises the new text and the old
+    /// text up to where their pieces line up again (see `Tokenizer.joinedCounter()`).
+    public func joinedCounter() -> any JoinedTextCounting {
+        tokenizer.joinedCounter()
+    }
 }
+
+extension JoinedTextCounter: JoinedTextCounting {}
 
 /// The default counter: cl100k_base, loaded on first use (so a memory that never counts, such as
 /// one that only lists sessions, never loads the rank file).
+///
+/// When the rank file is missing or damaged (a deployment without the resource bundle, see
+/// `Tokenizer.bundled`), it counts with ``ApproximateTokenCounter`` instead and logs one warning
+/// per process, on `Logger(label: "chat-memory")`, saying why and how to fix it.
 struct DefaultTokenCounter: TokenCounter {
     var identifier: String { Self.loaded.identifier }
 
     func count(_ text: String) -> Int { Self.loaded.count(text) }
 
+    func joinedCounter() -> any JoinedTextCounting { Self.loaded.joinedCounter() }
+
     // Static lets are initialised lazily, exactly once, by the runtime.
-    private static let loaded: any TokenCounter = (try? TiktokenCounter(.cl100kBase)) ?? ApproximateTokenCounter()
+    private static let loaded: any TokenCounter = {
+        do {
+            return try TiktokenCounter(.cl100kBase)
+        } catch {
+            Logger(label: "chat-memory").warning(
+                "exact token counting is unavailable, counting approximately (one token per 4 bytes): \(error)")
+            return ApproximateTokenCounter()
+        }
+    }()
 }

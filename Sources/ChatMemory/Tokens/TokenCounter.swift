@@ -15,9 +15,43 @@ public protocol TokenCounter: Sendable {
     var identifier: String { get }
     /// The number of tokens of `text`; 0 for `""`.
     func count(_ text: String) -> Int
+    /// A counter of texts joined by single spaces, grown by prepending older texts (what
+    /// ``WindowPolicy/llamaIndex`` counts). The default recounts the whole joined text on every
+    /// prepend; a tokenizer that can do better (``TiktokenCounter`` counts only near the join)
+    /// overrides it.
+    func joinedCounter() -> any JoinedTextCounting
+}
+
+/// Counts texts joined by single spaces as older texts are prepended, newest first.
+///
+/// ```swift
+/// var joined = ApproximateTokenCounter().joinedCounter()
+/// joined.prepend("world")      // count("world")
+/// joined.prepend("hello")      // count("hello world")
+/// ```
+public protocol JoinedTextCounting: Sendable {
+    /// Prepends `text` (followed by one space when texts were prepended before) and returns the
+    /// count of the whole joined text.
+    mutating func prepend(_ text: String) -> Int
+}
+
+/// The default ``JoinedTextCounting``: exact for any counter, recounting the whole text.
+struct RecountingJoinedCounter: JoinedTextCounting {
+    let counter: any TokenCounter
+    private var joined: String?
+
+    init(counter: any TokenCounter) { self.counter = counter }
+
+    mutating func prepend(_ text: String) -> Int {
+        let text = joined.map { text + " " + $0 } ?? text
+        joined = text
+        return counter.count(text)
+    }
 }
 
 extension TokenCounter {
+    public func joinedCounter() -> any JoinedTextCounting { RecountingJoinedCounter(counter: self) }
+
     /// The fixed overhead of every message in ``count(_:)-(ChatMessage)``.
     public static var perMessageOverhead: Int { 3 }
 

@@ -6,6 +6,10 @@
 /// the first `m` with `count(joined contents of the last m) + reserving <= tokenLimit`; if it
 /// reaches `m == 1` it returns the newest message whether it fits or not (empty history: empty).
 ///
+/// The joined count of the newest `m` messages is kept for every `m` fed, each made by
+/// prepending one message's text to a ``JoinedTextCounting``, so the tokenising work follows the
+/// messages fed, not their square.
+///
 /// Exactness needs the history from its start; feeding stops once the joined count of the seen
 /// messages plus `reserving` exceeds `tokenLimit + slack`. Every larger window then also exceeds
 /// `tokenLimit` as long as prepending older messages never lowers the joined count by more than
@@ -17,17 +21,18 @@ struct LlamaIndexWindow: Sendable {
     /// Tokens by which the seen text must exceed the limit before older messages are ignored.
     static let slack = 64
 
-    let tokenLimit: Int
-    let reserving: Int
-    let counter: any TokenCounter
+    /// `tokenLimit - reserving`: what the joined count may reach.
+    let budget: Int
     /// Messages seen, newest first.
     private var seen: [ChatMessage] = []
+    /// `joinedCounts[i]`: the count of the newest `i + 1` seen messages' contents, joined.
+    private var joinedCounts: [Int] = []
+    private var joined: any JoinedTextCounting
     private(set) var decided = false
 
     init(tokenLimit: Int, reserving: Int, counter: any TokenCounter) {
-        self.tokenLimit = tokenLimit
-        self.reserving = reserving
-        self.counter = counter
+        budget = tokenLimit - reserving
+        joined = counter.joinedCounter()
     }
 
     /// The text LlamaIndex counts for a message: `str(m.content)`, so a message without
@@ -36,28 +41,16 @@ struct LlamaIndexWindow: Sendable {
         message.content ?? "None"
     }
 
-    /// The count of the newest `m` seen messages' contents joined by single spaces.
-    private func joinedCount(newest m: Int) -> Int {
-        guard m > 0 else { return 0 }
-        return counter.count(seen[0..<m].reversed().map(Self.text).joined(separator: " "))
-    }
-
     mutating func feed(_ newestFirst: some Collection<CountedMessage>) -> Bool {
-        guard !decided else { return false }
-        let before = seen.count
-        seen.append(contentsOf: newestFirst.lazy.map(\.message))
-        let stopAt = tokenLimit + Self.slack
-        guard seen.count > before, joinedCount(newest: seen.count) + reserving > stopAt else { return true }
-        // Keep only up to the first message that pushed the count over (binary search, assuming
-        // the count grows with m), so the result doesn't depend on the page size.
-        var low = before + 1, high = seen.count
-        while low < high {
-            let mid = (low + high) / 2
-            if joinedCount(newest: mid) + reserving > stopAt { high = mid } else { low = mid + 1 }
+        for counted in newestFirst {
+            if decided { break }
+            seen.append(counted.message)
+            let count = joined.prepend(Self.text(counted.message))
+            joinedCounts.append(count)
+            // Over by more than the slack (compared without overflowing, whatever the limit).
+            if count > budget, count - budget > Self.slack { decided = true }
         }
-        seen.removeSubrange(low...)
-        decided = true
-        return false
+        return !decided
     }
 
     func finish(historyExhausted: Bool) -> (messages: [ChatMessage], tokens: Int, isWholeHistory: Bool) {
@@ -66,20 +59,16 @@ struct LlamaIndexWindow: Sendable {
         guard n > 0 else { return ([], 0, exhausted) }
         func window(_ m: Int) -> [ChatMessage] { seen[0..<m].reversed() }
 
-        if exhausted {
-            let tokens = joinedCount(newest: n)
-            if tokens + reserving <= tokenLimit { return (window(n), tokens, true) }
-        }
+        if exhausted, joinedCounts[n - 1] <= budget { return (window(n), joinedCounts[n - 1], true) }
         // When the history goes on beyond what was seen, m == n is an ordinary candidate.
         var m = exhausted ? n - 1 : n
         while m > 1 {
             let oldest = seen[m - 1].role
-            if oldest != .tool && oldest != .assistant {
-                let tokens = joinedCount(newest: m)
-                if tokens + reserving <= tokenLimit { return (window(m), tokens, false) }
+            if oldest != .tool && oldest != .assistant && joinedCounts[m - 1] <= budget {
+                return (window(m), joinedCounts[m - 1], false)
             }
             m -= 1
         }
-        return (window(1), joinedCount(newest: 1), exhausted && n == 1)
+        return (window(1), joinedCounts[0], exhausted && n == 1)
     }
 }

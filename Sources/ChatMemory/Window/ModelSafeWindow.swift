@@ -2,16 +2,23 @@
 ///
 /// In chronological terms a window is the suffix of the history that starts at a *cut*. A cut
 /// is allowed where the message is not a tool result and no tool result at or after it answers
-/// a call made before it (an orphan result, whose call is nowhere in the history, constrains
-/// nothing). The messages between two neighbouring cuts form a unit; the window is the longest
-/// run of newest units whose summed counts fit `budget`.
+/// a call made before it; an orphan result (its call is nowhere in the history, e.g. trimmed by
+/// the length cap) counts as answering a call before everything, so the window starts after
+/// it: the model API rejects a tool result without its call. The messages between two
+/// neighbouring cuts form a unit; the window is the longest run of newest units whose summed
+/// counts fit `budget`.
 ///
 /// What `feed` must see beyond the budget: once the counts exceed the budget, every cut older
 /// than that message is out, but cuts newer than it are allowed only if each tool result after
 /// them finds its call. So feeding goes on until every tool result seen within the budget has
 /// met its assistant call, or ``orphanLookahead`` more messages were read. Results still
 /// unanswered then are assumed to answer calls further back (so the window starts after them):
-/// never unsafe, only shorter. When the store reached the oldest message, they are orphans.
+/// never unsafe, only shorter.
+///
+/// A window never starts with a tool result, so a history of orphan results alone gives an
+/// empty window; when the newest unit (or the run of results whose start was not reached) is
+/// over the budget, `finish` throws ``ChatMemoryError/messageExceedsBudget(messageID:tokens:budget:)``
+/// instead of returning an empty window.
 struct ModelSafeWindow: Sendable {
     /// How many messages past the budget are read to find the calls of pending tool results.
     static let orphanLookahead = 64
@@ -42,7 +49,7 @@ struct ModelSafeWindow: Sendable {
                 if pending.isEmpty || seen.count - 1 - overflow >= Self.orphanLookahead { decided = true }
                 continue
             }
-            total += max(0, counted.tokens)
+            total = Self.adding(total, counted.tokens)
             if total > budget {
                 // Cuts at or before this message are over budget: its own call id doesn't matter.
                 overflowIndex = seen.count - 1
@@ -75,9 +82,10 @@ struct ModelSafeWindow: Sendable {
                 openResults[callID, default: []].append(p)
             }
         }
-        if !exhausted {
-            for results in openResults.values { for result in results { match[result] = -1 } }
-        }
+        // A result whose call was not seen answers a call before everything seen, or none at
+        // all (an orphan, e.g. its call trimmed by the length cap): either way no window may
+        // hold it, as the model API rejects a tool result without its call.
+        for results in openResults.values { for result in results { match[result] = -1 } }
 
         // Walk from the newest end, tracking the oldest call any result at or after s needs.
         var oldestNeeded = Int.max
@@ -87,7 +95,7 @@ struct ModelSafeWindow: Sendable {
         var firstCut: (index: Int, sum: Int)?
         for s in stride(from: n - 1, through: 0, by: -1) {
             let message = chronological[s]
-            sum += max(0, seen[n - 1 - s].tokens)
+            sum = Self.adding(sum, seen[n - 1 - s].tokens)
             if let m = match[s] { oldestNeeded = min(oldestNeeded, m) }
             guard message.role != .tool, oldestNeeded >= s else { continue }
             if firstCut == nil { firstCut = (s, sum) }
@@ -95,11 +103,26 @@ struct ModelSafeWindow: Sendable {
             start = s
             startSum = sum
         }
-        if start == n, let cut = firstCut, cut.sum > budget {
-            throw ChatMemoryError.messageExceedsBudget(
-                messageID: chronological[cut.index].id, tokens: cut.sum, budget: budget)
+        if start == n {
+            // Nothing fits: the newest unit is over the budget, whether its start was found
+            // (`firstCut`) or lies beyond every message read (results whose calls were not
+            // reached, or orphans only): report it rather than return an empty window.
+            if let cut = firstCut, cut.sum > budget {
+                throw ChatMemoryError.messageExceedsBudget(
+                    messageID: chronological[cut.index].id, tokens: cut.sum, budget: budget)
+            }
+            if firstCut == nil, sum > budget {
+                throw ChatMemoryError.messageExceedsBudget(messageID: chronological[0].id, tokens: sum, budget: budget)
+            }
         }
         let messages = Array(chronological[start...])
         return (messages, startSum, exhausted && start == 0)
+    }
+
+    /// `sum + max(0, tokens)`, stopping at `Int.max` instead of overflowing (counts given to a
+    /// builder are the caller's, whatever they are).
+    static func adding(_ sum: Int, _ tokens: Int) -> Int {
+        let (total, overflow) = sum.addingReportingOverflow(max(0, tokens))
+        return overflow ? .max : total
     }
 }

@@ -25,14 +25,10 @@ public struct WindowBuilder: Sendable {
     public let reserving: Int
     public let counter: any TokenCounter
 
-    private var state: State
-
-    private enum State: Sendable {
-        case modelSafe(ModelSafeWindow)
-        case llamaIndex(LlamaIndexWindow)
-        /// Held only while `feed` mutates the policy's state, so its arrays are not copied.
-        case feeding
-    }
+    /// The state of the builder's policy: exactly one is set. Optionals (not an enum with
+    /// payloads) let `feed` mutate the state in place, without copying its arrays.
+    private var modelSafe: ModelSafeWindow?
+    private var llamaIndex: LlamaIndexWindow?
 
     /// Throws ``ChatMemoryError/invalidTokenBudget(tokenLimit:reserving:)`` if `tokenLimit < 1`,
     /// `reserving < 0` or `reserving > tokenLimit`.
@@ -45,10 +41,8 @@ public struct WindowBuilder: Sendable {
         self.reserving = reserving
         self.counter = counter
         switch policy {
-        case .modelSafe:
-            state = .modelSafe(ModelSafeWindow(budget: tokenLimit - reserving))
-        case .llamaIndex:
-            state = .llamaIndex(LlamaIndexWindow(tokenLimit: tokenLimit, reserving: reserving, counter: counter))
+        case .modelSafe: modelSafe = ModelSafeWindow(budget: tokenLimit - reserving)
+        case .llamaIndex: llamaIndex = LlamaIndexWindow(tokenLimit: tokenLimit, reserving: reserving, counter: counter)
         }
     }
 
@@ -56,45 +50,21 @@ public struct WindowBuilder: Sendable {
     /// change the window; the store should then stop reading and call ``finish(historyExhausted:)``.
     @discardableResult
     public mutating func feed(_ newestFirst: some Collection<CountedMessage>) -> Bool {
-        switch state {
-        case .modelSafe(var window):
-            state = .feeding
-            let more = window.feed(newestFirst)
-            state = .modelSafe(window)
-            return more
-        case .llamaIndex(var window):
-            state = .feeding
-            let more = window.feed(newestFirst)
-            state = .llamaIndex(window)
-            return more
-        case .feeding:
-            preconditionFailure("unreachable")
-        }
+        if let more = modelSafe?.feed(newestFirst) { return more }
+        return llamaIndex?.feed(newestFirst) ?? false
     }
 
     /// Whether the builder still wants older messages (false once `feed` returned false).
     public var wantsMore: Bool {
-        switch state {
-        case .modelSafe(let window): !window.decided
-        case .llamaIndex(let window): !window.decided
-        case .feeding: preconditionFailure("unreachable")
-        }
+        !(modelSafe?.decided ?? llamaIndex?.decided ?? true)
     }
 
     /// The window, once the store stopped feeding. `historyExhausted`: the store fed the
     /// oldest message of the session (ignored once `feed` returned false).
     public func finish(historyExhausted: Bool) throws -> ChatWindow {
-        switch state {
-        case .modelSafe(let window):
-            let (messages, tokens, whole) = try window.finish(historyExhausted: historyExhausted)
-            return ChatWindow(messages: messages, tokenCount: tokens, tokenLimit: tokenLimit,
-                              reserved: reserving, isWholeHistory: whole)
-        case .llamaIndex(let window):
-            let (messages, tokens, whole) = window.finish(historyExhausted: historyExhausted)
-            return ChatWindow(messages: messages, tokenCount: tokens, tokenLimit: tokenLimit,
-                              reserved: reserving, isWholeHistory: whole)
-        case .feeding:
-            preconditionFailure("unreachable")
-        }
+        let (messages, tokens, whole) = try modelSafe?.finish(historyExhausted: historyExhausted)
+            ?? llamaIndex?.finish(historyExhausted: historyExhausted) ?? ([], 0, historyExhausted)
+        return ChatWindow(messages: messages, tokenCount: tokens, tokenLimit: tokenLimit,
+                          reserved: reserving, isWholeHistory: whole)
     }
 }

@@ -35,7 +35,7 @@ enum CLIError: Error {
             switch error {
             case .invalidSessionID, .invalidTokenBudget, .invalidConfiguration:
                 self = .usage(Self.describe(error))
-            case .invalidMessage:
+            case .invalidMessage, .messageTooLarge:
                 self = .data(Self.describe(error))
             default:
                 self = .runtime(Self.describe(error))
@@ -60,6 +60,8 @@ enum CLIError: Error {
             "the key \(printable(key)) holds another type of value, not a chat session list"
         case .invalidMessage(let why):
             "invalid message: \(why)"
+        case .messageTooLarge(let id, let bytes, let limit):
+            "message \(id) has \(bytes) bytes, more than the limit of \(limit)"
         case .invalidConfiguration(let why):
             "invalid setting: \(why)"
         case .unexpectedReply(let what):

@@ -22,6 +22,9 @@ struct SpecialTokenSet: Sendable {
         bytesByID = Dictionary(tokens.map { ($0.id, $0.bytes) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// Whether some special token contains `byte`.
+    func anyContains(_ byte: UInt8) -> Bool { tokens.contains { $0.bytes.contains(byte) } }
+
     /// The bytes a special token id stands for.
     func bytes(ofID id: Int) -> [UInt8]? { bytesByID[id] }
 

@@ -24,6 +24,11 @@ final class RankTable: @unchecked Sendable {
     private let slotMask: Int
     /// The rank of each single byte.
     let byteRanks: UnsafeMutableBufferPointer<UInt32>
+    /// The rank of every two-byte sequence, at index `first << 8 | second`, or `absent`.
+    let pairRanks: UnsafeMutableBufferPointer<UInt32>
+    /// For each two-byte token (indexed as in `pairRanks`), its place among the two-byte tokens
+    /// in rank order: sorting pairs by it sorts them by rank, with a 16-bit key.
+    let pairOrder: UnsafeMutableBufferPointer<UInt16>
 
     /// Builds the table from a parsed rank file. Throws if a byte has no single-byte token.
     init(_ vocabulary: ParsedRankFile) throws(TokenizerError) {
@@ -39,6 +44,10 @@ final class RankTable: @unchecked Sendable {
         slotMask = capacity - 1
         byteRanks = .allocate(capacity: 256)
         byteRanks.initialize(repeating: Self.absent)
+        pairRanks = .allocate(capacity: 1 << 16)
+        pairRanks.initialize(repeating: Self.absent)
+        pairOrder = .allocate(capacity: 1 << 16)
+        pairOrder.initialize(repeating: 0)
 
         // Lay tokens out in rank order so that offsets[r + 1] ends token r.
         var ordered = vocabulary.tokens
@@ -58,6 +67,14 @@ final class RankTable: @unchecked Sendable {
             byteRanks[byte] = rank(of: &value, count: 1)
             if byteRanks[byte] == Self.absent { throw .missingByteToken(UInt8(byte)) }
         }
+        var pairTokens: [(rank: UInt32, pair: Int)] = []
+        for pair in 0..<(1 << 16) {
+            var bytes = [UInt8(pair >> 8), UInt8(pair & 0xFF)]
+            pairRanks[pair] = rank(of: &bytes, count: 2)
+            if pairRanks[pair] != Self.absent { pairTokens.append((pairRanks[pair], pair)) }
+        }
+        pairTokens.sort { $0.rank < $1.rank }
+        for (place, token) in pairTokens.enumerated() { pairOrder[token.pair] = UInt16(place) }
     }
 
     deinit {
@@ -65,6 +82,14 @@ final class RankTable: @unchecked Sendable {
         offsets.deallocate()
         slots.deallocate()
         byteRanks.deallocate()
+        pairRanks.deallocate()
+        pairOrder.deallocate()
+    }
+
+    /// The rank of the two bytes at `start`, or `RankTable.absent`.
+    @inline(__always)
+    func pairRank(_ start: UnsafePointer<UInt8>) -> UInt32 {
+        pairRanks[Int(start[0]) << 8 | Int(start[1])]
     }
 
     /// The rank of the token spelled by `count` bytes at `start`, or `RankTable.absent`.
@@ -81,6 +106,12 @@ final class RankTable: @unchecked Sendable {
             }
             index = (index + 1) & slotMask
         }
+    }
+
+    /// The length in bytes of the token with this rank (a rank the table returned).
+    @inline(__always)
+    func length(ofRank rank: UInt32) -> Int {
+        Int(offsets[Int(rank) + 1]) - Int(offsets[Int(rank)])
     }
 
     /// The bytes of the token with this rank, or nil when no token has it.

@@ -6,6 +6,11 @@ import Logging
 /// vectors, so any bytes are safe; server error replies are thrown as ``RedisError``. Each
 /// connection owns an I/O thread: call ``shutdown()`` when you are done, which ends them.
 ///
+/// A configuration that ``RedisConfiguration/validate()`` refuses does not trap: the client opens
+/// no connection and every call throws that `.invalidConfiguration` error. The client never
+/// changes a process-wide signal disposition: each I/O thread blocks SIGPIPE for itself, so a
+/// write to a connection the server closed is a ``RedisError``, not the end of the process.
+///
 /// ```swift
 /// let client = RedisClient(configuration: try .fromEnvironment(), logger: logger)
 /// try await client.send("LPUSH", "chat:42", "hello")
@@ -14,15 +19,23 @@ import Logging
 /// ```
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
-    private let pool: ConnectionPool
+    /// The pool, or why the configuration was refused (internal so tests can watch its queues).
+    let pool: Result<ConnectionPool, RedisError>
     private let logger: Logger
 
-    /// Creates the client; connections open lazily, on first use.
+    /// Creates the client; connections open lazily, on first use. An invalid configuration is
+    /// logged and thrown by every call.
     public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "redis")) {
         self.configuration = configuration
         self.logger = logger
-        self.pool = ConnectionPool(configuration: configuration, logger: logger)
-        logger.debug("redis client created", metadata: ["redis": "\(configuration)"])
+        do throws(RedisError) {
+            try configuration.validate()
+            pool = .success(ConnectionPool(configuration: configuration, logger: logger))
+            logger.debug("redis client created", metadata: ["redis": "\(configuration)"])
+        } catch {
+            pool = .failure(error)
+            logger.error("invalid Redis configuration; every call will fail", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Sends one command and returns its reply; an error reply is thrown.
@@ -45,7 +58,7 @@ public final class RedisClient: Sendable {
         if let empty = commands.first(where: { $0.arguments.isEmpty }) {
             throw RedisError(.invalidCommand, "a command needs at least a name (got \(empty.arguments.count) arguments)")
         }
-        return try await pool.withConnection { connection in
+        return try await pool.get().withConnection { connection in
             try await connection.execute(commands)
         }
     }
@@ -82,7 +95,7 @@ public final class RedisClient: Sendable {
 
     /// Finishes the queued requests, closes every connection and refuses new requests.
     public func shutdown() async {
-        await pool.shutdown()
+        if case .success(let pool) = pool { await pool.shutdown() }
         logger.debug("redis client shut down")
     }
 }

@@ -1,89 +1,82 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
-
 extension RedisConfiguration {
     /// Reads a configuration from a URL.
     ///
     /// Accepted forms:
     /// - `redis://[user[:password]@]host[:port][/db]`, where `redis://:password@host` sends a
-    ///   password alone, IPv6 hosts go in brackets, and user and password may be percent-encoded;
-    /// - `unix:///path/to/socket[?db=N]`.
+    ///   password alone and IPv6 hosts go in brackets;
+    /// - `unix://[user[:password]@]/path/to/socket[?db=N]`.
     ///
-    /// A malformed URL throws a ``RedisError`` with code `.invalidConfiguration` whose message says
-    /// what is wrong; the message never contains the password.
+    /// The credentials run up to the last `@`, and the user name up to the first `:` in them, so a
+    /// password may hold `/`, `@` and `:` as they are (`redis://app:a/b@c:d@host`); `%XX` escapes
+    /// are decoded in both (write a literal `%` as `%25`).
+    ///
+    /// A malformed URL, or one whose settings ``validate()`` refuses, throws a ``RedisError``
+    /// with code `.invalidConfiguration` saying what is wrong. The message shows the URL with
+    /// everything before that last `@` replaced by `<credentials>`: no part of the user name or
+    /// password ever appears in it.
     public init(url: String) throws {
-        let invalid = { (why: String) in RedisError(.invalidConfiguration, "invalid Redis URL \(Self.redacted(url)): \(why)") }
-        guard let schemeEnd = url.range(of: "://") else {
-            throw invalid("expected redis://host[:port][/db] or unix:///path/to/socket")
+        let parts = URLParts(url)
+        let invalid = { (why: String) in RedisError(.invalidConfiguration, "invalid Redis URL \(parts.shown): \(why)") }
+        guard let scheme = parts.scheme, let location = parts.location else {
+            throw RedisError(.invalidConfiguration, "invalid Redis URL: expected redis://host[:port][/db] or unix:///path/to/socket")
         }
-        let scheme = url[..<schemeEnd.lowerBound].lowercased()
-        let rest = url[schemeEnd.upperBound...]
-        switch scheme {
+        let credentials = try parts.userInfo.map { try Self.credentials(from: $0, invalid: invalid) }
+        switch scheme.lowercased() {
         case "redis":
-            try self.init(redisURLBody: rest, invalid: invalid)
+            try self.init(redisLocation: location, invalid: invalid)
         case "unix":
-            try self.init(unixURLBody: rest, invalid: invalid)
+            try self.init(unixLocation: location, invalid: invalid)
         case "rediss":
             throw invalid("TLS (rediss://) is not supported")
         default:
-            throw invalid("unsupported scheme '\(scheme)' (expected redis or unix)")
+            throw invalid("unsupported scheme (expected redis or unix)")
+        }
+        self.credentials = credentials
+        do {
+            try validate()
+        } catch {
+            throw invalid(error.message)
         }
     }
 
-    /// The configuration in the `REDIS_URL` environment variable, or `fallback` when it is unset.
-    public static func fromEnvironment(fallback: String = "redis://127.0.0.1:6379") throws -> RedisConfiguration {
-        if let value = getenv("REDIS_URL"), let text = String(validatingCString: value), !text.isEmpty {
-            return try RedisConfiguration(url: text)
-        }
-        return try RedisConfiguration(url: fallback)
+    private init(redisLocation location: Substring, invalid: (String) -> RedisError) throws {
+        guard !location.contains("?") && !location.contains("#") else { throw invalid("query and fragment are not supported") }
+        let pathStart = location.firstIndex(of: "/") ?? location.endIndex
+        let (host, port) = try Self.hostAndPort(location[..<pathStart], invalid: invalid)
+        let database = try Self.database(location[pathStart...].dropFirst(), invalid: invalid)
+        self.init(endpoint: .tcp(host: host, port: port), database: database)
     }
 
-    private init(redisURLBody body: Substring, invalid: (String) -> RedisError) throws {
-        guard !body.contains("?") && !body.contains("#") else { throw invalid("query and fragment are not supported") }
-        let pathStart = body.firstIndex(of: "/") ?? body.endIndex
-        let authority = body[..<pathStart]
-        let path = body[pathStart...].dropFirst()
-
-        var hostPort = authority
-        var credentials: Credentials?
-        if let at = authority.lastIndex(of: "@") {
-            let userInfo = authority[..<at]
-            hostPort = authority[authority.index(after: at)...]
-            guard let colon = userInfo.firstIndex(of: ":") else {
-                throw invalid("credentials before '@' must be user:password or :password")
-            }
-            guard let user = Self.percentDecoded(userInfo[..<colon]),
-                  let password = Self.percentDecoded(userInfo[userInfo.index(after: colon)...]) else {
-                throw invalid("bad percent-encoding in user or password")
-            }
-            guard !password.isEmpty else { throw invalid("empty password") }
-            credentials = Credentials(username: user.isEmpty ? nil : user, password: password)
-        }
-
-        let (host, port) = try Self.hostAndPort(hostPort, invalid: invalid)
-        var database = 0
-        if !path.isEmpty {
-            guard let number = Int(path), number >= 0 else { throw invalid("database '\(path)' is not a non-negative integer") }
-            database = number
-        }
-        self.init(endpoint: .tcp(host: host, port: port), credentials: credentials, database: database)
-    }
-
-    private init(unixURLBody body: Substring, invalid: (String) -> RedisError) throws {
-        let queryStart = body.firstIndex(of: "?") ?? body.endIndex
-        let path = body[..<queryStart]
+    private init(unixLocation location: Substring, invalid: (String) -> RedisError) throws {
+        let queryStart = location.firstIndex(of: "?") ?? location.endIndex
+        let path = location[..<queryStart]
         guard path.hasPrefix("/"), path.count > 1 else { throw invalid("expected an absolute socket path, as in unix:///run/redis.sock") }
         var database = 0
-        for item in body[queryStart...].dropFirst().split(separator: "&") {
+        for item in location[queryStart...].dropFirst().split(separator: "&") {
             let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pair.count == 2, pair[0] == "db" else { throw invalid("unknown parameter '\(pair[0])' (only db=N is supported)") }
-            guard let number = Int(pair[1]), number >= 0 else { throw invalid("database '\(pair[1])' is not a non-negative integer") }
-            database = number
+            database = try Self.database(pair[1], invalid: invalid)
         }
         self.init(endpoint: .unixSocket(path: String(path)), database: database)
+    }
+
+    /// `user:password` or `:password`, percent-decoded. Errors never quote any of it.
+    private static func credentials(from userInfo: Substring, invalid: (String) -> RedisError) throws -> Credentials {
+        guard let colon = userInfo.firstIndex(of: ":") else {
+            throw invalid("credentials before '@' must be user:password or :password")
+        }
+        guard let user = percentDecoded(userInfo[..<colon]),
+              let password = percentDecoded(userInfo[userInfo.index(after: colon)...]) else {
+            throw invalid("bad percent-encoding in the user name or password (write a literal '%' as %25)")
+        }
+        guard !password.isEmpty else { throw invalid("empty password") }
+        return Credentials(username: user.isEmpty ? nil : user, password: password)
+    }
+
+    private static func database(_ text: Substring, invalid: (String) -> RedisError) throws -> Int {
+        guard !text.isEmpty else { return 0 }
+        guard let number = Int(text), number >= 0 else { throw invalid("database '\(text)' is not a non-negative integer") }
+        return number
     }
 
     private static func hostAndPort(_ text: Substring, invalid: (String) -> RedisError) throws -> (String, Int) {
@@ -126,15 +119,38 @@ extension RedisConfiguration {
         }
         return String(validating: bytes, as: UTF8.self)
     }
+}
 
-    /// The URL with any password replaced, for error messages.
-    static func redacted(_ url: String) -> String {
-        guard let schemeEnd = url.range(of: "://") else { return url }
-        let body = url[schemeEnd.upperBound...]
-        let authorityEnd = body.firstIndex(of: "/") ?? body.endIndex
-        guard let at = body[..<authorityEnd].lastIndex(of: "@") else { return url }
-        let userInfo = body[..<at]
-        guard let colon = userInfo.firstIndex(of: ":") else { return url[..<schemeEnd.upperBound] + "<redacted>" + body[at...] }
-        return url[..<schemeEnd.upperBound] + userInfo[..<colon] + ":<redacted>" + body[at...]
+/// A URL cut into scheme, credentials and the rest, plus the form that error messages may show.
+private struct URLParts {
+    /// The text before `://`; `nil` without `://`.
+    let scheme: Substring?
+    /// Everything between `://` and the last `@`; `nil` without `@`.
+    let userInfo: Substring?
+    /// Everything after `://` and the credentials.
+    let location: Substring?
+    /// The URL with the credentials replaced, and the scheme only when it looks like one.
+    let shown: String
+
+    init(_ url: String) {
+        guard let separator = url.range(of: "://") else {
+            (scheme, userInfo, location, shown) = (nil, nil, nil, "")
+            return
+        }
+        let scheme = url[..<separator.lowerBound]
+        let body = url[separator.upperBound...]
+        let at = body.lastIndex(of: "@")
+        self.scheme = scheme
+        userInfo = at.map { body[..<$0] }
+        location = at.map { body[body.index(after: $0)...] } ?? body
+        // A "scheme" that is not a short word may be a password typed in the wrong place.
+        let schemeShown = Self.looksLikeScheme(scheme) ? String(scheme) : "<scheme>"
+        shown = schemeShown + "://" + (at == nil ? "" : "<credentials>@") + (location ?? "")
+    }
+
+    private static func looksLikeScheme(_ text: Substring) -> Bool {
+        guard let first = text.utf8.first, text.utf8.count <= 16 else { return false }
+        let isLetter = { (byte: UInt8) in (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) }
+        return isLetter(first) && text.utf8.allSatisfy { isLetter($0) || (0x30...0x39).contains($0) || $0 == 0x2B || $0 == 0x2D || $0 == 0x2E }
     }
 }

@@ -6,6 +6,10 @@
 /// config.commandTimeout = .seconds(2)
 /// let client = RedisClient(configuration: config, logger: logger)
 /// ```
+///
+/// Settings out of range (a port of 0, a pool of 0 connections, a negative timeout...) never
+/// trap: ``validate()`` names them, and a client created with them throws that error on every
+/// call. Printing, `dump` and `Mirror` never show the password.
 public struct RedisConfiguration: Sendable, Equatable {
     /// Where the server listens.
     public enum Endpoint: Sendable, Equatable, CustomStringConvertible {
@@ -20,8 +24,9 @@ public struct RedisConfiguration: Sendable, Equatable {
         }
     }
 
-    /// Credentials sent with `AUTH` on every new connection.
-    public struct Credentials: Sendable, Equatable, CustomStringConvertible {
+    /// Credentials sent with `AUTH` on every new connection. Its `description`,
+    /// `debugDescription` and mirror (what `dump` and debuggers show) never contain the password.
+    public struct Credentials: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
         /// The ACL user; `nil` authenticates as the default user with a password alone.
         public var username: String?
         public var password: String
@@ -33,17 +38,30 @@ public struct RedisConfiguration: Sendable, Equatable {
 
         /// Never shows the password.
         public var description: String { "Credentials(username: \(username ?? "default"), password: <redacted>)" }
+
+        /// Never shows the password.
+        public var debugDescription: String { description }
+
+        /// The user name, and the password as `<redacted>`.
+        public var customMirror: Mirror {
+            Mirror(self, children: ["username": username as Any, "password": "<redacted>"], displayStyle: .struct)
+        }
     }
 
     /// The connection pool.
     public struct Pool: Sendable, Equatable {
-        /// How many connections the client opens at most.
+        /// The largest `size` accepted: each connection has its own thread.
+        public static let maximumSize = 1024
+
+        /// How many connections the client opens at most, from 1 to ``maximumSize``.
         public var size: Int = 4
-        /// How many requests may be in flight on one connection at once (pipelined). 1 makes every
-        /// request wait for a connection of its own.
+        /// How many requests may be in flight on one connection at once (pipelined), 1 or more.
+        /// 1 makes every request wait for a connection of its own; `Int.max` sets no bound.
         public var maxPipelinedRequests: Int = 128
-        /// The first delay before reconnecting after a failed connect; it doubles up to `maxBackoff`.
+        /// The first delay before reconnecting after a failed connect (zero or more); it doubles
+        /// up to `maxBackoff`. Meanwhile calls fail at once with the connect error.
         public var initialBackoff: Duration = .milliseconds(50)
+        /// The longest delay between reconnect attempts; at least `initialBackoff`.
         public var maxBackoff: Duration = .seconds(2)
 
         public init() {}
@@ -51,13 +69,15 @@ public struct RedisConfiguration: Sendable, Equatable {
 
     public var endpoint: Endpoint
     public var credentials: Credentials?
-    /// The logical database selected on every new connection.
+    /// The logical database selected on every new connection (0...2147483647).
     public var database: Int = 0
     /// Sent with `CLIENT SETNAME` on every new connection.
     public var clientName: String?
-    /// How long connecting may take; `nil` waits as long as the system does.
+    /// How long connecting may take (more than zero; at most ``maximumTimeout`` counts);
+    /// `nil` waits as long as the system does.
     public var connectTimeout: Duration? = .seconds(5)
-    /// How long a command (a pipeline's read or write) may take; `nil` waits forever.
+    /// How long a command (a pipeline's read or write) may take (more than zero; at most
+    /// ``maximumTimeout`` counts); `nil` waits forever.
     public var commandTimeout: Duration? = .seconds(10)
     public var pool = Pool()
 
@@ -76,11 +96,28 @@ public struct RedisConfiguration: Sendable, Equatable {
     }
 }
 
-extension RedisConfiguration: CustomStringConvertible {
-    /// The endpoint and database, never the password.
+extension RedisConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// The endpoint, database and user, never the password.
     public var description: String {
         var text = "redis \(endpoint) db \(database)"
         if let user = credentials?.username { text += " user \(user)" }
+        if credentials != nil { text += " password <redacted>" }
         return text
+    }
+
+    /// The same as ``description``: never the password.
+    public var debugDescription: String { "RedisConfiguration(\(description))" }
+
+    /// Every setting, with the credentials' own mirror, which hides the password.
+    public var customMirror: Mirror {
+        Mirror(self, children: [
+            "endpoint": endpoint,
+            "credentials": credentials as Any,
+            "database": database,
+            "clientName": clientName as Any,
+            "connectTimeout": connectTimeout as Any,
+            "commandTimeout": commandTimeout as Any,
+            "pool": pool,
+        ], displayStyle: .struct)
     }
 }

@@ -1,20 +1,23 @@
 import CHiredis
 
-/// One hiredis connection, used by exactly one thread at a time (its ``RedisConnection``'s I/O
-/// thread). It connects, authenticates, and runs pipelines; every reply hiredis hands out is
-/// copied into a ``RedisValue`` and freed right there, exactly once.
+/// One hiredis connection, used only by its ``RedisConnection``'s I/O thread, from connecting to
+/// `redisFree` (that thread blocks SIGPIPE, so every hiredis write must happen there). It
+/// connects, authenticates, and runs pipelines; every reply hiredis hands out is copied into a
+/// ``RedisValue`` and freed right there, exactly once.
 final class HiredisContext {
     private let context: UnsafeMutablePointer<redisContext>
     /// Set once a read or write failed: the stream is out of step and the context must be dropped.
     private(set) var isBroken = false
 
     /// Connects, sets the command timeout, then sends AUTH, SELECT and CLIENT SETNAME as needed.
+    /// The configuration has passed ``RedisConfiguration/validate()``.
     init(configuration: RedisConfiguration) throws(RedisError) {
-        let connectMillis = configuration.connectTimeout.map(Self.milliseconds) ?? 0
+        let connectMillis = configuration.connectTimeout.map(\.clampedMilliseconds) ?? 0
         let pointer: UnsafeMutablePointer<redisContext>?
         switch configuration.endpoint {
         case .tcp(let host, let port):
-            pointer = chr_connect_tcp(host, Int32(port), connectMillis)
+            // Validated: 1...65535.
+            pointer = chr_connect_tcp(host, Int32(clamping: port), connectMillis)
         case .unixSocket(let path):
             pointer = chr_connect_unix(path, connectMillis)
         }
@@ -25,7 +28,8 @@ final class HiredisContext {
             throw error
         }
         context = pointer
-        if let timeout = configuration.commandTimeout, chr_set_command_timeout(context, Self.milliseconds(timeout)) != REDIS_OK {
+        chr_no_sigpipe_on_socket(context)
+        if let timeout = configuration.commandTimeout, chr_set_command_timeout(context, timeout.clampedMilliseconds) != REDIS_OK {
             throw RedisError(.io, "cannot set the command timeout on \(configuration.endpoint)")
         }
         try handshake(configuration)
@@ -52,8 +56,11 @@ final class HiredisContext {
     func append(_ command: RedisCommand) throws(RedisError) {
         let arguments = command.arguments
         guard !arguments.isEmpty else { throw RedisError(.invalidCommand, "a command needs at least a name") }
+        guard let count = Int32(exactly: arguments.count) else {
+            throw RedisError(.invalidCommand, "\(command.name) has \(arguments.count) arguments; hiredis takes at most \(Int32.max)")
+        }
         let status: Int32 = withArgumentPointers(arguments) { argv, lengths in
-            chr_append_argv(context, Int32(arguments.count), argv, lengths)
+            chr_append_argv(context, count, argv, lengths)
         }
         guard status == REDIS_OK else {
             isBroken = true
@@ -166,11 +173,6 @@ final class HiredisContext {
         let length = chr_reply_len(reply)
         guard length > 0, let pointer = chr_reply_str(reply) else { return [] }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return max(1, Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000))
     }
 }
 

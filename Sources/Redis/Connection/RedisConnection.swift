@@ -9,6 +9,10 @@ import Logging
 /// go and reads the replies in order (automatic pipelining). When the connection breaks, the
 /// requests in flight fail with the error and the next request reconnects, after a backoff if
 /// connecting failed.
+///
+/// The I/O thread blocks SIGPIPE for itself (the process-wide disposition is left alone), so a
+/// write to a socket the server closed is an error. Every hiredis call on this connection's
+/// context, from connect to free, runs on that thread.
 final class RedisConnection: Sendable {
     /// A batch of commands from one caller, answered in one continuation.
     private struct Request {
@@ -36,7 +40,6 @@ final class RedisConnection: Sendable {
         var logger = logger
         logger[metadataKey: "redis.connection"] = "\(id)"
         self.logger = logger
-        chr_ignore_sigpipe()
         let thread = Thread { [self] in self.run() }
         thread.name = "redis-io-\(id)"
         thread.start()
@@ -45,7 +48,7 @@ final class RedisConnection: Sendable {
     /// Runs the commands as one pipeline and returns each command's result, in order.
     func execute(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
         let id = state.withLock { state in
-            state.nextID += 1
+            state.nextID &+= 1
             return state.nextID
         }
         return try await withTaskCancellationHandler {
@@ -70,6 +73,11 @@ final class RedisConnection: Sendable {
             }
             withdrawn?.continuation.resume(throwing: CancellationError())
         }
+    }
+
+    /// How many requests wait to be written (for tests that need to know a request is queued).
+    var queuedRequests: Int {
+        state.withLock { $0.queue.count }
     }
 
     /// Stops the I/O thread once the queued requests are answered, and waits for it.
@@ -97,6 +105,7 @@ final class RedisConnection: Sendable {
     }
 
     private func run() {
+        chr_block_sigpipe_on_this_thread()
         var link = ConnectionLink(configuration: configuration, logger: logger)
         while let batch = nextBatch() {
             serve(batch, over: &link)
@@ -156,8 +165,8 @@ private struct ConnectionLink {
     let logger: Logger
     private var context: HiredisContext?
     private var backoff: Duration = .zero
-    private var retryAfter: ContinuousClock.Instant?
-    private var lastConnectError: RedisError?
+    /// When the last connect failed, and how; `nil` after a success.
+    private var lastFailure: (at: ContinuousClock.Instant, error: RedisError)?
 
     init(configuration: RedisConfiguration, logger: Logger) {
         self.configuration = configuration
@@ -169,20 +178,18 @@ private struct ConnectionLink {
         if let context, !context.isBroken, !context.peerClosed { return context }
         if context != nil { logger.debug("server closed the connection; reconnecting") }
         context = nil
-        if let retryAfter, let lastConnectError, ContinuousClock.now < retryAfter { throw lastConnectError }
+        // Elapsed time against the backoff: no instant + duration sum that a huge backoff could overflow.
+        if let lastFailure, lastFailure.at.duration(to: .now) < backoff { throw lastFailure.error }
         do {
             let fresh = try HiredisContext(configuration: configuration)
             context = fresh
             backoff = .zero
-            retryAfter = nil
-            lastConnectError = nil
+            lastFailure = nil
             logger.debug("connected", metadata: ["endpoint": "\(configuration.endpoint)"])
             return fresh
         } catch {
-            let pool = configuration.pool
-            backoff = backoff == .zero ? pool.initialBackoff : min(backoff * 2, pool.maxBackoff)
-            retryAfter = ContinuousClock.now + backoff
-            lastConnectError = error
+            backoff = Self.nextBackoff(after: backoff, pool: configuration.pool)
+            lastFailure = (ContinuousClock.now, error)
             logger.warning("connect failed", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
             throw error
         }
@@ -190,5 +197,12 @@ private struct ConnectionLink {
 
     mutating func drop() {
         context = nil
+    }
+
+    /// `initialBackoff` first, then doubling up to `maxBackoff` (validated: 0 <= initial <= max).
+    /// Doubles only what stays within `maxBackoff`, so it never overflows.
+    private static func nextBackoff(after current: Duration, pool: RedisConfiguration.Pool) -> Duration {
+        if current == .zero { return pool.initialBackoff }
+        return current > pool.maxBackoff / 2 ? pool.maxBackoff : current * 2
     }
 }

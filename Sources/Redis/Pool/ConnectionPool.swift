@@ -22,11 +22,23 @@ final class ConnectionPool: Sendable {
     private let maxPipelinedRequests: Int
     private let state: Locked<State>
 
+    /// Starts a connection (and its I/O thread) per `pool.size`. The configuration has passed
+    /// ``RedisConfiguration/validate()``: size from 1 to 1024, at least 1 request per connection.
     init(configuration: RedisConfiguration, logger: Logger) {
-        let size = max(1, configuration.pool.size)
+        let size = configuration.pool.size
         connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, logger: logger) }
-        maxPipelinedRequests = max(1, configuration.pool.maxPipelinedRequests)
+        maxPipelinedRequests = configuration.pool.maxPipelinedRequests
         state = Locked(State(inFlight: Array(repeating: 0, count: size)))
+    }
+
+    /// How many callers wait for a slot (for tests that need to know a caller is queued).
+    var waitingCallers: Int {
+        state.withLock { $0.waiters.count }
+    }
+
+    /// How many requests wait on the connections to be written (for tests, likewise).
+    var queuedRequests: Int {
+        connections.reduce(0) { $0 + $1.queuedRequests }
     }
 
     /// Runs `body` with a connection slot held for its whole duration.
@@ -55,7 +67,7 @@ final class ConnectionPool: Sendable {
                 state.inFlight[index] += 1
                 return .slot(index)
             }
-            state.nextWaiterID += 1
+            state.nextWaiterID &+= 1
             return .wait(state.nextWaiterID)
         }
         switch grant {

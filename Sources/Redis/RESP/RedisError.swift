@@ -1,3 +1,5 @@
+import Foundation
+
 /// An error from the client or the server, as data a caller can switch over.
 ///
 /// ```swift
@@ -8,7 +10,9 @@
 /// }
 /// ```
 ///
-/// No error ever carries a password: connection errors name the endpoint only.
+/// No error ever carries a password: connection errors name the endpoint only, and URL errors
+/// replace the credentials. `description`, `debugDescription`, `localizedDescription` and `dump`
+/// show the code and the message.
 public struct RedisError: Error, Sendable, Hashable {
     /// What went wrong.
     public enum Code: Sendable, Hashable {
@@ -82,11 +86,17 @@ public struct RedisError: Error, Sendable, Hashable {
     }
 }
 
-extension RedisError: CustomStringConvertible {
+extension RedisError: CustomStringConvertible, CustomDebugStringConvertible, LocalizedError {
+    /// The message, after the code unless it is a server error (whose message starts with its kind).
     public var description: String {
         switch code {
         case .server: return message
         default: return "\(code): \(message)"
         }
     }
+
+    public var debugDescription: String { "RedisError(\(description))" }
+
+    /// The same as ``description``, so `localizedDescription` is the readable message.
+    public var errorDescription: String? { description }
 }

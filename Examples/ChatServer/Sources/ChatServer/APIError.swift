@@ -3,26 +3,47 @@ import Foundation
 import Hummingbird
 import Redis
 
-/// An error as the HTTP client sees it: a status and a JSON body
-/// `{"error": {"code": "redis_unavailable", "message": "..."}}`.
+/// An error as the HTTP client sees it: a status and a JSON body with a stable code,
+/// `{"error": {"code": "redis_unavailable", "message": "...", "retryable": true}}`.
+///
+/// What went wrong inside (Redis's own text, its address) stays in ``detail``, which only the
+/// server's log shows. A retryable error is a 503 with `Retry-After`.
 struct APIError: HTTPResponseError {
     var status: HTTPResponse.Status
     var code: String
     var message: String
+    /// The internal cause, for the server's log only; never sent to the client.
+    var detail: String?
+
+    /// True for a 503: the same request (with the same message id) may succeed later.
+    var retryable: Bool { status == .serviceUnavailable }
+    /// The `Retry-After` of a 503, in seconds.
+    static let retryAfterSeconds = 1
 
     static func badRequest(_ message: String) -> APIError { APIError(status: .badRequest, code: "bad_request", message: message) }
 
+    private struct Body: Encodable {
+        struct Details: Encodable {
+            var code: String
+            var message: String
+            var retryable: Bool
+        }
+        var error: Details
+    }
+
     func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = ["error": ["code": code, "message": message]]
+        let body = Body(error: .init(code: code, message: message, retryable: retryable))
         var response = try context.responseEncoder.encode(body, from: request, context: context)
         response.status = status
+        if retryable { response.headers[.retryAfter] = "\(Self.retryAfterSeconds)" }
         return response
     }
 }
 
 extension APIError {
-    /// Maps what the chat memory and the Redis client throw to statuses a client can act on:
-    /// 400 for bad input, 503 (retry later, with the same message id) when Redis can't be reached.
+    /// Maps whatever a route throws to a status a client can act on: 400/413/422 for its input,
+    /// 503 (retry later with the same message id) while Redis is unreachable or in a transient
+    /// state, 502 when Redis refuses the request for good, 500 otherwise.
     init(from error: any Error) {
         switch error {
         case let error as APIError:
@@ -31,15 +52,16 @@ extension APIError {
             self.init(chatMemory: error)
         case let error as RedisError:
             self.init(redis: error)
+        case let error as Conversation.ReplyIDTaken:
+            self.init(status: .conflict, code: "message_id_conflict",
+                      message: "the reply id of message \(error.messageID) holds a message the server did not write; use another id")
+        case let error as any HTTPResponseError:
+            // Hummingbird's own errors (no such route, a body too large): `not_found`, `content_too_large`, ...
+            let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
+            self.init(status: error.status, code: code, message: (error as? HTTPError)?.body ?? error.status.reasonPhrase)
         default:
-            self.init(status: .internalServerError, code: "internal", message: "\(error)")
+            self.init(status: .internalServerError, code: "internal", message: "internal error", detail: "\(error)")
         }
-    }
-
-    /// Hummingbird's own errors (no such route, a body too large): `not_found`, `content_too_large`, ...
-    init(http error: HTTPError) {
-        let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
-        self.init(status: error.status, code: code, message: error.body ?? error.status.reasonPhrase)
     }
 
     private init(chatMemory error: ChatMemoryError) {
@@ -53,20 +75,35 @@ extension APIError {
         case .messageExceedsBudget(let id, let tokens, let budget):
             self.init(status: .unprocessableContent, code: "message_exceeds_budget",
                       message: "message \(id) needs \(tokens) tokens; the window allows \(budget)")
-        case .wrongKeyType(let key):
-            self.init(status: .conflict, code: "wrong_key_type", message: "the session's key \(key) holds something that is not a chat history")
-        case .invalidConfiguration(let why), .unexpectedReply(let why):
-            self.init(status: .internalServerError, code: "internal", message: why)
+        case .messageTooLarge(_, let bytes, let limit):
+            self.init(status: .contentTooLarge, code: "content_too_large", message: "the message has \(bytes) bytes; the limit is \(limit)")
+        case .wrongKeyType:
+            self.init(status: .conflict, code: "wrong_key_type", message: "the session's key holds something that is not a chat history",
+                      detail: "\(error)")
+        case .invalidConfiguration, .unexpectedReply:
+            self.init(status: .internalServerError, code: "internal", message: "internal error", detail: "\(error)")
         }
     }
 
     private init(redis error: RedisError) {
-        switch error.code {
-        case .connectionRefused, .timeout, .connectionClosed, .io, .shutdown, .server(.loading), .server(.busy), .server(.tryAgain):
+        if Self.isTransient(error.code) {
             self.init(status: .serviceUnavailable, code: "redis_unavailable",
-                      message: "chat memory is unavailable (Redis: \(error)); retry with the same message id")
-        default:
-            self.init(status: .badGateway, code: "redis_error", message: "Redis refused the request: \(error)")
+                      message: "the chat memory is unavailable for a moment; retry with the same message id", detail: "\(error)")
+        } else {
+            self.init(status: .badGateway, code: "redis_error", message: "the chat memory refused the request", detail: "\(error)")
+        }
+    }
+
+    /// Redis states that pass by themselves: unreachable, timed out, loading its data, busy with
+    /// a script, out of memory, a read-only or cut-off replica, a cluster in reconfiguration.
+    static func isTransient(_ code: RedisError.Code) -> Bool {
+        switch code {
+        case .connectionRefused, .timeout, .connectionClosed, .io, .shutdown:
+            return true
+        case .server(let kind):
+            return [.loading, .busy, .outOfMemory, .readOnly, .masterDown, .tryAgain, .clusterDown, .noReplicas].contains(kind)
+        case .protocolError, .invalidConfiguration, .invalidCommand, .unexpectedReply:
+            return false
         }
     }
 }

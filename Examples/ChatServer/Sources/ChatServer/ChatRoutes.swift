@@ -5,11 +5,13 @@ import Hummingbird
 /// The HTTP face of a ``Conversation``:
 ///
 /// - `POST   /sessions/{id}/messages`  `{"content": "...", "id": "optional"}` → the turn
+///   (the body is checked against ``RequestLimits`` before anything is stored)
 /// - `GET    /sessions/{id}/messages`  → the history; `?tokens=N` → the window that fits N tokens
 /// - `DELETE /sessions/{id}`           → `{"deleted": true|false}`
 /// - `GET    /health`                  → this worker is up
 struct ChatRoutes<Context: RequestContext> {
     let conversation: Conversation
+    let limits: RequestLimits
     let storeName: String
 
     func add(to router: Router<Context>) {
@@ -21,14 +23,7 @@ struct ChatRoutes<Context: RequestContext> {
 
     @Sendable func postMessage(_ request: Request, context: Context) async throws -> TurnResponse {
         let id = try sessionID(context)
-        let body: PostMessageRequest
-        do {
-            body = try await request.decode(as: PostMessageRequest.self, context: context)
-        } catch {
-            throw APIError.badRequest(#"expected a JSON body {"content": "...", "id": "optional message id"}"#)
-        }
-        guard !body.content.isEmpty else { throw APIError.badRequest("content must not be empty") }
-        if let messageID = body.id, messageID.isEmpty { throw APIError.badRequest("id, when given, must not be empty") }
+        let body = try await limits.message(from: request)
         let turn = try await conversation.take(session: id, content: body.content, messageID: body.id)
         return TurnResponse(session: id.description, worker: conversation.worker, user: turn.user, assistant: turn.assistant,
                             remembered: turn.remembered, windowTokens: turn.windowTokens, replayed: turn.replayed)

@@ -3,11 +3,14 @@ import ChatMemory
 import Foundation
 import Hummingbird
 import Logging
+import NIOCore
 
-/// `chat-server [--port N] [--store redis|embedded] [--worker NAME] [--tokens N]`
+/// `chat-server [--port N] [--host A] [--store redis|embedded] [--worker NAME] [--tokens N]
+/// [--max-body-bytes N] [--max-content-bytes N] [--read-timeout S]`
 ///
 /// Environment: `PORT`, `WORKER_NAME`, `REDIS_URL` (default `redis://127.0.0.1:6379`),
-/// `LOG_LEVEL`. Stops gracefully on SIGTERM and SIGINT.
+/// `LOG_LEVEL`. Every setting is checked before the worker starts: a bad one exits with code 64.
+/// Stops gracefully on SIGTERM and SIGINT: in-flight requests finish, then Redis is closed.
 @main
 struct ChatServerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -26,42 +29,53 @@ struct ChatServerCommand: AsyncParsableCommand {
     @Option(help: "This worker's name, sent in the X-Worker header (default: $WORKER_NAME, else worker-<pid>).")
     var worker: String?
 
-    @Option(help: "The token budget of the window the model is shown.")
+    @Option(help: "The token budget of the window the model is shown (64 to 1000000); a longer message is refused.")
     var tokens = 4000
 
+    @Option(help: "The largest request body in bytes; a larger one is refused with 413 before it is read.")
+    var maxBodyBytes = 64 * 1024
+
+    @Option(help: "The largest message content in UTF-8 bytes (at most --max-body-bytes); a larger one is refused with 413.")
+    var maxContentBytes = 16 * 1024
+
+    @Option(help: """
+        Seconds to wait for a client: for a request head since the connection opened or answered \
+        (idle keep-alive, slow headers), and for a request body since its head; then the connection is closed.
+        """)
+    var readTimeout = 10
+
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let workerName = worker ?? environment["WORKER_NAME"] ?? "worker-\(getpid())"
-        let port = port ?? environment["PORT"].flatMap { Int($0) } ?? 8080
-        guard (1...65535).contains(port) else {
-            throw ValidationError("the port must be between 1 and 65535")
-        }
-        let logger = Self.logger(worker: workerName, level: environment["LOG_LEVEL"])
+        let settings = try ServerSettings(
+            host: host, port: port, store: store, worker: worker, tokens: tokens, maxBodyBytes: maxBodyBytes,
+            maxContentBytes: maxContentBytes, readTimeout: readTimeout, environment: ProcessInfo.processInfo.environment)
+        let logger = Self.logger(worker: settings.worker, level: settings.logLevel)
 
-        let backend = try ChatStoreBackend(kind: store, worker: workerName, logger: logger)
-        let conversation = Conversation(memory: backend.memory, model: RecallingModel(), worker: workerName, tokenLimit: tokens)
+        let backend = try ChatStoreBackend(redis: settings.redis, logger: logger)
+        let conversation = Conversation(memory: backend.memory, counter: backend.counter, model: RecallingModel(),
+                                        worker: settings.worker, tokenLimit: settings.limits.tokens)
         let router = Router()
-        router.add(middleware: WorkerMiddleware(worker: workerName))
-        ChatRoutes(conversation: conversation, storeName: store.rawValue).add(to: router)
+        router.add(middleware: WorkerMiddleware(worker: settings.worker))
+        ChatRoutes(conversation: conversation, limits: settings.limits, storeName: settings.store.rawValue).add(to: router)
 
-        let app = Application(
+        let address = "\(settings.host):\(settings.port)"
+        // Hummingbird's idle timeout closes a connection without a complete request head (it
+        // counts decoded requests, not bytes, so a slowloris trickle doesn't reset it); the body
+        // has its own deadline.
+        let clientTimeout = TimeAmount.seconds(Int64(settings.readTimeout))
+        var app = Application(
             router: router,
-            configuration: .init(address: .hostname(host, port: port), serverName: "chat-server"),
-            onServerRunning: { _ in logger.info("listening", metadata: ["address": "\(host):\(port)", "store": "\(store.rawValue)"]) },
+            server: .http1(configuration: .init(additionalChannelHandlers: [BodyReadDeadline(timeout: clientTimeout)], idleTimeout: clientTimeout)),
+            configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "chat-server"),
+            onServerRunning: { _ in logger.info("listening", metadata: ["address": "\(address)", "store": "\(settings.store.rawValue)"]) },
             logger: logger)
-        do {
-            try await app.runService()
-        } catch {
-            await backend.shutdown()
-            throw error
-        }
-        await backend.shutdown()
+        app.addServices(StoreShutdownService(backend: backend, logger: logger))
+        try await app.runService()
         logger.info("stopped")
     }
 
-    private static func logger(worker: String, level: String?) -> Logger {
+    private static func logger(worker: String, level: Logger.Level) -> Logger {
         var logger = Logger(label: "chat-server.\(worker)")
-        logger.logLevel = level.flatMap { Logger.Level(rawValue: $0) } ?? .info
+        logger.logLevel = level
         return logger
     }
 }

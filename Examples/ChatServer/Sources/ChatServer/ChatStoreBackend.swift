@@ -2,6 +2,7 @@ import ArgumentParser
 import ChatMemory
 import Logging
 import Redis
+import ServiceLifecycle
 
 /// Which ``ChatMemoryStore`` a worker uses.
 enum StoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {
@@ -14,27 +15,42 @@ enum StoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {
 /// The store a worker keeps conversations in, and what must be closed when it stops.
 struct ChatStoreBackend: Sendable {
     let memory: any ChatMemoryStore
+    /// The counter the store writes with; the same counts decide what fits a window.
+    let counter: any TokenCounter
     private let client: RedisClient?
 
-    init(kind: StoreKind, worker: String, logger: Logger) throws {
-        switch kind {
-        case .embedded:
-            memory = try EmbeddedChatMemory(logger: logger)
-            client = nil
-        case .redis:
-            var configuration = try RedisConfiguration.fromEnvironment()
-            configuration.clientName = "chat-server:\(worker)"
-            // Fail a request quickly while Redis is away instead of holding the HTTP client.
-            configuration.connectTimeout = .seconds(1)
-            configuration.commandTimeout = .seconds(3)
-            let client = RedisClient(configuration: configuration, logger: logger)
-            memory = try RedisChatMemory(client: client, logger: logger)
+    /// `redis` is where Redis is (the Redis store), `nil` for the embedded store.
+    init(redis: RedisConfiguration?, logger: Logger) throws {
+        let configuration = ChatMemoryConfiguration()
+        counter = configuration.tokenCounter
+        if let redis {
+            let client = RedisClient(configuration: redis, logger: logger)
+            memory = try RedisChatMemory(client: client, configuration: configuration, logger: logger)
             self.client = client
-            logger.info("chat memory in Redis", metadata: ["redis": "\(configuration.endpoint)"])
+            // The endpoint only: the configuration's credentials are never logged.
+            logger.info("chat memory in Redis", metadata: ["redis": "\(redis.endpoint)", "db": "\(redis.database)"])
+        } else {
+            memory = try EmbeddedChatMemory(configuration: configuration, logger: logger)
+            client = nil
         }
     }
 
+    /// Closes the Redis connections (nothing to close for the embedded store).
     func shutdown() async {
         await client?.shutdown()
+    }
+}
+
+/// Closes the store after the HTTP server stopped. The application's service group shuts its
+/// services down in reverse order, so this one ends after the server answered its last request.
+struct StoreShutdownService: Service {
+    let backend: ChatStoreBackend
+    let logger: Logger
+
+    func run() async throws {
+        // Throws CancellationError when the group is cancelled (the server failed): close anyway.
+        try? await gracefulShutdown()
+        await backend.shutdown()
+        logger.info("chat memory closed")
     }
 }

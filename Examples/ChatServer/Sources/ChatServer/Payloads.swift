@@ -2,8 +2,8 @@ import ChatMemory
 import Hummingbird
 
 /// `POST /sessions/{id}/messages` body. `id` is the client's message id: a retry with the same
-/// id returns the stored turn instead of adding a second one.
-struct PostMessageRequest: Decodable {
+/// id returns the stored turn instead of adding a second one. Checked by ``RequestLimits``.
+struct PostMessageRequest: Decodable, Sendable {
     var content: String
     var id: String?
 }

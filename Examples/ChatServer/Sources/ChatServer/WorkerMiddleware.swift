@@ -2,7 +2,7 @@ import HTTPTypes
 import Hummingbird
 
 /// Names the worker process in every response (`X-Worker`), errors included, and turns every
-/// error into an ``APIError`` so the body is always JSON.
+/// error into an ``APIError`` so the body is always JSON, and logs the internal cause.
 struct WorkerMiddleware<Context: RequestContext>: RouterMiddleware {
     let worker: String
 
@@ -11,9 +11,13 @@ struct WorkerMiddleware<Context: RequestContext>: RouterMiddleware {
         do {
             response = try await next(request, context)
         } catch {
-            let apiError = (error as? HTTPError).map(APIError.init(http:)) ?? APIError(from: error)
-            if apiError.status.code >= 500 {
-                context.logger.warning("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(apiError.message)"])
+            let apiError = APIError(from: error)
+            if apiError.status.code >= 500 || apiError.detail != nil {
+                // The cause is logged here and never sent: the client gets the stable code only.
+                context.logger.warning("request failed", metadata: [
+                    "path": "\(request.uri.path)", "status": "\(apiError.status.code)", "code": "\(apiError.code)",
+                    "error": "\(apiError.detail ?? apiError.message)",
+                ])
             }
             response = try apiError.response(from: request, context: context)
         }

@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension RedisConfiguration {
+    /// Checks every setting and throws a ``RedisError`` with code `.invalidConfiguration` naming
+    /// the first one out of range.
+    ///
+    /// ``RedisClient`` runs this when it is created and, if it fails, throws that error from every
+    /// call (no connection is opened); ``init(url:)`` runs it too. Call it yourself to fail at start-up:
+    ///
+    /// ```swift
+    /// var config = try RedisConfiguration.fromEnvironment()
+    /// config.pool.size = Int(ProcessInfo.processInfo.environment["POOL"] ?? "") ?? 4
+    /// try config.validate()   // pool.size 0 → "pool.size is 0; it must be from 1 to 1024"
+    /// ```
+    ///
+    /// The ranges:
+    /// - TCP: a non-empty host without NUL, port 1...65535; a Unix socket: a non-empty path without
+    ///   NUL that fits the system's socket address (107 bytes on Linux, 103 on Apple platforms).
+    /// - `database`: 0...2147483647 (the server may allow fewer: by default 0...15).
+    /// - `clientName`: printable ASCII without spaces (what `CLIENT SETNAME` accepts).
+    /// - `connectTimeout`, `commandTimeout`: `nil` or more than zero. Longer than
+    ///   ``maximumTimeout`` (about 24.8 days) counts as ``maximumTimeout``: the system's limit.
+    /// - `pool.size`: 1...``Pool/maximumSize``; `pool.maxPipelinedRequests`: 1 or more.
+    /// - `pool.initialBackoff`: zero or more; `pool.maxBackoff`: at least `initialBackoff`.
+    ///   Any length is accepted (the backoff never grows past `maxBackoff`).
+    public func validate() throws(RedisError) {
+        func invalid(_ why: String) -> RedisError { RedisError(.invalidConfiguration, why) }
+        switch endpoint {
+        case .tcp(let host, let port):
+            guard !host.isEmpty else { throw invalid("the host is empty") }
+            guard !host.utf8.contains(0) else { throw invalid("the host contains a NUL byte") }
+            guard (1...65535).contains(port) else { throw invalid("port \(port) is not from 1 to 65535") }
+        case .unixSocket(let path):
+            guard !path.isEmpty else { throw invalid("the socket path is empty") }
+            guard !path.utf8.contains(0) else { throw invalid("the socket path contains a NUL byte") }
+            let limit = Self.maximumSocketPathBytes
+            guard path.utf8.count <= limit else {
+                throw invalid("the socket path is \(path.utf8.count) bytes long; the system allows \(limit)")
+            }
+        }
+        guard (0...Int(Int32.max)).contains(database) else {
+            throw invalid("database \(database) is not from 0 to \(Int32.max)")
+        }
+        if let clientName, !clientName.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
+            throw invalid("the client name may hold printable ASCII only, without spaces")
+        }
+        for (name, timeout) in [("connectTimeout", connectTimeout), ("commandTimeout", commandTimeout)] {
+            if let timeout, timeout <= .zero { throw invalid("\(name) \(timeout) is not more than zero (nil means no timeout)") }
+        }
+        guard (1...Pool.maximumSize).contains(pool.size) else {
+            throw invalid("pool.size is \(pool.size); it must be from 1 to \(Pool.maximumSize)")
+        }
+        guard pool.maxPipelinedRequests >= 1 else {
+            throw invalid("pool.maxPipelinedRequests is \(pool.maxPipelinedRequests); it must be 1 or more")
+        }
+        guard pool.initialBackoff >= .zero else { throw invalid("pool.initialBackoff \(pool.initialBackoff) is negative") }
+        guard pool.maxBackoff >= pool.initialBackoff else {
+            throw invalid("pool.maxBackoff \(pool.maxBackoff) is shorter than pool.initialBackoff \(pool.initialBackoff)")
+        }
+    }
+
+    /// The longest timeout the system takes (`Int32.max` milliseconds, about 24.8 days); a longer
+    /// `connectTimeout` or `commandTimeout` counts as this.
+    public static let maximumTimeout: Duration = .milliseconds(Int32.max)
+
+    /// The longest Unix socket path, in bytes, that fits `sockaddr_un` with its final NUL.
+    static var maximumSocketPathBytes: Int {
+        MemoryLayout.size(ofValue: sockaddr_un().sun_path) - 1
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, rounded up, from 1 to `Int32.max`: what hiredis and the system take.
+    /// Never traps, whatever the duration.
+    var clampedMilliseconds: Int {
+        if self >= RedisConfiguration.maximumTimeout { return Int(Int32.max) }
+        if self <= .zero { return 1 }
+        // Within (0, Int32.max ms]: the components are small, so nothing below overflows.
+        let (seconds, attoseconds) = components
+        return Int(seconds) * 1000 + Int((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
+    }
+}
