@@ -22,8 +22,8 @@ struct ChatMemoryCommand: AsyncParsableCommand {
             The server comes from --url or the REDIS_URL environment variable \
             (redis://[user[:password]@]host[:port][/db] or unix:///path/to/socket[?db=N]; \
             default redis://127.0.0.1:6379). Keep the password off the command line, where any \
-            user sees it with ps: set REDIS_PASSWORD (and REDIS_USERNAME for an ACL user) or use \
-            --password-file. Session <id> lives in the Redis list <prefix><id> (prefix "chat:" \
+            user sees it with ps: set REDIS_PASSWORD or REDIS_PASSWORD_FILE (and REDIS_USERNAME \
+            for an ACL user), or use --password-file. Session <id> lives in the Redis list <prefix><id> (prefix "chat:" \
             unless --prefix is given).
 
             A session id is given as UTF-8 text of 1 to 512 bytes, used byte for byte (spaces, \

@@ -2,8 +2,8 @@ import Foundation
 import Redis
 import Testing
 
-/// The password reaches the server from REDIS_PASSWORD or --password-file (off the command line,
-/// where `ps` shows it), and never appears in any output.
+/// The password reaches the server from REDIS_PASSWORD, REDIS_PASSWORD_FILE or --password-file
+/// (off the command line, where `ps` shows it), and never appears in any output.
 @Suite("chat-memory CLI: credentials")
 struct CLICredentialsTests {
     /// A password with every character that URLs treat specially.
@@ -49,7 +49,7 @@ struct CLICredentialsTests {
         return url
     }
 
-    @Test("the password comes from REDIS_PASSWORD, REDIS_USERNAME or --password-file")
+    @Test("the password comes from REDIS_PASSWORD, REDIS_PASSWORD_FILE or --password-file; the user from REDIS_USERNAME")
     func passwordSources() async throws {
         let cli = try CLIHarness()
         try await withServer { server in
@@ -78,9 +78,13 @@ struct CLICredentialsTests {
                                          environment: ["REDIS_URL": unixURL, "REDIS_USERNAME": "cliuser", "REDIS_PASSWORD": Self.userPassword])
             #expect(user.expectSuccess().output == "1\n")
 
-            // Precedence: the file over REDIS_PASSWORD over the URL.
+            // REDIS_PASSWORD_FILE.
+            let environmentFile = try await cli.run(["count", session], environment: ["REDIS_URL": unixURL, "REDIS_PASSWORD_FILE": files[0].path])
+            #expect(environmentFile.expectSuccess().output == "1\n")
+
+            // Precedence: --password-file over REDIS_PASSWORD and REDIS_PASSWORD_FILE, which win over the URL.
             let fileWins = try await cli.run(["count", session, "--password-file", files[0].path],
-                                             environment: ["REDIS_URL": unixURL, "REDIS_PASSWORD": "wrong"])
+                                             environment: ["REDIS_URL": unixURL, "REDIS_PASSWORD": "wrong", "REDIS_PASSWORD_FILE": "/nonexistent"])
             #expect(fileWins.expectSuccess().output == "1\n")
             let environmentWins = try await cli.run(["count", session, "--url", "redis://:wrong@127.0.0.1:\(server.port)"],
                                                     environment: ["REDIS_PASSWORD": Self.password])
@@ -124,6 +128,8 @@ struct CLICredentialsTests {
                 ("other scheme", ["count", session, "--url", "rediss://:\(Self.userPassword)@127.0.0.1"], [:], 64),
                 ("no scheme", ["count", session, "--url", "u:\(Self.userPassword)@127.0.0.1"], [:], 64),
                 ("user without password", ["count", session], ["REDIS_URL": unixURL, "REDIS_USERNAME": "cliuser"], 64),
+                ("both password variables", ["count", session],
+                 ["REDIS_URL": unixURL, "REDIS_PASSWORD": Self.password, "REDIS_PASSWORD_FILE": wrongFile.path], 64),
             ]
             for (label, arguments, environment, status) in cases {
                 let result = try await cli.run(arguments, environment: environment)
@@ -134,8 +140,8 @@ struct CLICredentialsTests {
                 expectNoSecret(result)
             }
             let missing = try await cli.run(["count", session, "--password-file", "/nonexistent/\(UUID().uuidString)"])
-            #expect(missing.status == 1)
-            #expect(missing.errorOutput.hasPrefix("chat-memory: error: cannot read the password file /nonexistent/"))
+            #expect(missing.status == 64)
+            #expect(missing.errorOutput.hasPrefix("chat-memory: error: cannot open REDIS_PASSWORD_FILE '/nonexistent/"))
             let empty = try passwordFile("\n")
             defer { try? FileManager.default.removeItem(at: empty) }
             let emptyResult = try await cli.run(["count", session, "--password-file", empty.path])
@@ -151,5 +157,6 @@ struct CLICredentialsTests {
         #expect(help.contains("--password-file"))
         #expect(help.contains("REDIS_PASSWORD"))
         #expect(help.contains("REDIS_USERNAME"))
+        #expect(help.contains("REDIS_PASSWORD_FILE"))
     }
 }

@@ -11,9 +11,9 @@ struct ConnectionOptions: ParsableArguments {
     var url: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Read the Redis password from this file (one trailing newline is ignored). It wins over "
-            + "$REDIS_PASSWORD, which wins over a password in the URL; the user is $REDIS_USERNAME, "
-            + "else the URL's.",
+        "Read the Redis password from this file (line breaks at its end are ignored), as "
+            + "$REDIS_PASSWORD_FILE does, in place of $REDIS_PASSWORD and $REDIS_PASSWORD_FILE. A "
+            + "password from either wins over the URL's; the user is $REDIS_USERNAME, else the URL's.",
         valueName: "path"))
     var passwordFile: String?
 
