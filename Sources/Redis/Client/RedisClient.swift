@@ -53,20 +53,23 @@ public final class RedisClient: Sendable {
     /// Sends many commands in one write and returns each reply in order, in one round trip.
     /// A server error for one command does not stop the others: it is that command's `.failure`.
     /// A connection failure throws.
+    ///
+    /// A command that changes or holds the connection (`SELECT`, `MULTI`, `SUBSCRIBE`, `BLPOP`,
+    /// `CLIENT REPLY`...) is refused with `.requiresDedicatedConnection` and nothing is sent; run
+    /// it inside ``withDedicatedConnection(blockingCommandTimeout:_:)``.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
-        guard !commands.isEmpty else { return [] }
-        if let empty = commands.first(where: { $0.arguments.isEmpty }) {
-            throw RedisError(.invalidCommand, "a command needs at least a name (got \(empty.arguments.count) arguments)")
-        }
-        return try await pool.get().withConnection { connection in
-            try await connection.execute(commands)
-        }
+        try checkShared(commands, inTransaction: false)
+        return try await run(commands)
     }
 
     /// Runs the commands atomically inside `MULTI`/`EXEC`, in one round trip, and returns the
     /// result of each command. A command the server refuses to queue aborts the whole transaction.
+    /// Commands that change the connection's state (`SELECT`, `MULTI`, `WATCH`...) are refused
+    /// with `.requiresDedicatedConnection` before anything is sent; blocking commands are allowed
+    /// (inside a transaction they do not block). For `WATCH`, use a dedicated connection.
     public func transaction(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
-        let replies = try await pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
+        try checkShared(commands, inTransaction: true)
+        let replies = try await run([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
         for reply in replies.dropLast() {
             if case .failure(let error) = reply { throw error }
         }
@@ -90,6 +93,51 @@ public final class RedisClient: Sendable {
             let replies = try await pipeline([RedisCommand("SCRIPT", "LOAD", script.source), evalsha])
             _ = try replies[0].get()
             return try replies[1].get()
+        }
+    }
+
+    /// Runs `body` with a connection of its own, for commands the shared pool refuses: `SELECT`,
+    /// `WATCH`/`MULTI`/`EXEC`, `SUBSCRIBE`, `MONITOR`, `CLIENT REPLY`, blocking commands...
+    ///
+    /// The connection is opened for this call (on its first command) beyond the pool's
+    /// `pool.size`, with its own I/O thread, and closed when `body` returns or throws: it is never
+    /// returned to the pool, so no state it was given (database, subscriptions, a half-done
+    /// transaction) reaches another caller. It takes no pool slot, so a `BLPOP` here never holds
+    /// up pooled callers; each concurrent call costs one more server connection and thread.
+    /// ``shutdown()`` closes dedicated connections still open.
+    ///
+    /// ```swift
+    /// let job = try await client.withDedicatedConnection(blockingCommandTimeout: .seconds(40)) { connection in
+    ///     try await connection.send("SELECT", 3)
+    ///     return try await connection.send("BLPOP", "jobs", 30)   // null after 30 s with no job
+    /// }
+    /// ```
+    public func withDedicatedConnection<R: Sendable>(
+        blockingCommandTimeout: Duration? = nil,
+        _ body: (RedisDedicatedConnection) async throws -> R
+    ) async throws -> R {
+        try await pool.get().withDedicatedConnection { connection in
+            try await body(RedisDedicatedConnection(connection: connection))
+        }
+    }
+
+    /// Throws `.requiresDedicatedConnection` for a command that must not run on a shared connection.
+    private func checkShared(_ commands: [RedisCommand], inTransaction: Bool) throws(RedisError) {
+        for command in commands {
+            guard let hazard = SharedConnectionContract.hazard(of: command.arguments) else { continue }
+            if inTransaction, hazard == .blocking { continue }
+            throw SharedConnectionContract.refusal(command.arguments, hazard: hazard, inTransaction: inTransaction)
+        }
+    }
+
+    /// Sends the commands on a pooled connection.
+    private func run(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+        guard !commands.isEmpty else { return [] }
+        if let empty = commands.first(where: { $0.arguments.isEmpty }) {
+            throw RedisError(.invalidCommand, "a command needs at least a name (got \(empty.arguments.count) arguments)")
+        }
+        return try await pool.get().withConnection { connection in
+            try await connection.execute(commands)
         }
     }
 

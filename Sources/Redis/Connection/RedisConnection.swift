@@ -18,6 +18,8 @@ final class RedisConnection: Sendable {
     private struct Request {
         let id: UInt64
         let commands: [RedisCommand]
+        /// How many replies to read: one per command, or one with no command (a pushed message).
+        let replies: Int
         let continuation: CheckedContinuation<[Result<RedisValue, RedisError>], any Error>
     }
 
@@ -28,25 +30,30 @@ final class RedisConnection: Sendable {
     }
 
     let id: Int
+    /// A dedicated connection connects once and never reconnects: its state would be lost.
+    let isDedicated: Bool
     private let configuration: RedisConfiguration
     private let logger: Logger
     private let state = Locked(State())
     private let wakeUp = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
 
-    init(id: Int, configuration: RedisConfiguration, logger: Logger) {
+    init(id: Int, configuration: RedisConfiguration, logger: Logger, isDedicated: Bool = false) {
         self.id = id
+        self.isDedicated = isDedicated
         self.configuration = configuration
         var logger = logger
-        logger[metadataKey: "redis.connection"] = "\(id)"
+        logger[metadataKey: "redis.connection"] = isDedicated ? "dedicated-\(id)" : "\(id)"
         self.logger = logger
         let thread = Thread { [self] in self.run() }
-        thread.name = "redis-io-\(id)"
+        thread.name = isDedicated ? "redis-io-d\(id)" : "redis-io-\(id)"
         thread.start()
     }
 
-    /// Runs the commands as one pipeline and returns each command's result, in order.
+    /// Runs the commands as one pipeline and returns each command's result, in order. With no
+    /// command, reads one reply the server sends unasked (a message after `SUBSCRIBE`).
     func execute(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+        let replies = commands.isEmpty ? 1 : commands.count
         let id = state.withLock { state in
             state.nextID &+= 1
             return state.nextID
@@ -56,7 +63,7 @@ final class RedisConnection: Sendable {
                 let rejection: (any Error)? = state.withLock { state in
                     if state.isClosed { return RedisError.clientShutDown }
                     if Task.isCancelled { return CancellationError() }
-                    state.queue.append(Request(id: id, commands: commands, continuation: continuation))
+                    state.queue.append(Request(id: id, commands: commands, replies: replies, continuation: continuation))
                     return nil
                 }
                 if let rejection {
@@ -106,7 +113,7 @@ final class RedisConnection: Sendable {
 
     private func run() {
         chr_block_sigpipe_on_this_thread()
-        var link = ConnectionLink(configuration: configuration, logger: logger)
+        var link = ConnectionLink(configuration: configuration, logger: logger, reconnects: !isDedicated)
         while let batch = nextBatch() {
             serve(batch, over: &link)
         }
@@ -145,8 +152,8 @@ final class RedisConnection: Sendable {
             }
             while let request = pending.first {
                 var results: [Result<RedisValue, RedisError>] = []
-                results.reserveCapacity(request.commands.count)
-                for _ in request.commands { results.append(try context.readReply()) }
+                results.reserveCapacity(request.replies)
+                for _ in 0..<request.replies { results.append(try context.readReply()) }
                 pending.removeFirst()
                 request.continuation.resume(returning: results)
             }
@@ -163,18 +170,29 @@ final class RedisConnection: Sendable {
 private struct ConnectionLink {
     let configuration: RedisConfiguration
     let logger: Logger
+    /// False for a dedicated connection: once connected, a lost connection stays an error.
+    let reconnects: Bool
     private var context: HiredisContext?
+    private var everConnected = false
     private var backoff: Duration = .zero
     /// When the last connect failed, and how; `nil` after a success.
     private var lastFailure: (at: ContinuousClock.Instant, error: RedisError)?
 
-    init(configuration: RedisConfiguration, logger: Logger) {
+    init(configuration: RedisConfiguration, logger: Logger, reconnects: Bool) {
         self.configuration = configuration
         self.logger = logger
+        self.reconnects = reconnects
     }
 
     /// A connected context, reconnecting if the previous one broke or the server closed it.
     mutating func usableContext() throws(RedisError) -> HiredisContext {
+        if !reconnects {
+            // Pending input is a pushed message, not a sign of a closed connection.
+            if let context, !context.isBroken { return context }
+            if everConnected {
+                throw RedisError(.connectionClosed, "the dedicated connection was lost, and its state (database, subscriptions...) with it; nothing was sent")
+            }
+        }
         if let context, !context.isBroken, !context.peerClosed { return context }
         if context != nil { logger.debug("server closed the connection; reconnecting") }
         context = nil
@@ -183,6 +201,7 @@ private struct ConnectionLink {
         do {
             let fresh = try HiredisContext(configuration: configuration)
             context = fresh
+            everConnected = true
             backoff = .zero
             lastFailure = nil
             logger.debug("connected", metadata: ["endpoint": "\(configuration.endpoint)"])

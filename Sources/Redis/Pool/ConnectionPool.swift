@@ -16,8 +16,13 @@ final class ConnectionPool: Sendable {
         var waiters: [Waiter] = []
         var nextWaiterID: UInt64 = 0
         var isShutdown = false
+        /// Connections lent to one caller each, closed by ``shutdown()`` if still open.
+        var dedicated: [Int: RedisConnection] = [:]
+        var nextDedicatedID = 0
     }
 
+    private let configuration: RedisConfiguration
+    private let logger: Logger
     private let connections: [RedisConnection]
     private let maxPipelinedRequests: Int
     private let state: Locked<State>
@@ -26,6 +31,8 @@ final class ConnectionPool: Sendable {
     /// ``RedisConfiguration/validate()``: size from 1 to 1024, at least 1 request per connection.
     init(configuration: RedisConfiguration, logger: Logger) {
         let size = configuration.pool.size
+        self.configuration = configuration
+        self.logger = logger
         connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, logger: logger) }
         maxPipelinedRequests = configuration.pool.maxPipelinedRequests
         state = Locked(State(inFlight: Array(repeating: 0, count: size)))
@@ -34,6 +41,11 @@ final class ConnectionPool: Sendable {
     /// How many callers wait for a slot (for tests that need to know a caller is queued).
     var waitingCallers: Int {
         state.withLock { $0.waiters.count }
+    }
+
+    /// How many requests hold a slot (for tests, likewise).
+    var slotsInUse: Int {
+        state.withLock { $0.inFlight.reduce(0, +) }
     }
 
     /// How many requests wait on the connections to be written (for tests, likewise).
@@ -48,15 +60,37 @@ final class ConnectionPool: Sendable {
         return try await body(connections[index])
     }
 
+    /// Runs `body` with a new connection of its own, outside the pool's slots, and closes it
+    /// afterwards (it is never reused, so no state it was given outlives `body`).
+    func withDedicatedConnection<R: Sendable>(_ body: (RedisConnection) async throws -> R) async throws -> R {
+        let opened: (id: Int, connection: RedisConnection)? = state.withLock { state in
+            guard !state.isShutdown else { return nil }
+            state.nextDedicatedID &+= 1
+            let connection = RedisConnection(id: state.nextDedicatedID, configuration: configuration, logger: logger, isDedicated: true)
+            state.dedicated[state.nextDedicatedID] = connection
+            return (state.nextDedicatedID, connection)
+        }
+        guard let (id, connection) = opened else { throw RedisError.clientShutDown }
+        let result: Result<R, any Error>
+        do {
+            result = .success(try await body(connection))
+        } catch {
+            result = .failure(error)
+        }
+        _ = state.withLock { $0.dedicated.removeValue(forKey: id) }
+        await connection.close()
+        return try result.get()
+    }
+
     /// Refuses new work, fails the waiters, and closes every connection after its queued requests.
     func shutdown() async {
-        let waiters = state.withLock { state in
+        let (waiters, dedicated) = state.withLock { state in
             state.isShutdown = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
+            defer { state.waiters.removeAll(); state.dedicated.removeAll() }
+            return (state.waiters, Array(state.dedicated.values))
         }
         for waiter in waiters { waiter.continuation.resume(throwing: RedisError.clientShutDown) }
-        for connection in connections { await connection.close() }
+        for connection in connections + dedicated { await connection.close() }
     }
 
     private func acquire() async throws -> Int {

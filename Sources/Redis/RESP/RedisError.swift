@@ -32,6 +32,10 @@ public struct RedisError: Error, Sendable, Hashable {
         case invalidConfiguration
         /// A command was malformed before it was sent (for example, no arguments).
         case invalidCommand
+        /// The command changes or holds its connection's state (`SELECT`, `SUBSCRIBE`, `BLPOP`,
+        /// `MULTI`...), so it was refused on the shared pool before anything was sent. Run it
+        /// inside ``RedisClient/withDedicatedConnection(blockingCommandTimeout:_:)``.
+        case requiresDedicatedConnection
         /// A reply did not have the shape the caller expected.
         case unexpectedReply
         /// The client was shut down.

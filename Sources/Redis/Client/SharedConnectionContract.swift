@@ -1,0 +1,110 @@
+/// Which commands may run on the shared pool.
+///
+/// A pooled connection serves many callers one after another (and pipelines them), so a command
+/// that changes or holds the connection's state would leak into the next caller's commands:
+/// `SELECT` would switch their database, `SUBSCRIBE` would swallow their replies, `BLPOP` would
+/// hold everyone queued behind it. Such commands are refused before anything is sent; they run on
+/// a connection of the caller's own (``RedisClient/withDedicatedConnection(blockingCommandTimeout:_:)``).
+enum SharedConnectionContract {
+    /// Why a command changes or holds a connection.
+    enum Hazard {
+        /// It changes what later commands on the connection see or receive.
+        case state
+        /// It may block the connection until the server has something to answer.
+        case blocking
+    }
+
+    /// The hazard `command` brings to a shared connection, or `nil` when it is safe there.
+    /// Allocates nothing for an ordinary command: the name is compared byte by byte.
+    static func hazard(of arguments: [[UInt8]]) -> Hazard? {
+        guard let name = arguments.first, name.count >= 4, name.count <= 12 else { return nil }
+        for entry in commands where entry.name.count == name.count && equalsIgnoringCase(name, entry.name) {
+            switch entry.rule {
+            case .always(let hazard):
+                return hazard
+            case .subcommands(let names, let hazard):
+                guard arguments.count > 1 else { return nil }
+                return names.contains { equalsIgnoringCase(arguments[1], $0) } ? hazard : nil
+            case .blockOption:
+                return hasBlockOption(arguments) ? .blocking : nil
+            }
+        }
+        return nil
+    }
+
+    /// The error a refused command is thrown with: it names the command and what to use instead.
+    static func refusal(_ arguments: [[UInt8]], hazard: Hazard, inTransaction: Bool = false) -> RedisError {
+        let name = commandName(arguments)
+        let why: String
+        switch hazard {
+        case .state:
+            why = "it changes the connection's state, which would leak into other callers' commands"
+        case .blocking:
+            why = "it can block the connection, holding up every caller queued behind it"
+        }
+        let place = inTransaction ? "inside transaction() on the shared pool" : "on the shared pool"
+        var instead = "run it on a connection of your own: client.withDedicatedConnection { connection in try await connection.send(...) }"
+        if !inTransaction, ["MULTI", "EXEC", "DISCARD"].contains(name) {
+            instead = "use client.transaction([...]) for MULTI/EXEC, or " + instead
+        }
+        return RedisError(.requiresDedicatedConnection, "\(name) is refused \(place) (nothing was sent): \(why); \(instead)")
+    }
+
+    /// The command name, with the subcommand for commands refused by subcommand (`CLIENT REPLY`).
+    private static func commandName(_ arguments: [[UInt8]]) -> String {
+        let name = RedisCommand(arguments: arguments).name
+        guard name == "CLIENT", arguments.count > 1 else { return name }
+        return name + " " + String(decoding: arguments[1], as: UTF8.self).uppercased()
+    }
+
+    private enum Rule {
+        case always(Hazard)
+        /// Only with one of these subcommands (upper case).
+        case subcommands([[UInt8]], Hazard)
+        /// Only with a `BLOCK` option before `STREAMS` (`XREAD`, `XREADGROUP`).
+        case blockOption
+    }
+
+    private static let commands: [(name: [UInt8], rule: Rule)] = {
+        let state = [
+            "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
+            "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
+            "MONITOR", "HELLO", "RESET", "AUTH", "QUIT", "READONLY", "READWRITE", "ASKING", "SYNC", "PSYNC",
+        ]
+        let blocking = [
+            "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
+        ]
+        let clientSubcommands = ["REPLY", "TRACKING", "CACHING", "SETNAME", "SETINFO", "NO-EVICT", "NO-TOUCH"]
+        var table: [(name: [UInt8], rule: Rule)] = []
+        table += state.map { (Array($0.utf8), .always(.state)) }
+        table += blocking.map { (Array($0.utf8), .always(.blocking)) }
+        table.append((Array("CLIENT".utf8), .subcommands(clientSubcommands.map { Array($0.utf8) }, .state)))
+        table.append((Array("XREAD".utf8), .blockOption))
+        table.append((Array("XREADGROUP".utf8), .blockOption))
+        return table
+    }()
+
+    /// True when an `XREAD`/`XREADGROUP` has `BLOCK` among its options (before `STREAMS`, after
+    /// which come key names and ids that may spell anything).
+    private static func hasBlockOption(_ arguments: [[UInt8]]) -> Bool {
+        for argument in arguments.dropFirst() {
+            if equalsIgnoringCase(argument, streamsWord) { return false }
+            if equalsIgnoringCase(argument, blockWord) { return true }
+        }
+        return false
+    }
+
+    private static let blockWord = Array("BLOCK".utf8)
+    private static let streamsWord = Array("STREAMS".utf8)
+
+    /// ASCII case-insensitive equality against an upper-case word.
+    private static func equalsIgnoringCase(_ bytes: [UInt8], _ upper: [UInt8]) -> Bool {
+        guard bytes.count == upper.count else { return false }
+        for index in bytes.indices {
+            let byte = bytes[index]
+            let folded = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
+            if folded != upper[index] { return false }
+        }
+        return true
+    }
+}
