@@ -22,12 +22,15 @@ public final class RedisClient: Sendable {
     /// The pool, or why the configuration was refused (internal so tests can watch its queues).
     let pool: Result<ConnectionPool, RedisError>
     private let logger: Logger
+    /// `configuration.commandTimeout`, at most ``RedisConfiguration/maximumTimeout``.
+    private let commandTimeout: Duration?
 
     /// Creates the client; connections open lazily, on first use. An invalid configuration is
     /// logged and thrown by every call.
     public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "redis")) {
         self.configuration = configuration
         self.logger = logger
+        commandTimeout = configuration.commandTimeout.map { min($0, RedisConfiguration.maximumTimeout) }
         do throws(RedisError) {
             try configuration.validate()
             pool = .success(ConnectionPool(configuration: configuration, logger: logger))
@@ -112,12 +115,20 @@ public final class RedisClient: Sendable {
     ///     return try await connection.send("BLPOP", "jobs", 30)   // null after 30 s with no job
     /// }
     /// ```
+    ///
+    /// `blockingCommandTimeout` bounds each blocking command (and `receive()`) on the connection;
+    /// `nil` allows a blocking command its own block time plus `commandTimeout`. It must be more
+    /// than zero.
     public func withDedicatedConnection<R: Sendable>(
         blockingCommandTimeout: Duration? = nil,
         _ body: (RedisDedicatedConnection) async throws -> R
     ) async throws -> R {
-        try await pool.get().withDedicatedConnection { connection in
-            try await body(RedisDedicatedConnection(connection: connection))
+        if let blockingCommandTimeout, blockingCommandTimeout <= .zero {
+            throw RedisError(.invalidConfiguration, "blockingCommandTimeout \(blockingCommandTimeout) is not more than zero (nil means the command's own block time)")
+        }
+        let blockingTimeout = blockingCommandTimeout.map { min($0, RedisConfiguration.maximumTimeout) }
+        return try await pool.get().withDedicatedConnection { connection in
+            try await body(RedisDedicatedConnection(connection: connection, commandTimeout: commandTimeout, blockingCommandTimeout: blockingTimeout))
         }
     }
 
@@ -136,12 +147,17 @@ public final class RedisClient: Sendable {
         if let empty = commands.first(where: { $0.arguments.isEmpty }) {
             throw RedisError(.invalidCommand, "a command needs at least a name (got \(empty.arguments.count) arguments)")
         }
-        return try await pool.get().withConnection { connection in
-            try await connection.execute(commands)
+        // The whole call, from waiting for a slot to the last reply, fits in the command timeout.
+        let deadline = commandTimeout.map { ContinuousClock.now + $0 }
+        return try await pool.get().withConnection(deadline: deadline) { connection in
+            try await connection.execute(commands, deadline: deadline)
         }
     }
 
-    /// Finishes the queued requests, closes every connection and refuses new requests.
+    /// Closes every connection (dedicated ones too) and refuses new requests, promptly even when
+    /// a server does not answer: a request not yet sent fails with `.shutdown`, and one waiting
+    /// for its reply fails with `.shutdown` as well (it may have run). Call it once your own work
+    /// is done.
     public func shutdown() async {
         if case .success(let pool) = pool { await pool.shutdown() }
         logger.debug("redis client shut down")

@@ -32,6 +32,32 @@ enum SharedConnectionContract {
         return nil
     }
 
+    /// How long a blocking command asks the server to wait, from its own arguments: the last
+    /// argument in seconds (`BLPOP k 5`), the first for `BLMPOP`/`BZMPOP`, milliseconds for `WAIT`,
+    /// `WAITAOF` and `XREAD ... BLOCK`. `nil` when it waits forever (0) or the time is unreadable.
+    static func blockTime(of arguments: [[UInt8]]) -> Duration? {
+        guard let name = arguments.first.map({ String(decoding: $0, as: UTF8.self).uppercased() }) else { return nil }
+        func number(_ bytes: [UInt8]?) -> Double? {
+            guard let bytes, let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite, value > 0 else { return nil }
+            return value
+        }
+        let seconds: Double?
+        switch name {
+        case "BLMPOP", "BZMPOP":
+            seconds = number(arguments.count > 1 ? arguments[1] : nil)
+        case "WAIT", "WAITAOF":
+            seconds = number(arguments.last).map { $0 / 1000 }
+        case "XREAD", "XREADGROUP":
+            let index = arguments.firstIndex { equalsIgnoringCase($0, blockWord) }
+            seconds = index.flatMap { $0 + 1 < arguments.count ? number(arguments[$0 + 1]) : nil }.map { $0 / 1000 }
+        default:
+            seconds = number(arguments.last)
+        }
+        // Beyond the longest timeout the system takes, it is as good as forever.
+        guard let seconds, seconds < RedisConfiguration.maximumTimeout / .seconds(1) else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+
     /// The error a refused command is thrown with: it names the command and what to use instead.
     static func refusal(_ arguments: [[UInt8]], hazard: Hazard, inTransaction: Bool = false) -> RedisError {
         let name = commandName(arguments)
