@@ -36,6 +36,7 @@ import Testing
                     let message = error?.message ?? ""
                     #expect(message.contains(words[0].uppercased()), "\(message)")
                     #expect(message.contains("withDedicatedConnection"), "\(message)")
+                    #expect(error?.mayHaveRun == false)
                     // The same inside a pipeline: the whole pipeline is refused.
                     await expectRedisError(.requiresDedicatedConnection) {
                         _ = try await client.pipeline([RedisCommand("INCR", "count"), command])

@@ -61,7 +61,9 @@ struct ConnectionLink {
             lastFailure = nil
             logger.debug("connected", metadata: ["endpoint": "\(configuration.endpoint)"])
             return fresh
-        } catch {
+        } catch var error {
+            // Connecting or the handshake failed: nothing of the caller's was sent.
+            error.mayHaveRun = false
             backoff = Self.nextBackoff(after: backoff, pool: configuration.pool)
             let wait = Self.jittered(backoff)
             lastFailure = (ContinuousClock.now, error, wait)
@@ -77,7 +79,7 @@ struct ConnectionLink {
         var wanted = 0
         if let deadline {
             let left = ContinuousClock.now.duration(to: deadline)
-            guard left > .zero else { throw RedisError(.timeout, "no reply within the command timeout") }
+            guard left > .zero else { throw RedisError(.timeout, "no reply within the command timeout", mayHaveRun: true) }
             wanted = left.clampedMilliseconds
         }
         let slack = min(wanted / 100, 10)

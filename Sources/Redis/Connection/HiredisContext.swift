@@ -127,15 +127,16 @@ final class HiredisContext {
         }
     }
 
+    /// A failed write or read: what was written may have run.
     private func ioError(errnoValue: Int32) -> RedisError {
         let text = errorText
         switch chr_classify(context, errnoValue) {
-        case CHR_ERR_TIMEOUT: return RedisError(.timeout, "no reply within the command timeout (\(text))")
-        case CHR_ERR_EOF: return RedisError(.connectionClosed, "the server closed the connection")
-        case CHR_ERR_PROTOCOL: return RedisError(.protocolError, text)
+        case CHR_ERR_TIMEOUT: return RedisError(.timeout, "no reply within the command timeout (\(text))", mayHaveRun: true)
+        case CHR_ERR_EOF: return RedisError(.connectionClosed, "the server closed the connection", mayHaveRun: true)
+        case CHR_ERR_PROTOCOL: return RedisError(.protocolError, text, mayHaveRun: true)
         default:
-            if errnoValue == ECONNRESET || errnoValue == EPIPE { return RedisError(.connectionClosed, text) }
-            return RedisError(.io, text.isEmpty ? "I/O error" : text)
+            if errnoValue == ECONNRESET || errnoValue == EPIPE { return RedisError(.connectionClosed, text, mayHaveRun: true) }
+            return RedisError(.io, text.isEmpty ? "I/O error" : text, mayHaveRun: true)
         }
     }
 
@@ -218,7 +219,7 @@ extension HiredisContext {
     func setTimeout(milliseconds: Int) throws(RedisError) {
         guard chr_set_command_timeout(context, milliseconds) == REDIS_OK else {
             isBroken = true
-            throw RedisError(.io, "cannot set the socket timeout: \(errorText)")
+            throw RedisError(.io, "cannot set the socket timeout: \(errorText)", mayHaveRun: true)
         }
     }
 }

@@ -8,7 +8,8 @@ import Logging
 /// Requests from many tasks are queued; the I/O thread takes everything queued, writes it in one
 /// go and reads the replies in order (automatic pipelining). When the connection breaks, the
 /// requests in flight fail with the error and the next request reconnects, after a backoff if
-/// connecting failed.
+/// connecting failed. The thread starts with the first request. Each request carries its
+/// caller's deadline: past it, a queued request is withdrawn unsent, and a read in flight times out.
 ///
 /// The I/O thread blocks SIGPIPE for itself (the process-wide disposition is left alone), so a
 /// write to a socket the server closed is an error. Every hiredis call on this connection's
@@ -237,7 +238,7 @@ final class RedisConnection: Sendable {
             }
         } catch {
             let failure: RedisError = interrupter.isInterrupted
-                ? RedisError(.shutdown, "the connection was closed while waiting for the reply; the command may have run")
+                ? RedisError(.shutdown, "the connection was closed while waiting for the reply; the command may have run", mayHaveRun: true)
                 : error
             if !interrupter.isInterrupted { logger.warning("connection failed, dropping it", metadata: ["error": "\(error)"]) }
             link.drop()
