@@ -26,14 +26,15 @@ public final class RedisClient: Sendable {
     private let commandTimeout: Duration?
 
     /// Creates the client; connections open lazily, on first use. An invalid configuration is
-    /// logged and thrown by every call.
-    public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "redis")) {
+    /// logged and thrown by every call. A `credentialsProvider` is asked for the credentials of
+    /// every new connection, instead of `configuration.credentials` (see ``RedisCredentialsProvider``).
+    public init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger = Logger(label: "redis")) {
         self.configuration = configuration
         self.logger = logger
         commandTimeout = configuration.commandTimeout.map { min($0, RedisConfiguration.maximumTimeout) }
         do throws(RedisError) {
             try configuration.validate()
-            pool = .success(ConnectionPool(configuration: configuration, logger: logger))
+            pool = .success(ConnectionPool(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger))
             logger.debug("redis client created", metadata: ["redis": "\(configuration)"])
         } catch {
             pool = .failure(error)

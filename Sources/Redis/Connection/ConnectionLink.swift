@@ -7,6 +7,8 @@ import Logging
 /// waiting, and keeps the socket's read timeout in step with the deadline of the request read.
 struct ConnectionLink {
     let configuration: RedisConfiguration
+    /// Asked for the credentials of each new connection, when given.
+    let credentialsProvider: RedisCredentialsProvider?
     let logger: Logger
     /// False for a dedicated connection: once connected, a lost connection stays an error.
     let reconnects: Bool
@@ -20,8 +22,10 @@ struct ConnectionLink {
     /// The socket's read and write timeout now, in milliseconds (0: none).
     private var socketTimeout = 0
 
-    init(configuration: RedisConfiguration, logger: Logger, reconnects: Bool, interrupter: SocketInterrupter) {
+    init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider?, logger: Logger,
+         reconnects: Bool, interrupter: SocketInterrupter) {
         self.configuration = configuration
+        self.credentialsProvider = credentialsProvider
         self.logger = logger
         self.reconnects = reconnects
         self.interrupter = interrupter
@@ -49,7 +53,20 @@ struct ConnectionLink {
                 settings.connectTimeout = min(settings.connectTimeout ?? timeLimit, timeLimit)
                 settings.commandTimeout = min(settings.commandTimeout ?? timeLimit, timeLimit)
             }
-            let fresh = try HiredisContext(configuration: settings)
+            let fresh: HiredisContext
+            if let credentialsProvider {
+                settings.credentials = try fetchCredentials(from: credentialsProvider, within: settings.connectTimeout)
+                do {
+                    fresh = try HiredisContext(configuration: settings)
+                } catch where error.code == .server(.wrongPassword) {
+                    // The token may have expired between asking and AUTH: ask once more.
+                    logger.info("credentials refused (WRONGPASS); asking the provider again")
+                    settings.credentials = try fetchCredentials(from: credentialsProvider, within: settings.connectTimeout)
+                    fresh = try HiredisContext(configuration: settings)
+                }
+            } else {
+                fresh = try HiredisContext(configuration: settings)
+            }
             if case .tcp = configuration.endpoint, !fresh.enableKeepAlive() {
                 throw RedisError(.io, "cannot turn on TCP keepalive on \(configuration.endpoint)")
             }
@@ -70,6 +87,38 @@ struct ConnectionLink {
             logger.warning("connect failed", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
             throw error
         }
+    }
+
+    /// Runs the async provider and waits for it on this (I/O, not cooperative) thread, at most
+    /// `limit`, and no longer than until the connection is closed.
+    private func fetchCredentials(from provider: @escaping RedisCredentialsProvider, within limit: Duration?) throws(RedisError) -> RedisConfiguration.Credentials {
+        let outcome = Locked<Result<RedisConfiguration.Credentials, RedisError>?>(nil)
+        let done = DispatchSemaphore(value: 0)
+        let task = Task {
+            let result: Result<RedisConfiguration.Credentials, RedisError>
+            do {
+                result = .success(try await provider())
+            } catch {
+                // The error's type only: its text could hold a secret.
+                result = .failure(RedisError(.io, "the credentials provider failed (\(type(of: error)))"))
+            }
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        let start = ContinuousClock.now
+        // Waits in slices so that closing the connection is noticed.
+        while done.wait(timeout: .now() + .milliseconds(50)) == .timedOut {
+            if interrupter.isInterrupted {
+                task.cancel()
+                throw RedisError.clientShutDown
+            }
+            if let limit, start.duration(to: .now) >= limit {
+                task.cancel()
+                throw RedisError(.timeout, "the credentials provider did not answer within the connect timeout")
+            }
+        }
+        guard let result = outcome.withLock({ $0 }) else { throw RedisError(.io, "the credentials provider gave no answer") }
+        return try result.get()
     }
 
     /// Sets the socket's timeout to the time left until `deadline` (none for `nil`) before a read.

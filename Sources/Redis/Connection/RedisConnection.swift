@@ -43,6 +43,7 @@ final class RedisConnection: Sendable {
     /// A dedicated connection connects once and never reconnects: its state would be lost.
     let isDedicated: Bool
     private let configuration: RedisConfiguration
+    private let credentialsProvider: RedisCredentialsProvider?
     private let logger: Logger
     private let state = Locked(State())
     private let wakeUp = NSCondition()
@@ -50,10 +51,11 @@ final class RedisConnection: Sendable {
     let interrupter = SocketInterrupter()
 
     /// No thread yet: it starts with the first request.
-    init(id: Int, configuration: RedisConfiguration, logger: Logger, isDedicated: Bool = false) {
+    init(id: Int, configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger, isDedicated: Bool = false) {
         self.id = id
         self.isDedicated = isDedicated
         self.configuration = configuration
+        self.credentialsProvider = credentialsProvider
         var logger = logger
         logger[metadataKey: "redis.connection"] = isDedicated ? "dedicated-\(id)" : "\(id)"
         self.logger = logger
@@ -162,7 +164,8 @@ final class RedisConnection: Sendable {
 
     private func run() {
         chr_block_sigpipe_on_this_thread()
-        var link = ConnectionLink(configuration: configuration, logger: logger, reconnects: !isDedicated, interrupter: interrupter)
+        var link = ConnectionLink(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger,
+                                  reconnects: !isDedicated, interrupter: interrupter)
         while let batch = nextBatch() {
             serve(batch, over: &link)
         }

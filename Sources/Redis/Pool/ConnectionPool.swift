@@ -22,6 +22,7 @@ final class ConnectionPool: Sendable {
     }
 
     private let configuration: RedisConfiguration
+    private let credentialsProvider: RedisCredentialsProvider?
     private let logger: Logger
     private let connections: [RedisConnection]
     private let maxPipelinedRequests: Int
@@ -29,11 +30,12 @@ final class ConnectionPool: Sendable {
 
     /// Makes a connection per `pool.size`; each starts its I/O thread with its first request. The configuration has passed
     /// ``RedisConfiguration/validate()``: size from 1 to 1024, at least 1 request per connection.
-    init(configuration: RedisConfiguration, logger: Logger) {
+    init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger) {
         let size = configuration.pool.size
         self.configuration = configuration
+        self.credentialsProvider = credentialsProvider
         self.logger = logger
-        connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, logger: logger) }
+        connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger) }
         maxPipelinedRequests = configuration.pool.maxPipelinedRequests
         state = Locked(State(inFlight: Array(repeating: 0, count: size)))
     }
@@ -75,7 +77,7 @@ final class ConnectionPool: Sendable {
         let opened: (id: Int, connection: RedisConnection)? = state.withLock { state in
             guard !state.isShutdown else { return nil }
             state.nextDedicatedID &+= 1
-            let connection = RedisConnection(id: state.nextDedicatedID, configuration: configuration, logger: logger, isDedicated: true)
+            let connection = RedisConnection(id: state.nextDedicatedID, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, isDedicated: true)
             state.dedicated[state.nextDedicatedID] = connection
             return (state.nextDedicatedID, connection)
         }
