@@ -190,6 +190,10 @@ import Testing
         #expect(hazard("XREAD", "block", "1", "STREAMS", "k", "0") == .blocking)
         // Non-ASCII bytes that fold to nothing special.
         #expect(SharedConnectionContract.hazard(of: [[0xD3, 0x45, 0x4C, 0x45, 0x43, 0x54]]) == nil)
+        // A trailing NUL, and names longer than any refused one.
+        #expect(SharedConnectionContract.hazard(of: [Array("SELECT".utf8) + [0]]) == nil)
+        #expect(hazard("SUNSUBSCRIBEXXXXX") == nil)
+        #expect(hazard(String(repeating: "B", count: 100_000)) == nil)
     }
 }
 

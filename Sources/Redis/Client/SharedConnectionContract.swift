@@ -15,21 +15,35 @@ enum SharedConnectionContract {
     }
 
     /// The hazard `command` brings to a shared connection, or `nil` when it is safe there.
-    /// Allocates nothing for an ordinary command: the name is compared byte by byte.
+    /// Allocates and retains nothing for an ordinary command: the name, folded to upper case, is
+    /// packed into two integers and compared with the table's.
     static func hazard(of arguments: [[UInt8]]) -> Hazard? {
-        guard let name = arguments.first, name.count >= 4, name.count <= 12 else { return nil }
-        for entry in commands where entry.name.count == name.count && equalsIgnoringCase(name, entry.name) {
-            switch entry.rule {
-            case .always(let hazard):
-                return hazard
-            case .subcommands(let names, let hazard):
-                guard arguments.count > 1 else { return nil }
-                return names.contains { equalsIgnoringCase(arguments[1], $0) } ? hazard : nil
-            case .blockOption:
-                return hasBlockOption(arguments) ? .blocking : nil
-            }
+        guard let name = arguments.first, let key = PackedName(name), let index = names.firstIndex(of: key) else { return nil }
+        switch rules[index] {
+        case .always(let hazard):
+            return hazard
+        case .subcommands(let subcommands, let hazard):
+            guard arguments.count > 1 else { return nil }
+            return subcommands.contains { equalsIgnoringCase(arguments[1], $0) } ? hazard : nil
+        case .blockOption:
+            return hasBlockOption(arguments) ? .blocking : nil
         }
-        return nil
+    }
+
+    /// A command name of 1 to 16 bytes, folded to upper case, as two integers.
+    private struct PackedName: Equatable {
+        var high: UInt64 = 0
+        var low: UInt64 = 0
+
+        init?(_ bytes: [UInt8]) {
+            guard !bytes.isEmpty, bytes.count <= 16 else { return nil }
+            for (index, byte) in bytes.enumerated() {
+                let folded = UInt64(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
+                if index < 8 { high |= folded << (8 * UInt64(index)) } else { low |= folded << (8 * UInt64(index - 8)) }
+            }
+            // The length too, so that a trailing NUL byte never matches a shorter name.
+            low |= UInt64(bytes.count) << 56
+        }
     }
 
     /// How long a blocking command asks the server to wait, from its own arguments: the last
@@ -91,7 +105,8 @@ enum SharedConnectionContract {
         case blockOption
     }
 
-    private static let commands: [(name: [UInt8], rule: Rule)] = {
+    /// The refused names, and at the same index, when they are refused.
+    private static let (names, rules): ([PackedName], [Rule]) = {
         let state = [
             "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
             "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
@@ -101,13 +116,13 @@ enum SharedConnectionContract {
             "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
         ]
         let clientSubcommands = ["REPLY", "TRACKING", "CACHING", "SETNAME", "SETINFO", "NO-EVICT", "NO-TOUCH"]
-        var table: [(name: [UInt8], rule: Rule)] = []
-        table += state.map { (Array($0.utf8), .always(.state)) }
-        table += blocking.map { (Array($0.utf8), .always(.blocking)) }
-        table.append((Array("CLIENT".utf8), .subcommands(clientSubcommands.map { Array($0.utf8) }, .state)))
-        table.append((Array("XREAD".utf8), .blockOption))
-        table.append((Array("XREADGROUP".utf8), .blockOption))
-        return table
+        var table: [(String, Rule)] = []
+        table += state.map { ($0, .always(.state)) }
+        table += blocking.map { ($0, .always(.blocking)) }
+        table.append(("CLIENT", .subcommands(clientSubcommands.map { Array($0.utf8) }, .state)))
+        table.append(("XREAD", .blockOption))
+        table.append(("XREADGROUP", .blockOption))
+        return (table.compactMap { PackedName(Array($0.0.utf8)) }, table.map(\.1))
     }()
 
     /// True when an `XREAD`/`XREADGROUP` has `BLOCK` among its options (before `STREAMS`, after
