@@ -4,7 +4,14 @@ import Logging
 ///
 /// Create one per process and share it between tasks and request handlers. Commands are argument
 /// vectors, so any bytes are safe; server error replies are thrown as ``RedisError``. Each
-/// connection owns an I/O thread: call ``shutdown()`` when you are done, which ends them.
+/// connection owns an I/O thread, started with its first request: call ``shutdown()`` when you
+/// are done, which ends them. `commandTimeout` bounds each whole call: waiting for a connection,
+/// waiting in its queue, connecting and reading the reply.
+///
+/// Pooled connections are shared, so commands that change or hold a connection (`SELECT`,
+/// `MULTI`, `WATCH`, `SUBSCRIBE`, `MONITOR`, `CLIENT REPLY`, `BLPOP`, `XREAD ... BLOCK`...) are
+/// refused there with `.requiresDedicatedConnection`, before anything is sent; run them inside
+/// ``withDedicatedConnection(blockingCommandTimeout:_:)``.
 ///
 /// A configuration that ``RedisConfiguration/validate()`` refuses does not trap: the client opens
 /// no connection and every call throws that `.invalidConfiguration` error. The client never
