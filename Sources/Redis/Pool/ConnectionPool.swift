@@ -28,8 +28,9 @@ final class ConnectionPool: Sendable {
     private let maxPipelinedRequests: Int
     private let state: Locked<State>
 
-    /// Makes a connection per `pool.size`; each starts its I/O thread with its first request. The configuration has passed
-    /// ``RedisConfiguration/validate()``: size from 1 to 1024, at least 1 request per connection.
+    /// Makes a connection per `pool.size`; each starts its I/O thread with its first request.
+    /// The configuration has passed ``RedisConfiguration/validate()``: size from 1 to 1024, at
+    /// least 1 request per connection.
     init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger) {
         let size = configuration.pool.size
         self.configuration = configuration
@@ -93,7 +94,8 @@ final class ConnectionPool: Sendable {
         return try result.get()
     }
 
-    /// Refuses new work, fails the waiters, and closes every connection after its queued requests.
+    /// Refuses new work, fails the waiters, and closes every connection, dedicated ones too
+    /// (queued requests fail unsent; reads in flight are interrupted).
     func shutdown() async {
         let (waiters, dedicated) = state.withLock { state in
             state.isShutdown = true
