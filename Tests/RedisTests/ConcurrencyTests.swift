@@ -28,46 +28,37 @@ import Testing
         }
     }
 
-    // The tests below hold a client's only slot with a BLPOP on a key of their own, and watch their
-    // own connection (by its unique name) and the pool's queues: every step waits for the previous
-    // one to have happened, never for a length of time. The BLPOP's 600 s timeout only guards
-    // against a hang if a test fails half-way.
+    // The tests below hold a client's only slot with a PING to a private server that is stopped
+    // (SIGSTOP), and watch the pool's queues: every step waits for the previous one to have
+    // happened, never for a length of time. The server is let go on (SIGCONT) to answer.
 
     @Test func waitersAreServedInArrivalOrder() async throws {
-        let name = uniqueClientName()
-        try await withClient(holdingTheOnlySlot(name: name, maxPipelinedRequests: 1)) { client in
+        try await withStalledSlot(maxPipelinedRequests: 1) { client, server, blocker in
             let key = TestServer.key()
-            let blocker = Task { try await client.send("BLPOP", key + ":go", 600) }
-            try await waitUntil { try await isBlocked(clientNamed: name) }
             var waiters: [Task<RedisValue, any Error>] = []
             for index in 0..<20 {
                 waiters.append(Task { try await client.send("RPUSH", key, index) })
                 // The next waiter arrives only once this one is queued.
                 try await waitUntil { try client.pool.get().waitingCallers == index + 1 }
             }
-            try await release(key + ":go")
+            server.resume()
             _ = try await blocker.value
             for waiter in waiters { _ = try await waiter.value }
             let order = try await client.send("LRANGE", key, 0, -1).array?.compactMap(\.int)
             #expect(order == Array(0..<20))
-            try await client.send("DEL", key)
         }
     }
 
     @Test func cancelledWaiterLeavesTheQueue() async throws {
-        let name = uniqueClientName()
-        try await withClient(holdingTheOnlySlot(name: name, maxPipelinedRequests: 1)) { client in
-            let key = TestServer.key()
-            let blocker = Task { try await client.send("BLPOP", key, 600) }
-            try await waitUntil { try await isBlocked(clientNamed: name) }
+        try await withStalledSlot(maxPipelinedRequests: 1) { client, server, blocker in
             let waiter = Task { try await client.send("PING") }
             try await waitUntil { try client.pool.get().waitingCallers == 1 }
             waiter.cancel()
             await #expect(throws: CancellationError.self) { try await waiter.value }
             // It left the queue while the slot was still held: the blocker has not been answered.
             #expect(try client.pool.get().waitingCallers == 0)
-            #expect(try await isBlocked(clientNamed: name))
-            try await release(key)
+            #expect(try client.pool.get().slotsInUse == 1)
+            server.resume()
             _ = try await blocker.value
             #expect(try await client.send("PING").string == "PONG")
         }
@@ -75,30 +66,45 @@ import Testing
 
     @Test func cancelledQueuedRequestIsWithdrawn() async throws {
         // Pipelined requests wait on the connection itself; a cancelled one is never sent.
-        let name = uniqueClientName()
-        try await withClient(holdingTheOnlySlot(name: name, maxPipelinedRequests: 128)) { client in
+        try await withStalledSlot(maxPipelinedRequests: 128) { client, server, blocker in
             let key = TestServer.key()
-            let blocker = Task { try await client.send("BLPOP", key + ":go", 600) }
-            try await waitUntil { try await isBlocked(clientNamed: name) }
             let queued = Task { try await client.send("SET", key, "should not be written") }
             try await waitUntil { try client.pool.get().queuedRequests == 1 }
             queued.cancel()
             await #expect(throws: CancellationError.self) { try await queued.value }
             #expect(try client.pool.get().queuedRequests == 0)
-            try await release(key + ":go")
+            server.resume()
             _ = try await blocker.value
             #expect(try await client.send("EXISTS", key) == .integer(0))
         }
     }
 }
 
-/// One connection, named `name`, whose read timeout outlasts the tests' 600 s BLPOPs.
-private func holdingTheOnlySlot(name: String, maxPipelinedRequests: Int) -> (inout RedisConfiguration) -> Void {
-    { configuration in
+/// Runs `body` with a one-connection client of a private server that is stopped while a PING
+/// (the blocker) holds the only slot, written and waiting for its reply. `body` resumes the server.
+func withStalledSlot(
+    maxPipelinedRequests: Int,
+    _ body: (RedisClient, PrivateRedisServer, Task<RedisValue, any Error>) async throws -> Void
+) async throws {
+    try await withPrivateServer { server in
+        var configuration = server.configuration()
         configuration.pool.size = 1
         configuration.pool.maxPipelinedRequests = maxPipelinedRequests
-        configuration.clientName = name
-        configuration.commandTimeout = .seconds(660)
+        configuration.commandTimeout = .seconds(120)
+        try await withClient(configuration: configuration) { client in
+            #expect(try await client.send("PING").string == "PONG")
+            server.suspend()
+            let blocker = Task { try await client.send("PING") }
+            // Holding the slot, and taken off the connection's queue by its I/O thread.
+            try await waitUntil { try client.pool.get().slotsInUse == 1 && client.pool.get().queuedRequests == 0 }
+            do {
+                try await body(client, server, blocker)
+            } catch {
+                server.resume()
+                throw error
+            }
+            server.resume()
+        }
     }
 }
 

@@ -10,7 +10,7 @@ enum TestServer {
             throw TestServerMissing()
         }
         var configuration = try RedisConfiguration(url: url)
-        configuration.commandTimeout = .seconds(10)
+        configuration.commandTimeout = .seconds(60)
         return configuration
     }
 

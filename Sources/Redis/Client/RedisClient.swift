@@ -4,7 +4,14 @@ import Logging
 ///
 /// Create one per process and share it between tasks and request handlers. Commands are argument
 /// vectors, so any bytes are safe; server error replies are thrown as ``RedisError``. Each
-/// connection owns an I/O thread: call ``shutdown()`` when you are done, which ends them.
+/// connection owns an I/O thread, started with its first request: call ``shutdown()`` when you
+/// are done, which ends them. `commandTimeout` bounds each whole call: waiting for a connection,
+/// waiting in its queue, connecting and reading the reply.
+///
+/// Pooled connections are shared, so commands that change or hold a connection (`SELECT`,
+/// `MULTI`, `WATCH`, `SUBSCRIBE`, `MONITOR`, `CLIENT REPLY`, `BLPOP`, `XREAD ... BLOCK`...) are
+/// refused there with `.requiresDedicatedConnection`, before anything is sent; run them inside
+/// ``withDedicatedConnection(blockingCommandTimeout:_:)``.
 ///
 /// A configuration that ``RedisConfiguration/validate()`` refuses does not trap: the client opens
 /// no connection and every call throws that `.invalidConfiguration` error. The client never
@@ -22,15 +29,19 @@ public final class RedisClient: Sendable {
     /// The pool, or why the configuration was refused (internal so tests can watch its queues).
     let pool: Result<ConnectionPool, RedisError>
     private let logger: Logger
+    /// `configuration.commandTimeout`, at most ``RedisConfiguration/maximumTimeout``.
+    private let commandTimeout: Duration?
 
     /// Creates the client; connections open lazily, on first use. An invalid configuration is
-    /// logged and thrown by every call.
-    public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "redis")) {
+    /// logged and thrown by every call. A `credentialsProvider` is asked for the credentials of
+    /// every new connection, instead of `configuration.credentials` (see ``RedisCredentialsProvider``).
+    public init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger = Logger(label: "redis")) {
         self.configuration = configuration
         self.logger = logger
+        commandTimeout = configuration.commandTimeout.map { min($0, RedisConfiguration.maximumTimeout) }
         do throws(RedisError) {
             try configuration.validate()
-            pool = .success(ConnectionPool(configuration: configuration, logger: logger))
+            pool = .success(ConnectionPool(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger))
             logger.debug("redis client created", metadata: ["redis": "\(configuration)"])
         } catch {
             pool = .failure(error)
@@ -53,20 +64,23 @@ public final class RedisClient: Sendable {
     /// Sends many commands in one write and returns each reply in order, in one round trip.
     /// A server error for one command does not stop the others: it is that command's `.failure`.
     /// A connection failure throws.
+    ///
+    /// A command that changes or holds the connection (`SELECT`, `MULTI`, `SUBSCRIBE`, `BLPOP`,
+    /// `CLIENT REPLY`...) is refused with `.requiresDedicatedConnection` and nothing is sent; run
+    /// it inside ``withDedicatedConnection(blockingCommandTimeout:_:)``.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
-        guard !commands.isEmpty else { return [] }
-        if let empty = commands.first(where: { $0.arguments.isEmpty }) {
-            throw RedisError(.invalidCommand, "a command needs at least a name (got \(empty.arguments.count) arguments)")
-        }
-        return try await pool.get().withConnection { connection in
-            try await connection.execute(commands)
-        }
+        try checkShared(commands, inTransaction: false)
+        return try await run(commands)
     }
 
     /// Runs the commands atomically inside `MULTI`/`EXEC`, in one round trip, and returns the
     /// result of each command. A command the server refuses to queue aborts the whole transaction.
+    /// Commands that change the connection's state (`SELECT`, `MULTI`, `WATCH`...) are refused
+    /// with `.requiresDedicatedConnection` before anything is sent; blocking commands are allowed
+    /// (inside a transaction they do not block). For `WATCH`, use a dedicated connection.
     public func transaction(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
-        let replies = try await pipeline([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
+        try checkShared(commands, inTransaction: true)
+        let replies = try await run([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
         for reply in replies.dropLast() {
             if case .failure(let error) = reply { throw error }
         }
@@ -93,7 +107,65 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// Finishes the queued requests, closes every connection and refuses new requests.
+    /// Runs `body` with a connection of its own, for commands the shared pool refuses: `SELECT`,
+    /// `WATCH`/`MULTI`/`EXEC`, `SUBSCRIBE`, `MONITOR`, `CLIENT REPLY`, blocking commands...
+    ///
+    /// The connection is opened for this call (on its first command) beyond the pool's
+    /// `pool.size`, with its own I/O thread, and closed when `body` returns or throws: it is never
+    /// returned to the pool, so no state it was given (database, subscriptions, a half-done
+    /// transaction) reaches another caller. It takes no pool slot, so a `BLPOP` here never holds
+    /// up pooled callers; each concurrent call costs one more server connection and thread.
+    /// ``shutdown()`` closes dedicated connections still open.
+    ///
+    /// ```swift
+    /// let job = try await client.withDedicatedConnection(blockingCommandTimeout: .seconds(40)) { connection in
+    ///     try await connection.send("SELECT", 3)
+    ///     return try await connection.send("BLPOP", "jobs", 30)   // null after 30 s with no job
+    /// }
+    /// ```
+    ///
+    /// `blockingCommandTimeout` bounds each blocking command (and `receive()`) on the connection;
+    /// `nil` allows a blocking command its own block time plus `commandTimeout`. It must be more
+    /// than zero.
+    public func withDedicatedConnection<R: Sendable>(
+        blockingCommandTimeout: Duration? = nil,
+        _ body: (RedisDedicatedConnection) async throws -> R
+    ) async throws -> R {
+        if let blockingCommandTimeout, blockingCommandTimeout <= .zero {
+            throw RedisError(.invalidConfiguration, "blockingCommandTimeout \(blockingCommandTimeout) is not more than zero (nil means the command's own block time)")
+        }
+        let blockingTimeout = blockingCommandTimeout.map { min($0, RedisConfiguration.maximumTimeout) }
+        return try await pool.get().withDedicatedConnection { connection in
+            try await body(RedisDedicatedConnection(connection: connection, commandTimeout: commandTimeout, blockingCommandTimeout: blockingTimeout))
+        }
+    }
+
+    /// Throws `.requiresDedicatedConnection` for a command that must not run on a shared connection.
+    private func checkShared(_ commands: [RedisCommand], inTransaction: Bool) throws(RedisError) {
+        for command in commands {
+            guard let hazard = SharedConnectionContract.hazard(of: command.arguments) else { continue }
+            if inTransaction, hazard == .blocking { continue }
+            throw SharedConnectionContract.refusal(command.arguments, hazard: hazard, inTransaction: inTransaction)
+        }
+    }
+
+    /// Sends the commands on a pooled connection.
+    private func run(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+        guard !commands.isEmpty else { return [] }
+        if let empty = commands.first(where: { $0.arguments.isEmpty }) {
+            throw RedisError(.invalidCommand, "a command needs at least a name (got \(empty.arguments.count) arguments)")
+        }
+        // The whole call, from waiting for a slot to the last reply, fits in the command timeout.
+        let deadline = commandTimeout.map { ContinuousClock.now + $0 }
+        return try await pool.get().withConnection(deadline: deadline) { connection in
+            try await connection.execute(commands, deadline: deadline)
+        }
+    }
+
+    /// Closes every connection (dedicated ones too) and refuses new requests, promptly even when
+    /// a server does not answer: a request not yet sent fails with `.shutdown`, and one waiting
+    /// for its reply fails with `.shutdown` as well (it may have run). Call it once your own work
+    /// is done.
     public func shutdown() async {
         if case .success(let pool) = pool { await pool.shutdown() }
         logger.debug("redis client shut down")

@@ -5,9 +5,9 @@ import CHiredis
 /// connects, authenticates, and runs pipelines; every reply hiredis hands out is copied into a
 /// ``RedisValue`` and freed right there, exactly once.
 final class HiredisContext {
-    private let context: UnsafeMutablePointer<redisContext>
+    fileprivate let context: UnsafeMutablePointer<redisContext>
     /// Set once a read or write failed: the stream is out of step and the context must be dropped.
-    private(set) var isBroken = false
+    fileprivate(set) var isBroken = false
 
     /// Connects, sets the command timeout, then sends AUTH, SELECT and CLIENT SETNAME as needed.
     /// The configuration has passed ``RedisConfiguration/validate()``.
@@ -118,7 +118,7 @@ final class HiredisContext {
 
     // MARK: - Errors
 
-    private var errorText: String { Self.errorText(context) }
+    fileprivate var errorText: String { Self.errorText(context) }
 
     private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
         withUnsafeBytes(of: context.pointee.errstr) { raw in
@@ -127,15 +127,16 @@ final class HiredisContext {
         }
     }
 
+    /// A failed write or read: what was written may have run.
     private func ioError(errnoValue: Int32) -> RedisError {
         let text = errorText
         switch chr_classify(context, errnoValue) {
-        case CHR_ERR_TIMEOUT: return RedisError(.timeout, "no reply within the command timeout (\(text))")
-        case CHR_ERR_EOF: return RedisError(.connectionClosed, "the server closed the connection")
-        case CHR_ERR_PROTOCOL: return RedisError(.protocolError, text)
+        case CHR_ERR_TIMEOUT: return RedisError(.timeout, "no reply within the command timeout (\(text))", mayHaveRun: true)
+        case CHR_ERR_EOF: return RedisError(.connectionClosed, "the server closed the connection", mayHaveRun: true)
+        case CHR_ERR_PROTOCOL: return RedisError(.protocolError, text, mayHaveRun: true)
         default:
-            if errnoValue == ECONNRESET || errnoValue == EPIPE { return RedisError(.connectionClosed, text) }
-            return RedisError(.io, text.isEmpty ? "I/O error" : text)
+            if errnoValue == ECONNRESET || errnoValue == EPIPE { return RedisError(.connectionClosed, text, mayHaveRun: true) }
+            return RedisError(.io, text.isEmpty ? "I/O error" : text, mayHaveRun: true)
         }
     }
 
@@ -199,4 +200,26 @@ private func withArgumentPointers<R>(
         offset += argument.count
     }
     return body(argv, lengths)
+}
+
+// MARK: - Socket settings, after connecting
+
+extension HiredisContext {
+    /// The connection's socket descriptor.
+    var socket: Int32 { Int32(context.pointee.fd) }
+
+    /// Turns on TCP keepalive (hiredis's interval, 15 s on 0.14 and 1.x), so a server that
+    /// vanished without closing the connection is noticed even while waiting without a timeout.
+    /// TCP only. False when the system refused, which leaves the context unusable.
+    func enableKeepAlive() -> Bool {
+        redisEnableKeepAlive(context) == REDIS_OK
+    }
+
+    /// Sets the read and write timeout (0: none).
+    func setTimeout(milliseconds: Int) throws(RedisError) {
+        guard chr_set_command_timeout(context, milliseconds) == REDIS_OK else {
+            isBroken = true
+            throw RedisError(.io, "cannot set the socket timeout: \(errorText)", mayHaveRun: true)
+        }
+    }
 }

@@ -8,7 +8,8 @@ import Logging
 /// Requests from many tasks are queued; the I/O thread takes everything queued, writes it in one
 /// go and reads the replies in order (automatic pipelining). When the connection breaks, the
 /// requests in flight fail with the error and the next request reconnects, after a backoff if
-/// connecting failed.
+/// connecting failed. The thread starts with the first request. Each request carries its
+/// caller's deadline: past it, a queued request is withdrawn unsent, and a read in flight times out.
 ///
 /// The I/O thread blocks SIGPIPE for itself (the process-wide disposition is left alone), so a
 /// write to a socket the server closed is an error. Every hiredis call on this connection's
@@ -18,6 +19,10 @@ final class RedisConnection: Sendable {
     private struct Request {
         let id: UInt64
         let commands: [RedisCommand]
+        /// How many replies to read: one per command, or one with no command (a pushed message).
+        let replies: Int
+        /// When the caller's whole call must be over; `nil`: no limit.
+        let deadline: ContinuousClock.Instant?
         let continuation: CheckedContinuation<[Result<RedisValue, RedisError>], any Error>
     }
 
@@ -25,54 +30,87 @@ final class RedisConnection: Sendable {
         var queue: [Request] = []
         var nextID: UInt64 = 0
         var isClosed = false
+        /// The I/O thread starts with the first request, not with the connection.
+        var threadStarted = false
+        /// Whether the I/O thread is serving a batch, and the batch's latest deadline
+        /// (`nil` while busy: one request has no limit). A request queued behind a batch that
+        /// may outlast its own deadline gets a timer; others need none.
+        var isBusy = false
+        var busyUntil: ContinuousClock.Instant?
     }
 
     let id: Int
+    /// A dedicated connection connects once and never reconnects: its state would be lost.
+    let isDedicated: Bool
     private let configuration: RedisConfiguration
+    private let credentialsProvider: RedisCredentialsProvider?
     private let logger: Logger
     private let state = Locked(State())
     private let wakeUp = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
+    let interrupter = SocketInterrupter()
 
-    init(id: Int, configuration: RedisConfiguration, logger: Logger) {
+    /// No thread yet: it starts with the first request.
+    init(id: Int, configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger, isDedicated: Bool = false) {
         self.id = id
+        self.isDedicated = isDedicated
         self.configuration = configuration
+        self.credentialsProvider = credentialsProvider
         var logger = logger
-        logger[metadataKey: "redis.connection"] = "\(id)"
+        logger[metadataKey: "redis.connection"] = isDedicated ? "dedicated-\(id)" : "\(id)"
         self.logger = logger
-        let thread = Thread { [self] in self.run() }
-        thread.name = "redis-io-\(id)"
-        thread.start()
     }
 
-    /// Runs the commands as one pipeline and returns each command's result, in order.
-    func execute(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    /// Runs the commands as one pipeline and returns each command's result, in order. With no
+    /// command, reads one reply the server sends unasked (a message after `SUBSCRIBE`). A request
+    /// still queued at `deadline` is withdrawn unsent; one being read times out at `deadline`.
+    func execute(_ commands: [RedisCommand], deadline: ContinuousClock.Instant?) async throws -> [Result<RedisValue, RedisError>] {
+        let replies = commands.isEmpty ? 1 : commands.count
         let id = state.withLock { state in
             state.nextID &+= 1
             return state.nextID
         }
+        var timer: Task<Void, Never>?
+        defer { timer?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let rejection: (any Error)? = state.withLock { state in
-                    if state.isClosed { return RedisError.clientShutDown }
-                    if Task.isCancelled { return CancellationError() }
-                    state.queue.append(Request(id: id, commands: commands, continuation: continuation))
-                    return nil
+                enum Admission { case rejected(any Error), queued(startThread: Bool, needsTimer: Bool) }
+                let admission = state.withLock { state -> Admission in
+                    if state.isClosed { return .rejected(closedError) }
+                    if Task.isCancelled { return .rejected(CancellationError()) }
+                    state.queue.append(Request(id: id, commands: commands, replies: replies, deadline: deadline, continuation: continuation))
+                    let startThread = !state.threadStarted
+                    state.threadStarted = true
+                    var needsTimer = false
+                    if let deadline, state.isBusy { needsTimer = state.busyUntil.map { $0 > deadline } ?? true }
+                    return .queued(startThread: startThread, needsTimer: needsTimer)
                 }
-                if let rejection {
-                    continuation.resume(throwing: rejection)
-                } else {
-                    wakeIOThread()
+                switch admission {
+                case .rejected(let error):
+                    continuation.resume(throwing: error)
+                case .queued(let startThread, let needsTimer):
+                    if startThread { self.startThread() } else { wakeIOThread() }
+                    if needsTimer, let deadline {
+                        timer = Task { [self] in
+                            do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
+                            withdraw(id, error: RedisError(.timeout, "no reply within the command timeout: the command waited its whole time in the connection's queue and was never sent"))
+                        }
+                    }
                 }
             }
         } onCancel: {
             // A request still queued is withdrawn; one already written runs to completion.
-            let withdrawn: Request? = state.withLock { state in
-                guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.queue.remove(at: index)
-            }
-            withdrawn?.continuation.resume(throwing: CancellationError())
+            withdraw(id, error: CancellationError())
         }
+    }
+
+    /// Fails a request that is still queued; one already taken by the I/O thread is left alone.
+    private func withdraw(_ id: UInt64, error: any Error) {
+        let withdrawn: Request? = state.withLock { state in
+            guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.queue.remove(at: index)
+        }
+        withdrawn?.continuation.resume(throwing: error)
     }
 
     /// How many requests wait to be written (for tests that need to know a request is queued).
@@ -80,13 +118,21 @@ final class RedisConnection: Sendable {
         state.withLock { $0.queue.count }
     }
 
-    /// Stops the I/O thread once the queued requests are answered, and waits for it.
+    /// Whether the I/O thread was started (for tests that count threads).
+    var hasThread: Bool {
+        state.withLock { $0.threadStarted }
+    }
+
+    /// Refuses new requests, fails the queued ones (never sent), interrupts a read or write in
+    /// flight (it fails with `.shutdown`) and waits for the I/O thread to end.
     func close() async {
-        let alreadyClosed = state.withLock { state in
+        let (alreadyClosed, started) = state.withLock { state in
             defer { state.isClosed = true }
-            return state.isClosed
+            return (state.isClosed, state.threadStarted)
         }
         guard !alreadyClosed else { return }
+        interrupter.interrupt()
+        guard started else { return }
         wakeIOThread()
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async { [finished] in
@@ -96,7 +142,19 @@ final class RedisConnection: Sendable {
         }
     }
 
+    private var closedError: RedisError {
+        isDedicated
+            ? RedisError(.shutdown, "the dedicated connection is closed (its withDedicatedConnection call returned, or the client was shut down)")
+            : RedisError.clientShutDown
+    }
+
     // MARK: - The I/O thread
+
+    private func startThread() {
+        let thread = Thread { [self] in self.run() }
+        thread.name = isDedicated ? "redis-io-d\(id)" : "redis-io-\(id)"
+        thread.start()
+    }
 
     private func wakeIOThread() {
         wakeUp.lock()
@@ -106,7 +164,8 @@ final class RedisConnection: Sendable {
 
     private func run() {
         chr_block_sigpipe_on_this_thread()
-        var link = ConnectionLink(configuration: configuration, logger: logger)
+        var link = ConnectionLink(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger,
+                                  reconnects: !isDedicated, interrupter: interrupter)
         while let batch = nextBatch() {
             serve(batch, over: &link)
         }
@@ -114,7 +173,7 @@ final class RedisConnection: Sendable {
         finished.signal()
     }
 
-    /// Waits for work; `nil` once closed and drained.
+    /// Waits for work; `nil` once closed (failing what is still queued: it was never sent).
     private func nextBatch() -> [Request]? {
         wakeUp.lock()
         defer { wakeUp.unlock() }
@@ -122,87 +181,71 @@ final class RedisConnection: Sendable {
             let (batch, closed) = state.withLock { state -> ([Request], Bool) in
                 let batch = state.queue
                 state.queue.removeAll(keepingCapacity: true)
+                state.isBusy = !batch.isEmpty
+                state.busyUntil = Self.latestDeadline(of: batch)
                 return (batch, state.isClosed)
             }
+            if closed {
+                for request in batch { request.continuation.resume(throwing: closedError) }
+                return nil
+            }
             if !batch.isEmpty { return batch }
-            if closed { return nil }
             wakeUp.wait()
         }
     }
 
+    private static func latestDeadline(of batch: [Request]) -> ContinuousClock.Instant? {
+        var latest: ContinuousClock.Instant?
+        for request in batch {
+            guard let deadline = request.deadline else { return nil }
+            latest = max(latest ?? deadline, deadline)
+        }
+        return latest
+    }
+
     private func serve(_ batch: [Request], over link: inout ConnectionLink) {
+        // A request whose deadline passed while it was queued was never sent: it fails unsent.
+        let now = ContinuousClock.now
+        var live = batch
+        if batch.contains(where: { $0.deadline.map { $0 <= now } ?? false }) {
+            live = []
+            for request in batch {
+                if let deadline = request.deadline, deadline <= now {
+                    request.continuation.resume(throwing: RedisError(.timeout, "no reply within the command timeout: the command waited its whole time in the connection's queue and was never sent"))
+                } else {
+                    live.append(request)
+                }
+            }
+            guard !live.isEmpty else { return }
+        }
         let context: HiredisContext
         do {
-            context = try link.usableContext()
+            context = try link.usableContext(timeLimit: live[0].deadline.map { now.duration(to: $0) })
         } catch {
-            for request in batch { request.continuation.resume(throwing: error) }
+            let error = interrupter.isInterrupted ? closedError : error
+            for request in live { request.continuation.resume(throwing: error) }
             return
         }
-        var pending = batch[...]
+        var pending = live[...]
         do {
-            for request in batch {
+            for request in live {
                 for command in request.commands { try context.append(command) }
             }
             while let request = pending.first {
+                try link.limitReads(of: context, until: request.deadline)
                 var results: [Result<RedisValue, RedisError>] = []
-                results.reserveCapacity(request.commands.count)
-                for _ in request.commands { results.append(try context.readReply()) }
+                results.reserveCapacity(request.replies)
+                for _ in 0..<request.replies { results.append(try context.readReply()) }
                 pending.removeFirst()
                 request.continuation.resume(returning: results)
             }
         } catch {
-            logger.warning("connection failed, dropping it", metadata: ["error": "\(error)"])
+            let failure: RedisError = interrupter.isInterrupted
+                ? RedisError(.shutdown, "the connection was closed while waiting for the reply; the command may have run", mayHaveRun: true)
+                : error
+            if !interrupter.isInterrupted { logger.warning("connection failed, dropping it", metadata: ["error": "\(error)"]) }
             link.drop()
-            for request in pending { request.continuation.resume(throwing: error) }
+            for request in pending { request.continuation.resume(throwing: failure) }
         }
-    }
-}
-
-/// The I/O thread's hold on a hiredis context: connects lazily, drops a broken or closed one,
-/// and backs off after a failed connect so callers get errors quickly instead of waiting.
-private struct ConnectionLink {
-    let configuration: RedisConfiguration
-    let logger: Logger
-    private var context: HiredisContext?
-    private var backoff: Duration = .zero
-    /// When the last connect failed, and how; `nil` after a success.
-    private var lastFailure: (at: ContinuousClock.Instant, error: RedisError)?
-
-    init(configuration: RedisConfiguration, logger: Logger) {
-        self.configuration = configuration
-        self.logger = logger
-    }
-
-    /// A connected context, reconnecting if the previous one broke or the server closed it.
-    mutating func usableContext() throws(RedisError) -> HiredisContext {
-        if let context, !context.isBroken, !context.peerClosed { return context }
-        if context != nil { logger.debug("server closed the connection; reconnecting") }
-        context = nil
-        // Elapsed time against the backoff: no instant + duration sum that a huge backoff could overflow.
-        if let lastFailure, lastFailure.at.duration(to: .now) < backoff { throw lastFailure.error }
-        do {
-            let fresh = try HiredisContext(configuration: configuration)
-            context = fresh
-            backoff = .zero
-            lastFailure = nil
-            logger.debug("connected", metadata: ["endpoint": "\(configuration.endpoint)"])
-            return fresh
-        } catch {
-            backoff = Self.nextBackoff(after: backoff, pool: configuration.pool)
-            lastFailure = (ContinuousClock.now, error)
-            logger.warning("connect failed", metadata: ["error": "\(error)", "retry_in": "\(backoff)"])
-            throw error
-        }
-    }
-
-    mutating func drop() {
-        context = nil
-    }
-
-    /// `initialBackoff` first, then doubling up to `maxBackoff` (validated: 0 <= initial <= max).
-    /// Doubles only what stays within `maxBackoff`, so it never overflows.
-    private static func nextBackoff(after current: Duration, pool: RedisConfiguration.Pool) -> Duration {
-        if current == .zero { return pool.initialBackoff }
-        return current > pool.maxBackoff / 2 ? pool.maxBackoff : current * 2
     }
 }

@@ -16,17 +16,27 @@ final class ConnectionPool: Sendable {
         var waiters: [Waiter] = []
         var nextWaiterID: UInt64 = 0
         var isShutdown = false
+        /// Connections lent to one caller each, closed by ``shutdown()`` if still open.
+        var dedicated: [Int: RedisConnection] = [:]
+        var nextDedicatedID = 0
     }
 
+    private let configuration: RedisConfiguration
+    private let credentialsProvider: RedisCredentialsProvider?
+    private let logger: Logger
     private let connections: [RedisConnection]
     private let maxPipelinedRequests: Int
     private let state: Locked<State>
 
-    /// Starts a connection (and its I/O thread) per `pool.size`. The configuration has passed
-    /// ``RedisConfiguration/validate()``: size from 1 to 1024, at least 1 request per connection.
-    init(configuration: RedisConfiguration, logger: Logger) {
+    /// Makes a connection per `pool.size`; each starts its I/O thread with its first request.
+    /// The configuration has passed ``RedisConfiguration/validate()``: size from 1 to 1024, at
+    /// least 1 request per connection.
+    init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger) {
         let size = configuration.pool.size
-        connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, logger: logger) }
+        self.configuration = configuration
+        self.credentialsProvider = credentialsProvider
+        self.logger = logger
+        connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger) }
         maxPipelinedRequests = configuration.pool.maxPipelinedRequests
         state = Locked(State(inFlight: Array(repeating: 0, count: size)))
     }
@@ -36,30 +46,67 @@ final class ConnectionPool: Sendable {
         state.withLock { $0.waiters.count }
     }
 
+    /// How many connections have started their I/O thread (for tests that count threads).
+    var startedThreads: Int {
+        connections.reduce(0) { $0 + ($1.hasThread ? 1 : 0) }
+    }
+
+    /// The pooled connections (for tests that inspect a socket).
+    var connectionsForTesting: [RedisConnection] { connections }
+
+    /// How many requests hold a slot (for tests, likewise).
+    var slotsInUse: Int {
+        state.withLock { $0.inFlight.reduce(0, +) }
+    }
+
     /// How many requests wait on the connections to be written (for tests, likewise).
     var queuedRequests: Int {
         connections.reduce(0) { $0 + $1.queuedRequests }
     }
 
-    /// Runs `body` with a connection slot held for its whole duration.
-    func withConnection<R: Sendable>(_ body: (RedisConnection) async throws -> R) async throws -> R {
-        let index = try await acquire()
+    /// Runs `body` with a connection slot held for its whole duration. A caller still waiting
+    /// for a slot at `deadline` fails with `.timeout`, having sent nothing.
+    func withConnection<R: Sendable>(deadline: ContinuousClock.Instant?, _ body: (RedisConnection) async throws -> R) async throws -> R {
+        let index = try await acquire(deadline: deadline)
         defer { release(index) }
         return try await body(connections[index])
     }
 
-    /// Refuses new work, fails the waiters, and closes every connection after its queued requests.
-    func shutdown() async {
-        let waiters = state.withLock { state in
-            state.isShutdown = true
-            defer { state.waiters.removeAll() }
-            return state.waiters
+    /// Runs `body` with a new connection of its own, outside the pool's slots, and closes it
+    /// afterwards (it is never reused, so no state it was given outlives `body`).
+    func withDedicatedConnection<R: Sendable>(_ body: (RedisConnection) async throws -> R) async throws -> R {
+        let opened: (id: Int, connection: RedisConnection)? = state.withLock { state in
+            guard !state.isShutdown else { return nil }
+            state.nextDedicatedID &+= 1
+            let connection = RedisConnection(id: state.nextDedicatedID, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, isDedicated: true)
+            state.dedicated[state.nextDedicatedID] = connection
+            return (state.nextDedicatedID, connection)
         }
-        for waiter in waiters { waiter.continuation.resume(throwing: RedisError.clientShutDown) }
-        for connection in connections { await connection.close() }
+        guard let (id, connection) = opened else { throw RedisError.clientShutDown }
+        let result: Result<R, any Error>
+        do {
+            result = .success(try await body(connection))
+        } catch {
+            result = .failure(error)
+        }
+        _ = state.withLock { $0.dedicated.removeValue(forKey: id) }
+        await connection.close()
+        return try result.get()
     }
 
-    private func acquire() async throws -> Int {
+    /// Refuses new work, fails the waiters, and closes every connection, dedicated ones too
+    /// (queued requests fail unsent; reads in flight are interrupted).
+    func shutdown() async {
+        let (waiters, dedicated) = state.withLock { state in
+            state.isShutdown = true
+            defer { state.waiters.removeAll(); state.dedicated.removeAll() }
+            return (state.waiters, Array(state.dedicated.values))
+        }
+        for waiter in waiters { waiter.continuation.resume(throwing: RedisError.clientShutDown) }
+        for connection in connections + dedicated { await connection.close() }
+    }
+
+    private func acquire(deadline: ContinuousClock.Instant?) async throws -> Int {
         enum Grant { case slot(Int), wait(UInt64) }
         let grant: Grant = try state.withLock { state in
             guard !state.isShutdown else { throw RedisError.clientShutDown }
@@ -72,17 +119,28 @@ final class ConnectionPool: Sendable {
         }
         switch grant {
         case .slot(let index): return index
-        case .wait(let id): return try await waitForSlot(id: id)
+        case .wait(let id): return try await waitForSlot(id: id, deadline: deadline)
         }
     }
 
-    /// Queues the caller until a slot is handed over; a cancelled caller leaves the queue at once.
-    private func waitForSlot(id: UInt64) async throws -> Int {
-        try await withTaskCancellationHandler {
+    /// Queues the caller until a slot is handed over; a cancelled caller leaves the queue at once,
+    /// and one still queued at `deadline` leaves it with `.timeout`.
+    private func waitForSlot(id: UInt64, deadline: ContinuousClock.Instant?) async throws -> Int {
+        let timer = deadline.map { deadline in
+            Task { [self] in
+                do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
+                leaveQueue(id, error: RedisError(.timeout, "no connection became free within the command timeout; nothing was sent"))
+            }
+        }
+        defer { timer?.cancel() }
+        return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
                 let rejection: (any Error)? = state.withLock { state in
                     if state.isShutdown { return RedisError.clientShutDown }
                     if Task.isCancelled { return CancellationError() }
+                    if let deadline, deadline <= .now {
+                        return RedisError(.timeout, "no connection became free within the command timeout; nothing was sent")
+                    }
                     // A slot may have freed up between the first look and now.
                     if state.waiters.isEmpty, let index = leastBusy(state.inFlight) {
                         state.inFlight[index] += 1
@@ -95,12 +153,17 @@ final class ConnectionPool: Sendable {
                 if let rejection { continuation.resume(throwing: rejection) }
             }
         } onCancel: {
-            let waiter: Waiter? = state.withLock { state in
-                guard let position = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-                return state.waiters.remove(at: position)
-            }
-            waiter?.continuation.resume(throwing: CancellationError())
+            leaveQueue(id, error: CancellationError())
         }
+    }
+
+    /// Fails a caller still waiting for a slot.
+    private func leaveQueue(_ id: UInt64, error: any Error) {
+        let waiter: Waiter? = state.withLock { state in
+            guard let position = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
+            return state.waiters.remove(at: position)
+        }
+        waiter?.continuation.resume(throwing: error)
     }
 
     /// Hands the slot to the longest waiter, or frees it.

@@ -10,6 +10,16 @@ import Foundation
 /// }
 /// ```
 ///
+/// ``mayHaveRun`` tells whether a retry could run the command twice:
+///
+/// ```swift
+/// do {
+///     try await client.send("INCR", "visits")
+/// } catch let error as RedisError where !error.mayHaveRun {
+///     try await client.send("INCR", "visits")   // it certainly did not run: retrying is safe
+/// }
+/// ```
+///
 /// No error ever carries a password: connection errors name the endpoint only, and URL errors
 /// replace the credentials. `description`, `debugDescription`, `localizedDescription` and `dump`
 /// show the code and the message.
@@ -32,6 +42,10 @@ public struct RedisError: Error, Sendable, Hashable {
         case invalidConfiguration
         /// A command was malformed before it was sent (for example, no arguments).
         case invalidCommand
+        /// The command changes or holds its connection's state (`SELECT`, `SUBSCRIBE`, `BLPOP`,
+        /// `MULTI`...), so it was refused on the shared pool before anything was sent. Run it
+        /// inside ``RedisClient/withDedicatedConnection(blockingCommandTimeout:_:)``.
+        case requiresDedicatedConnection
         /// A reply did not have the shape the caller expected.
         case unexpectedReply
         /// The client was shut down.
@@ -71,18 +85,29 @@ public struct RedisError: Error, Sendable, Hashable {
     public var code: Code
     /// A human-readable message; for server errors, the server's own text.
     public var message: String
+    /// Whether the command may have reached the server, so that it may have run (fully, or in
+    /// part for a script): a timeout or a broken connection after it was written, ``RedisClient/shutdown()``
+    /// while waiting for its reply, or any server error reply. A retry may then run it twice.
+    ///
+    /// `false` when it certainly did not run, so a retry is safe: the connection was refused or
+    /// could not be set up (connect, AUTH, SELECT), the command waited its whole timeout for a
+    /// connection or in a connection's queue and was never written, the client was shut down
+    /// before it was sent, or it was refused before sending (`.requiresDedicatedConnection`,
+    /// `.invalidCommand`, `.invalidConfiguration`).
+    public var mayHaveRun: Bool
 
-    public init(_ code: Code, _ message: String) {
+    public init(_ code: Code, _ message: String, mayHaveRun: Bool = false) {
         self.code = code
         self.message = message
+        self.mayHaveRun = mayHaveRun
     }
 
     /// A call made after ``RedisClient/shutdown()``.
     static let clientShutDown = RedisError(.shutdown, "the client was shut down")
 
-    /// A server error reply, classified by its first word.
+    /// A server error reply, classified by its first word (``mayHaveRun``: the server had it).
     public static func server(_ message: String) -> RedisError {
-        RedisError(.server(ServerErrorKind(message: message)), message)
+        RedisError(.server(ServerErrorKind(message: message)), message, mayHaveRun: true)
     }
 }
 

@@ -1,0 +1,119 @@
+import Foundation
+@testable import Redis
+import Testing
+
+/// A credentials provider is asked for every new connection; a WRONGPASS asks it once more.
+@Suite(.timeLimit(.minutes(2))) struct CredentialsProviderTests {
+    /// A provider that hands out `passwords` in turn (the last one for ever) and counts its calls.
+    final class Source: Sendable {
+        private let state: Locked<(passwords: [String], calls: Int)>
+        let user: String
+
+        init(user: String, passwords: [String]) {
+            self.user = user
+            state = Locked((passwords, 0))
+        }
+
+        var calls: Int { state.withLock { $0.calls } }
+
+        func set(_ password: String) { state.withLock { $0.passwords = [password] } }
+
+        func next() -> RedisConfiguration.Credentials {
+            state.withLock { state in
+                state.calls += 1
+                let password = state.passwords.count > 1 ? state.passwords.removeFirst() : state.passwords[0]
+                return RedisConfiguration.Credentials(username: user, password: password)
+            }
+        }
+    }
+
+    @Test func aRotatedPasswordIsFetchedForEveryNewConnection() async throws {
+        try await withPrivateServer { server in
+            try await withClient(configuration: server.configuration()) { admin in
+                try await admin.send("ACL", "SETUSER", "app", "on", ">first-token", "~*", "&*", "+@all")
+                let source = Source(user: "app", passwords: ["first-token"])
+                var configuration = server.configuration()
+                configuration.pool.size = 1
+                let client = RedisClient(configuration: configuration, credentialsProvider: { source.next() })
+                #expect(try await client.send("ACL", "WHOAMI").string == "app")
+                #expect(source.calls == 1)
+                // The token rotates on the server and at the source; the old connection goes.
+                try await admin.send("ACL", "SETUSER", "app", "resetpass", ">second-token")
+                source.set("second-token")
+                #expect(try await admin.send("CLIENT", "KILL", "USER", "app").int == 1)
+                #expect(try await client.send("ACL", "WHOAMI").string == "app")
+                #expect(source.calls == 2)
+                // A dedicated connection asks too.
+                #expect(try await client.withDedicatedConnection { try await $0.send("ACL", "WHOAMI") }.string == "app")
+                #expect(source.calls == 3)
+                await client.shutdown()
+            }
+        }
+    }
+
+    @Test func wrongPassAsksTheProviderOnceMore() async throws {
+        try await withPrivateServer { server in
+            try await withClient(configuration: server.configuration()) { admin in
+                try await admin.send("ACL", "SETUSER", "app", "on", ">fresh-token", "~*", "&*", "+@all")
+                // The first answer is a token that has just expired.
+                let source = Source(user: "app", passwords: ["expired-token", "fresh-token"])
+                var configuration = server.configuration()
+                configuration.credentials = .init(username: "app", password: "static-is-ignored")
+                let client = RedisClient(configuration: configuration, credentialsProvider: { source.next() })
+                #expect(try await client.send("ACL", "WHOAMI").string == "app")
+                #expect(source.calls == 2)
+                await client.shutdown()
+
+                // Only once: two refusals are the caller's error, and nothing ran.
+                let stale = Source(user: "app", passwords: ["expired-token"])
+                var once = server.configuration()
+                once.pool.size = 1
+                let refused = RedisClient(configuration: once, credentialsProvider: { stale.next() })
+                let error = await expectRedisError(.server(.wrongPassword)) { try await refused.send("INCR", "counter") }
+                #expect(error?.mayHaveRun == false)
+                #expect(error.map { !"\($0)".contains("expired-token") } == true)
+                #expect(stale.calls == 2)
+                await refused.shutdown()
+                #expect(try await admin.send("GET", "counter") == .null)
+            }
+        }
+    }
+
+    struct TokenServiceDown: Error, CustomStringConvertible {
+        var description: String { "token service down; last token was s3cret-token" }
+    }
+
+    @Test func aFailingProviderIsAnErrorWithoutItsText() async throws {
+        let client = try TestServer.client({ $0.pool.size = 1 })
+        let provider: RedisCredentialsProvider = { throw TokenServiceDown() }
+        let failing = RedisClient(configuration: client.configuration, credentialsProvider: provider)
+        let error = await expectRedisError(.io) { try await failing.send("PING") }
+        #expect(error?.message.contains("TokenServiceDown") == true, "\(String(describing: error))")
+        #expect(error.map { !"\($0)".contains("s3cret") } == true)
+        #expect(error?.mayHaveRun == false)
+        await failing.shutdown()
+        await client.shutdown()
+    }
+
+    @Test func aSlowProviderIsBoundedByTheConnectTimeoutAndByShutdown() async throws {
+        var configuration = try TestServer.configuration()
+        configuration.pool.size = 1
+        configuration.connectTimeout = .milliseconds(100)
+        let (never, neverEnds) = AsyncStream<Void>.makeStream()
+        defer { neverEnds.finish() }
+        let hanging: RedisCredentialsProvider = {
+            for await _ in never {}
+            return RedisConfiguration.Credentials(password: "unused")
+        }
+        let slow = RedisClient(configuration: configuration, credentialsProvider: hanging)
+        await expectRedisError(.timeout) { try await slow.send("PING") }
+        await slow.shutdown()
+
+        configuration.connectTimeout = nil
+        let stuck = RedisClient(configuration: configuration, credentialsProvider: hanging)
+        let call = Task { try await stuck.send("PING") }
+        try await waitUntil { try stuck.pool.get().startedThreads == 1 && stuck.pool.get().queuedRequests == 0 }
+        await stuck.shutdown()
+        await expectRedisError(.shutdown) { _ = try await call.value }
+    }
+}
