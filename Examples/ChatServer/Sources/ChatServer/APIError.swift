@@ -102,7 +102,7 @@ extension APIError {
             return true
         case .server(let kind):
             return [.loading, .busy, .outOfMemory, .readOnly, .masterDown, .tryAgain, .clusterDown, .noReplicas].contains(kind)
-        case .protocolError, .invalidConfiguration, .invalidCommand, .unexpectedReply:
+        case .protocolError, .invalidConfiguration, .invalidCommand, .unexpectedReply, .requiresDedicatedConnection:
             return false
         }
     }
