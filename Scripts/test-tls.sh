@@ -82,3 +82,85 @@ PC
 fi
 export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
 say "compiling against hiredis $(pkg-config --modversion hiredis) with hiredis_ssl"
+
+# --- certificates (EC P-256: quick to make), in a private folder ------------------------------
+CERTS="$WORK/certs"
+mkdir -m 700 "$CERTS"
+make_ca() { # name
+    openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -days 2 \
+        -subj "/CN=RedisChatMemory test $1" -keyout "$CERTS/$1.key" -out "$CERTS/$1.pem" 2>/dev/null
+}
+make_leaf() { # name, extensions, [key options...]
+    local name=$1 extensions=$2
+    shift 2
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "$@" -out "$CERTS/$name.key" 2>/dev/null
+    openssl req -new -key "$CERTS/$name.key" -subj "/CN=$name" -out "$CERTS/$name.csr" ${KEY_PASS:+-passin "pass:$KEY_PASS"} 2>/dev/null
+    printf '%s\n' "$extensions" >"$CERTS/$name.ext"
+    openssl x509 -req -in "$CERTS/$name.csr" -CA "$CERTS/ca.pem" -CAkey "$CERTS/ca.key" -CAcreateserial \
+        -days 2 -extfile "$CERTS/$name.ext" -out "$CERTS/$name.pem" 2>/dev/null
+}
+make_ca ca
+make_ca other-ca
+make_leaf server $'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth'
+make_leaf client 'extendedKeyUsage=clientAuth'
+KEY_PASS=$(openssl rand -hex 16)
+printf '%s\n' "$KEY_PASS" >"$CERTS/client-encrypted.pass"
+openssl pkey -in "$CERTS/client.key" -aes256 -passout "pass:$KEY_PASS" -out "$CERTS/client-encrypted.key" 2>/dev/null
+unset KEY_PASS
+chmod 600 "$CERTS"/*
+say "certificates made in $CERTS"
+
+# --- servers: two TLS-only (the second requires client certificates) and one plaintext --------
+# Starts a TLS-only redis-server on a free port and sets STARTED_PORT to it. Extra arguments go to
+# redis-server. (Not run in $(...): the server would hold the substitution's output open.)
+start_tls_redis() {
+    local name=$1 port
+    shift
+    port=$(free_port)
+    mkdir -m 700 "$WORK/$name"
+    redis-server --port 0 --tls-port "$port" --bind 127.0.0.1 --dir "$WORK/$name" \
+        --tls-cert-file "$CERTS/server.pem" --tls-key-file "$CERTS/server.key" --tls-ca-cert-file "$CERTS/ca.pem" \
+        --save '' --appendonly no --daemonize no --logfile "$WORK/$name/redis.log" "$@" >/dev/null 2>&1 &
+    TLS_PIDS+=($!)
+    local tries=0
+    until redis-cli --tls --cacert "$CERTS/ca.pem" --cert "$CERTS/client.pem" --key "$CERTS/client.key" \
+            -h 127.0.0.1 -p "$port" ping 2>/dev/null | grep -q PONG; do
+        tries=$((tries + 1))
+        if ((tries > 100)) || ! kill -0 "${TLS_PIDS[-1]}" 2>/dev/null; then
+            say "the TLS redis-server $name did not start; its log:" >&2
+            cat "$WORK/$name/redis.log" >&2 || true
+            return 1
+        fi
+        sleep 0.1
+    done
+    STARTED_PORT=$port
+}
+start_tls_redis tls --tls-auth-clients no
+TLS_PORT=$STARTED_PORT
+start_tls_redis mtls --tls-auth-clients yes
+MTLS_PORT=$STARTED_PORT
+PLAIN_PORT=$(free_port)
+mkdir -m 700 "$WORK/plain"
+redis-server --port "$PLAIN_PORT" --bind 127.0.0.1 --dir "$WORK/plain" --save '' --appendonly no \
+    --daemonize no --logfile "$WORK/plain/redis.log" >/dev/null 2>&1 &
+TLS_PIDS+=($!)
+tries=0
+until redis-cli -p "$PLAIN_PORT" ping 2>/dev/null | grep -q PONG; do
+    tries=$((tries + 1))
+    ((tries > 100)) && { say "the plaintext redis-server did not start" >&2; exit 1; }
+    sleep 0.1
+done
+say "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/'): TLS on $TLS_PORT, mutual TLS on $MTLS_PORT, plaintext on $PLAIN_PORT"
+
+# --- the TLS suite, then the store suite over rediss:// -----------------------------------------
+say "building with the TLS trait (scratch path .build-tls)"
+swift build --build-tests --traits TLS --scratch-path .build-tls
+export REDIS_TLS_TEST_DIR="$CERTS" REDIS_TLS_TEST_PORT="$TLS_PORT" REDIS_TLS_TEST_MTLS_PORT="$MTLS_PORT" \
+    REDIS_TLS_TEST_PLAIN_PORT="$PLAIN_PORT"
+say "TLS suite"
+swift test --skip-build --traits TLS --scratch-path .build-tls --filter 'TLS' "$@"
+say "ChatMemory store suite over rediss://127.0.0.1:$MTLS_PORT with a client certificate"
+REDIS_URL="rediss://127.0.0.1:$MTLS_PORT" REDIS_TLS_CA_FILE="$CERTS/ca.pem" REDIS_TLS_SERVER_NAME=localhost \
+    REDIS_TLS_CERT_FILE="$CERTS/client.pem" REDIS_TLS_KEY_FILE="$CERTS/client.key" \
+    swift test --skip-build --traits TLS --scratch-path .build-tls --filter 'ChatMemoryTests\.(Store|RedisStore|LeastPrivilege)'
+say "TLS checks passed"

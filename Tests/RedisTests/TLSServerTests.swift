@@ -83,7 +83,7 @@ private func roundTrip(_ client: RedisClient) async throws {
             try await withClient(configuration: configuration) { client in _ = try await client.send("PING") }
         }
         #expect(error?.message.contains("certificate of 127.0.0.1:") == true, "\(String(describing: error))")
-        #expect(error?.message.contains("local issuer") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("tls.caFile") == true, "\(String(describing: error))")
     }
 
     @Test func theSystemTrustStoreRefusesAPrivateCA() async throws {
@@ -221,9 +221,10 @@ private func roundTrip(_ client: RedisClient) async throws {
             // Session tickets the server sent after the handshake do not count as "closed".
             #expect(try await client.send("CLIENT", "ID") == first)
             guard case .integer(let id) = first else { Issue.record("CLIENT ID gave \(first)"); return }
-            try await withClient(configuration: try TLSTestServer.configuration()) { admin in
-                #expect(try await admin.send("CLIENT", "KILL", "ID", id) == .integer(1))
+            let killed = try await withClient(configuration: try TLSTestServer.configuration()) { admin in
+                try await admin.send("CLIENT", "KILL", "ID", id)
             }
+            #expect(killed == .integer(1))
             // The closed connection is noticed before use and replaced: the call succeeds.
             let second = try await client.send("CLIENT", "ID")
             #expect(second != first)
