@@ -67,3 +67,37 @@ import Testing
     }
 }
 #endif
+
+#if TLS
+/// A build with the TLS trait reads rediss:// URLs and the REDIS_TLS_* variables.
+@Suite struct TLSAvailableConfigurationTests {
+    @Test func redissURLsVerifyByDefault() throws {
+        #expect(RedisConfiguration.isTLSAvailable)
+        let configuration = try RedisConfiguration(url: "rediss://chat:pw@redis.example.com/2")
+        #expect(configuration.endpoint == .tcp(host: "redis.example.com", port: 6379))
+        #expect(configuration.database == 2 && configuration.credentials?.username == "chat")
+        #expect(configuration.tls == RedisConfiguration.TLS())
+        #expect(configuration.tls?.insecureSkipVerification == false)
+        #expect(try RedisConfiguration(url: "redis://redis.example.com").tls == nil)
+        #expect(try RedisConfiguration(url: "REDISS://[::1]:6380").endpoint == .tcp(host: "::1", port: 6380))
+    }
+
+    @Test func everyTLSVariableSetsItsSetting() throws {
+        let passphrase = "pass-\(UUID().uuidString)"
+        let configuration = try RedisConfiguration.fromEnvironment([
+            "REDIS_URL": "rediss://redis.example.com:6380", "REDIS_TLS_CA_FILE": "/ca.pem", "REDIS_TLS_CA_DIR": "/cas",
+            "REDIS_TLS_CERT_FILE": "/c.pem", "REDIS_TLS_KEY_FILE": "/c.key", "REDIS_TLS_KEY_PASSPHRASE": passphrase,
+            "REDIS_TLS_SERVER_NAME": "cache.internal", "REDIS_TLS_INSECURE_SKIP_VERIFY": "1",
+        ])
+        var expected = RedisConfiguration.TLS(caFile: "/ca.pem", caFolder: "/cas", certificateFile: "/c.pem", privateKeyFile: "/c.key",
+                                              privateKeyPassphrase: passphrase, serverName: "cache.internal")
+        expected.insecureSkipVerification = false  // never from the environment
+        #expect(configuration.tls == expected)
+        #expect(!configuration.description.contains(passphrase))
+        // Half a client identity is refused, naming the settings.
+        #expect { try RedisConfiguration.fromEnvironment(["REDIS_URL": "rediss://h", "REDIS_TLS_CERT_FILE": "/c.pem"]) } throws: {
+            ($0 as? RedisError)?.message.contains("tls.certificateFile and tls.privateKeyFile") == true
+        }
+    }
+}
+#endif
