@@ -139,10 +139,11 @@ final class HiredisContext {
     }
 
     private func ioError(errnoValue: Int32) -> RedisError {
-        let text = errorText + tlsErrorDetail()
+        let tlsDetail = tlsErrorDetail()
+        let text = errorText + tlsDetail
         switch chr_classify(context, errnoValue) {
         case CHR_ERR_TIMEOUT: return RedisError(.timeout, "no reply within the command timeout (\(text))")
-        case CHR_ERR_EOF: return RedisError(.connectionClosed, "the server closed the connection")
+        case CHR_ERR_EOF: return RedisError(.connectionClosed, "the server closed the connection" + tlsDetail)
         case CHR_ERR_PROTOCOL: return RedisError(.protocolError, text)
         default:
             if errnoValue == ECONNRESET || errnoValue == EPIPE { return RedisError(.connectionClosed, text) }
