@@ -30,32 +30,32 @@ struct CLIHarness: Sendable {
         try await start(arguments, stdin: stdin, environment: environment).finish()
     }
 
-    /// Starts the CLI without waiting for it.
-    func start(_ arguments: [String], stdin: Data? = nil, environment: [String: String?] = [:]) throws -> CLIRunningProcess {
+    /// Runs a bash `script` in which `"$CLI"` is the binary and "$@" are `arguments` (for pipes,
+    /// and for arguments that are not UTF-8, written in the script as $'\xff').
+    func runShell(_ script: String, arguments: [String] = [], environment: [String: String?] = [:]) async throws -> CLIResult {
+        var variables = environment
+        variables["CLI"] = binary
+        return try await start(["-c", script, "bash"] + arguments, executable: "/bin/bash", environment: variables).finish()
+    }
+
+    /// Starts the CLI (or `executable`) without waiting for it.
+    func start(_ arguments: [String], stdin: Data? = nil, executable: String? = nil, environment: [String: String?] = [:]) throws -> CLIRunningProcess {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("chat-memory-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let stdoutURL = folder.appendingPathComponent("stdout")
-        let stderrURL = folder.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
         var variables = ProcessInfo.processInfo.environment
         variables["REDIS_URL"] = redisURL
         variables["TZ"] = "UTC"
         for (name, value) in environment { variables[name] = value }
-        process.environment = variables
+        var stdinPath: String?
         if let stdin {
             let stdinURL = folder.appendingPathComponent("stdin")
             try stdin.write(to: stdinURL)
-            process.standardInput = try FileHandle(forReadingFrom: stdinURL)
-        } else {
-            process.standardInput = FileHandle.nullDevice
+            stdinPath = stdinURL.path
         }
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
-        return try CLIRunningProcess(process: process, folder: folder, arguments: arguments)
+        let child = try CLIChildProcess(
+            [executable ?? binary] + arguments, environment: variables, stdin: stdinPath,
+            stdout: folder.appendingPathComponent("stdout").path, stderr: folder.appendingPathComponent("stderr").path)
+        return CLIRunningProcess(child: child, folder: folder, arguments: arguments)
     }
 
     /// A direct client for setting up and cleaning keys; shut it down after use.
@@ -65,42 +65,13 @@ struct CLIHarness: Sendable {
 }
 
 /// A started CLI process; `finish()` waits for it without blocking a thread.
-final class CLIRunningProcess: @unchecked Sendable {
-    private let process: Process
-    private let folder: URL
+struct CLIRunningProcess: Sendable {
+    let child: CLIChildProcess
+    let folder: URL
     let arguments: [String]
-    private let lock = NSLock()
-    private var status: Int32?
-    private var waiter: CheckedContinuation<Int32, Never>?
-
-    fileprivate init(process: Process, folder: URL, arguments: [String]) throws {
-        self.process = process
-        self.folder = folder
-        self.arguments = arguments
-        process.terminationHandler = { [weak self] finished in self?.terminated(finished.terminationStatus) }
-        try process.run()
-    }
-
-    private func terminated(_ code: Int32) {
-        lock.lock()
-        status = code
-        let waiter = self.waiter
-        self.waiter = nil
-        lock.unlock()
-        waiter?.resume(returning: code)
-    }
 
     func finish() async throws -> CLIResult {
-        let code: Int32 = await withCheckedContinuation { continuation in
-            lock.lock()
-            if let status {
-                lock.unlock()
-                continuation.resume(returning: status)
-            } else {
-                waiter = continuation
-                lock.unlock()
-            }
-        }
+        let code = await child.exitStatus()
         defer { try? FileManager.default.removeItem(at: folder) }
         return CLIResult(
             arguments: arguments, status: code,
@@ -149,16 +120,16 @@ func cliSessionID(_ label: String) -> String {
 
 /// Runs `body` with a direct client, then deletes `keys` and shuts the client down, also when
 /// `body` throws.
-func withCLICleanup(_ cli: CLIHarness, deleting keys: [String], _ body: (RedisClient) async throws -> Void) async throws {
+func withCLICleanup(_ cli: CLIHarness, deleting keys: [any RedisArgument], _ body: (RedisClient) async throws -> Void) async throws {
     let client = try cli.client()
     do {
         try await body(client)
     } catch {
-        _ = try? await client.send(RedisCommand("DEL", keys.map { $0 as any RedisArgument }))
+        if !keys.isEmpty { _ = try? await client.send(RedisCommand("DEL", keys)) }
         await client.shutdown()
         throw error
     }
-    _ = try await client.send(RedisCommand("DEL", keys.map { $0 as any RedisArgument }))
+    if !keys.isEmpty { _ = try await client.send(RedisCommand("DEL", keys)) }
     await client.shutdown()
 }
 
@@ -170,4 +141,43 @@ func cliJSONLines(_ messages: [ChatMessage]) throws -> Data {
         data.append(UInt8(ascii: "\n"))
     }
     return data
+}
+
+/// A redis-server of the test's own (for settings such as a password that would disturb other
+/// tests): a unix socket in its own folder and a free loopback port, no persistence.
+struct PrivateRedisServer: Sendable {
+    let socket: String
+    let port: Int
+    private let child: CLIChildProcess
+    private let folder: URL
+
+    /// Starts a server with `arguments` added (e.g. `--requirepass`), trying other ports while
+    /// the chosen one is taken.
+    static func start(_ arguments: [String]) async throws -> PrivateRedisServer {
+        for _ in 0..<20 {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("cli-redis-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let socket = folder.appendingPathComponent("redis.sock").path
+            let port = Int.random(in: 20_000...60_000)
+            let child = try CLIChildProcess(
+                ["redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--dir", folder.path,
+                 "--unixsocket", socket, "--unixsocketperm", "700", "--save", "", "--appendonly", "no"] + arguments,
+                environment: ProcessInfo.processInfo.environment, stdin: nil,
+                stdout: folder.appendingPathComponent("redis.log").path, stderr: "/dev/null")
+            // The socket is created after the TCP port is bound; a taken port ends the server.
+            while !child.hasExited && !FileManager.default.fileExists(atPath: socket) {
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            if !child.hasExited { return PrivateRedisServer(socket: socket, port: port, child: child, folder: folder) }
+            try? FileManager.default.removeItem(at: folder)
+        }
+        throw CLIHarnessMissing("could not start a private redis-server")
+    }
+
+    /// Stops the server (SIGTERM), waits for it and removes its folder.
+    func stop() async {
+        child.send(SIGTERM)
+        _ = await child.exitStatus()
+        try? FileManager.default.removeItem(at: folder)
+    }
 }

@@ -167,6 +167,58 @@ struct CLITests {
         }
     }
 
+    @Test("import with --max-messages is idempotent: a second run leaves the session byte for byte as it was",
+          arguments: [7, 100])
+    func importIdempotentWithCap(batchSize: Int) async throws {
+        let cli = try CLIHarness()
+        let session = cliSessionID("import-cap")
+        let messages = (1...100).map { ChatMessage(id: "m\($0)", role: $0 % 2 == 1 ? .user : .assistant, content: "message \($0)",
+                                                   createdAt: Date(timeIntervalSince1970: 1_764_108_000 + Double($0))) }
+        let input = try cliJSONLines(messages)
+        let arguments = ["import", session, "--max-messages", "10", "--batch-size", "\(batchSize)", "--json"]
+        try await withCLICleanup(cli, deleting: ["chat:" + session]) { client in
+            let first = try await cli.run(arguments, stdin: input).expectSuccess().jsonObject()
+            #expect(first["appended"] as? Int == 100)
+            #expect(first["length"] as? Int == 10)
+            let stored = try await client.send("LRANGE", "chat:" + session, 0, -1)
+            let export = try await cli.run(["export", session]).expectSuccess().stdout
+            #expect(export == (try cliJSONLines(Array(messages[90...]))))
+
+            for _ in 0..<2 {
+                let again = try await cli.run(arguments, stdin: input).expectSuccess().jsonObject()
+                #expect(again["appended"] as? Int == 0)
+                #expect(again["duplicates"] as? Int == 100)
+                #expect(again["length"] as? Int == 10)
+                #expect(try await client.send("LRANGE", "chat:" + session, 0, -1) == stored)
+            }
+
+            // An import cut short (its first 50 lines) and run again in full appends only what
+            // is missing: the same 10 newest messages in the end.
+            try await client.send("DEL", "chat:" + session)
+            try await cli.run(arguments, stdin: try cliJSONLines(Array(messages[..<50]))).expectSuccess()
+            let resumed = try await cli.run(arguments, stdin: input).expectSuccess().jsonObject()
+            #expect(resumed["appended"] as? Int == 50)
+            #expect(try await cli.run(["export", session]).expectSuccess().stdout == export)
+        }
+    }
+
+    @Test("import skips ids repeated in the input and ids the session holds")
+    func importSkipsHeldIDs() async throws {
+        let cli = try CLIHarness()
+        let session = cliSessionID("import-held")
+        let at = Date(timeIntervalSince1970: 1_764_108_000)
+        func message(_ id: String) -> ChatMessage { ChatMessage(id: id, role: .user, content: id, createdAt: at) }
+        try await withCLICleanup(cli, deleting: ["chat:" + session]) { _ in
+            try await cli.run(["import", session], stdin: try cliJSONLines([message("a"), message("b")])).expectSuccess()
+            // "a" is held and comes after "x": "x" counts as stored; "b" is held; "c" is new, once.
+            let result = try await cli.run(["import", session, "--json"],
+                                           stdin: try cliJSONLines([message("x"), message("a"), message("c"), message("b"), message("c")]))
+            #expect(try result.expectSuccess().jsonObject()["appended"] as? Int == 1)
+            let export = try await cli.run(["export", session]).expectSuccess().stdout
+            #expect(export == (try cliJSONLines([message("a"), message("b"), message("c")])))
+        }
+    }
+
     @Test("eight processes importing 500 messages each into one session keep every message, once, in order")
     func concurrentProcesses() async throws {
         let cli = try CLIHarness()

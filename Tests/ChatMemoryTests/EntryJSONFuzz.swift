@@ -1,28 +1,15 @@
 import Foundation
 @testable import ChatMemory
 
-/// A small seeded generator (SplitMix64), so a fuzz run can be replayed from its seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var mixed = state
-        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
-        return mixed ^ (mixed >> 31)
-    }
-}
-
 /// Byte strings that matter for the entry reader: entries from the writer, entries built by hand
 /// with every odd choice a person with redis-cli could make, and both mutated.
 struct EntryFuzzer {
-    var random: SeededRandom
+    var random: SplitMix64
 
     /// Case `index` of the run with `seed`: each case has its own generator.
     init(seed: UInt64, index: Int) {
-        var mixer = SeededRandom(state: seed ^ (UInt64(index) &* 0xD6E8_FEB8_6659_FD93))
-        random = SeededRandom(state: mixer.next())
+        var mixer = SplitMix64(seed: seed ^ (UInt64(index) &* 0xD6E8_FEB8_6659_FD93))
+        random = SplitMix64(seed: mixer.next())
     }
 
     mutating func input() -> [UInt8] {

@@ -130,12 +130,15 @@ struct LlamaIndexFixtureTests {
         }
     }
 
-    static func run(pageSeed: UInt64?) throws -> Outcome {
+    /// Checks every case, yielding between cases so a long CPU-bound run never starves the other
+    /// tests' tasks (the suites run in parallel on a small cooperative pool).
+    static func run(pageSeed: UInt64?) async throws -> Outcome {
         let fixture = try load()
         let counter = try TiktokenCounter(.cl100kBase)
         var pageSizes = pageSeed.map(SplitMix64.init(seed:))
         var outcome = Outcome(cases: fixture.cases.count)
         for c in fixture.cases {
+            await Task.yield()
             if let problem = try check(c, counter: counter, pageSizes: &pageSizes).first {
                 outcome.mismatches.append(problem)
             }
@@ -156,13 +159,13 @@ struct LlamaIndexFixtureTests {
         }
     }
 
-    @Test func oneFeed() throws {
-        let outcome = try Self.run(pageSeed: nil)
+    @Test func oneFeed() async throws {
+        let outcome = try await Self.run(pageSeed: nil)
         #expect(outcome.mismatches.isEmpty, outcome.summary)
     }
 
-    @Test func randomPageSizes() throws {
-        let outcome = try Self.run(pageSeed: 0x11A3A_1DE8)
+    @Test func randomPageSizes() async throws {
+        let outcome = try await Self.run(pageSeed: 0x11A3A_1DE8)
         #expect(outcome.mismatches.isEmpty, outcome.summary)
     }
 }

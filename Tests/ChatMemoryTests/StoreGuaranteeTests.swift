@@ -37,7 +37,14 @@ import Testing
                         var found: [String] = []
                         for round in 0..<80 {
                             let policy: WindowPolicy = (reader + round).isMultiple(of: 2) ? .modelSafe : .llamaIndex
-                            let window = try await chat.window(tokenLimit: 600 + 97 * (round % 7), policy: policy)
+                            let window: ChatWindow
+                            do {
+                                window = try await chat.window(tokenLimit: 600 + 97 * (round % 7), policy: policy)
+                            } catch ChatMemoryError.messageExceedsBudget {
+                                // Another writer's turns landed between a call and its results: the
+                                // newest unit spans them and can be over the budget. A truthful answer.
+                                continue
+                            }
                             found += Self.violations(in: window.messages, policy: policy).map { "reader \(reader) round \(round): \($0)" }
                         }
                         return found

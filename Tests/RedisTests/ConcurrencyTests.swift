@@ -30,14 +30,14 @@ import Testing
 
     // The tests below hold a client's only slot with a BLPOP on a key of their own, and watch their
     // own connection (by its unique name) and the pool's queues: every step waits for the previous
-    // one to have happened, never for a length of time. The BLPOP's 60 s timeout only guards
+    // one to have happened, never for a length of time. The BLPOP's 600 s timeout only guards
     // against a hang if a test fails half-way.
 
     @Test func waitersAreServedInArrivalOrder() async throws {
         let name = uniqueClientName()
         try await withClient(holdingTheOnlySlot(name: name, maxPipelinedRequests: 1)) { client in
             let key = TestServer.key()
-            let blocker = Task { try await client.send("BLPOP", key + ":go", 60) }
+            let blocker = Task { try await client.send("BLPOP", key + ":go", 600) }
             try await waitUntil { try await isBlocked(clientNamed: name) }
             var waiters: [Task<RedisValue, any Error>] = []
             for index in 0..<20 {
@@ -58,7 +58,7 @@ import Testing
         let name = uniqueClientName()
         try await withClient(holdingTheOnlySlot(name: name, maxPipelinedRequests: 1)) { client in
             let key = TestServer.key()
-            let blocker = Task { try await client.send("BLPOP", key, 60) }
+            let blocker = Task { try await client.send("BLPOP", key, 600) }
             try await waitUntil { try await isBlocked(clientNamed: name) }
             let waiter = Task { try await client.send("PING") }
             try await waitUntil { try client.pool.get().waitingCallers == 1 }
@@ -78,7 +78,7 @@ import Testing
         let name = uniqueClientName()
         try await withClient(holdingTheOnlySlot(name: name, maxPipelinedRequests: 128)) { client in
             let key = TestServer.key()
-            let blocker = Task { try await client.send("BLPOP", key + ":go", 60) }
+            let blocker = Task { try await client.send("BLPOP", key + ":go", 600) }
             try await waitUntil { try await isBlocked(clientNamed: name) }
             let queued = Task { try await client.send("SET", key, "should not be written") }
             try await waitUntil { try client.pool.get().queuedRequests == 1 }
@@ -92,13 +92,13 @@ import Testing
     }
 }
 
-/// One connection, named `name`, whose read timeout outlasts the tests' 60 s BLPOPs.
+/// One connection, named `name`, whose read timeout outlasts the tests' 600 s BLPOPs.
 private func holdingTheOnlySlot(name: String, maxPipelinedRequests: Int) -> (inout RedisConfiguration) -> Void {
     { configuration in
         configuration.pool.size = 1
         configuration.pool.maxPipelinedRequests = maxPipelinedRequests
         configuration.clientName = name
-        configuration.commandTimeout = .seconds(120)
+        configuration.commandTimeout = .seconds(660)
     }
 }
 
@@ -121,10 +121,10 @@ func release(_ key: String) async throws {
     try await withClient { admin in try await admin.send("LPUSH", key, "go") }
 }
 
-/// Waits until `condition` holds, checking every few milliseconds. The 30 s bound only guards
+/// Waits until `condition` holds, checking every few milliseconds. The 300 s bound only guards
 /// against a hang: reaching it is a failure.
 func waitUntil(sourceLocation: SourceLocation = #_sourceLocation, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(30)
+    let deadline = ContinuousClock.now + .seconds(300)
     while ContinuousClock.now < deadline {
         if try await condition() { return }
         try await Task.sleep(for: .milliseconds(2))

@@ -41,7 +41,8 @@ struct AppendCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Metadata as key=value; repeatable.", valueName: "key=value"))
     var metadata: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("The creation time in Unix milliseconds (default: now).", valueName: "ms"))
+    @Option(name: .long, help: ArgumentHelp(
+        "The creation time in Unix milliseconds, from -8640000000000000 to 8640000000000000 (default: now).", valueName: "ms"))
     var createdAt: Int64?
 
     struct JSONForm: Encodable {
@@ -51,21 +52,21 @@ struct AppendCommand: AsyncParsableCommand {
         let length: Int
     }
 
+    func validate() throws {
+        if let createdAt { try Limits.check(createdAt, in: Limits.createdAt, "--created-at") }
+    }
+
     func run() async throws {
-        let message: ChatMessage
-        do {
-            message = try makeMessage()
-        } catch {
-            throw report(error)
-        }
+        let message = try makeMessage()
+        let id = try session.id()
         try await connection.run(configure: retention.apply) { connection in
-            let result = try await connection.memory.session(try session.id()).append(message)
+            let result = try await connection.memory.session(id).append(message)
             if output.json {
                 try printJSON(JSONForm(id: message.id, appended: result.appended, duplicates: result.duplicates, length: result.length))
             } else if result.appended > 0 {
-                printLine("appended \(message.id) (session has \(result.length) messages)")
+                try printLine("appended \(printable(message.id)) (session has \(result.length) messages)")
             } else {
-                printLine("\(message.id) is already in the session: nothing appended (session has \(result.length) messages)")
+                try printLine("\(printable(message.id)) is already in the session: nothing appended (session has \(result.length) messages)")
             }
         }
     }

@@ -18,10 +18,10 @@ struct CountCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let id = try session.id()
         try await connection.run { connection in
-            let id = try session.id()
             let count = try await connection.memory.session(id).count()
-            if output.json { try printJSON(JSONForm(session: SessionJSON(id), count: count)) } else { printLine("\(count)") }
+            if output.json { try printJSON(JSONForm(session: SessionJSON(id), count: count)) } else { try printLine("\(count)") }
         }
     }
 }

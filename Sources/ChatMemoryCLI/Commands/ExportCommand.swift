@@ -21,8 +21,9 @@ struct ExportCommand: AsyncParsableCommand {
     var file: String?
 
     func run() async throws {
+        let id = try session.id()
         try await connection.run { connection in
-            let (messages, skipped) = try await connection.memory.session(try session.id()).inspect()
+            let (messages, skipped) = try await connection.memory.session(id).inspect()
             var data = Data()
             for item in messages {
                 data.append(try item.message.jsonData())
@@ -35,7 +36,7 @@ struct ExportCommand: AsyncParsableCommand {
                     throw CLIError.runtime("cannot write \(file): \(error.localizedDescription)")
                 }
             } else {
-                FileHandle.standardOutput.write(data)
+                try Streams.writeOutput(data)
             }
             if skipped > 0 { printError("chat-memory: \(skipped) entries that are not chat messages were skipped\n") }
         }

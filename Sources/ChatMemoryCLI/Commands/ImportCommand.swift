@@ -11,10 +11,15 @@ struct ImportCommand: AsyncParsableCommand {
             Reads standard input, or --file. Every line is checked before anything is written; \
             blank lines are ignored. Messages are appended in file order, in atomic batches of \
             --batch-size, so several importers writing to one session at once each keep their \
-            own order. Importing is idempotent by message id: a message whose id the session \
-            already holds (anywhere in it) or that appeared earlier in the input is skipped, so \
-            running the same import twice appends nothing the second time. This is also the \
-            batch mode of `append`.
+            own order.
+
+            Importing is idempotent, also with --max-messages. The input is taken as ordered, \
+            oldest first: the newest input message whose id the session already holds, and every \
+            message before it, count as already stored and are skipped (even when --max-messages \
+            has trimmed them from the session since); so are a message whose id the session holds \
+            and one whose id appeared earlier in the input. Running the same import again \
+            therefore leaves the session exactly as it was, and an interrupted import run again \
+            appends only what is missing. This is also the batch mode of `append`.
             """)
 
     @OptionGroup var session: SessionArgument
@@ -25,7 +30,7 @@ struct ImportCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Read this file instead of standard input.", valueName: "path"))
     var file: String?
 
-    @Option(name: .long, help: ArgumentHelp("Messages per atomic append.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("Messages per atomic append (1 to 10000).", valueName: "n"))
     var batchSize: Int = 100
 
     struct JSONForm: Encodable {
@@ -36,44 +41,47 @@ struct ImportCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard batchSize >= 1 else { throw ValidationError("--batch-size must be at least 1 (got \(batchSize))") }
+        try Limits.check(batchSize, in: Limits.batchSize, "--batch-size")
     }
 
     func run() async throws {
-        let messages: [ChatMessage]
-        do {
-            messages = try readMessages()
-        } catch {
-            throw report(error)
-        }
+        let messages = try readMessages()
+        let id = try session.id()
         try await connection.run(configure: retention.apply) { connection in
-            let chat = connection.memory.session(try session.id())
+            let chat = connection.memory.session(id)
             // One read of the ids already stored makes the import idempotent beyond the
             // append's own window of recent ids.
-            var seen = Set(try await chat.inspect().messages.map(\.message.id))
-            var fresh: [ChatMessage] = []
-            for message in messages where seen.insert(message.id).inserted { fresh.append(message) }
+            let held = Set(try await chat.inspect().messages.map(\.message.id))
+            let fresh = Self.toAppend(messages, held: held)
             var appended = 0
             var duplicates = messages.count - fresh.count
-            var length = 0
+            var length = try await fresh.isEmpty ? chat.count() : 0
             var start = fresh.startIndex
-            repeat {
-                let batch = Array(fresh[start..<min(start + batchSize, fresh.endIndex)])
-                let result = try await chat.append(contentsOf: batch)
+            while start < fresh.endIndex {
+                let end = start + min(batchSize, fresh.endIndex - start)
+                let result = try await chat.append(contentsOf: Array(fresh[start..<end]))
                 appended += result.appended
                 duplicates += result.duplicates
                 length = result.length
-                start += batch.count
-            } while start < fresh.endIndex
+                start = end
+            }
             if output.json {
                 try printJSON(JSONForm(read: messages.count, appended: appended, duplicates: duplicates, length: length))
             } else {
-                printLine("read \(messages.count), appended \(appended), skipped \(duplicates) already present (session has \(length) messages)")
+                try printLine("read \(messages.count), appended \(appended), skipped \(duplicates) already stored (session has \(length) messages)")
             }
         }
     }
 
-    /// Every message of the input, in order; a line that is not a message fails the whole import.
+    /// The messages an import appends, in order: those after the newest input message whose id
+    /// the session holds (it and everything before it count as stored, even if trimmed since),
+    /// without ids repeated in the input.
+    static func toAppend(_ messages: [ChatMessage], held: Set<String>) -> [ChatMessage] {
+        let start = messages.lastIndex { held.contains($0.id) }.map { $0 + 1 } ?? messages.startIndex
+        var seen = Set<String>()
+        return messages[start...].filter { seen.insert($0.id).inserted }
+    }
+
     private func readMessages() throws(CLIError) -> [ChatMessage] {
         let data: Data
         do {

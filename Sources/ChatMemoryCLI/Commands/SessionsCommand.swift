@@ -5,8 +5,15 @@ import ChatMemory
 struct SessionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessions",
-        abstract: "List the sessions (one id per line, sorted; listed with SCAN).",
-        discussion: "Readable output escapes control characters in ids (\\n, \\t, ...) so each id stays on one line; --json gives the exact text.")
+        abstract: "List the sessions (one id per line, sorted by bytes; listed with SCAN).",
+        discussion: """
+            Readable output escapes control characters and backslashes in ids (\\n, \\t, \\\\, ...) so \
+            each id stays on one line. An id that cannot be typed back as shown (not UTF-8, \
+            escaped, starting with '-', or with surrounding spaces) is followed by the form that \
+            addresses it, as in "a\\r\\nb  (--hex 610d0a62)". --json gives each id as text \
+            (bytes that are not UTF-8 shown as U+FFFD) and always as the hex that --hex takes: \
+            {"id": "...", "hex": "..."}.
+            """)
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
@@ -16,11 +23,14 @@ struct SessionsCommand: AsyncParsableCommand {
             let sessions = try await connection.memory.sessions().sorted()
             if output.json {
                 try printJSON(sessions.map(SessionJSON.init))
-            } else {
-                var out = StandardOutput()
-                for session in sessions { out.write(printable(session.description) + "\n") }
-                out.flush()
+                return
             }
+            var out = StandardOutput()
+            for session in sessions {
+                let shown = printable(session.description)
+                try out.write(session.isTypableText ? shown + "\n" : "\(shown)  (--hex \(session.hex))\n")
+            }
+            try out.flush()
         }
     }
 }

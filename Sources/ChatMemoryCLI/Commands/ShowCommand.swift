@@ -34,10 +34,13 @@ struct ShowCommand: AsyncParsableCommand {
         }
     }
 
+    func validate() throws {
+        if let last, last < 0 { throw ValidationError("--last must be at least 0 (got \(last))") }
+    }
+
     func run() async throws {
-        if let last, last < 0 { throw report(CLIError.usage("--last must be at least 0 (got \(last))")) }
+        let id = try session.id()
         try await connection.run { connection in
-            let id = try session.id()
             var (counted, skipped) = try await connection.memory.session(id).inspect()
             if let last { counted = Array(counted.suffix(last)) }
             if output.json {
@@ -47,11 +50,11 @@ struct ShowCommand: AsyncParsableCommand {
             var out = StandardOutput()
             let formatter = Readable.dateFormatter()
             for item in counted {
-                out.write(Readable.message(item.message, tokens: item.tokens, verbose: verbose, formatter: formatter) + "\n")
+                try out.write(Readable.message(item.message, tokens: item.tokens, verbose: verbose, formatter: formatter) + "\n")
             }
             if counted.isEmpty && skipped == 0 { printError("(no messages in session \(printable(id.description)))\n") }
-            if skipped > 0 { out.write("(\(skipped) \(skipped == 1 ? "entry" : "entries") skipped: not chat messages)\n") }
-            out.flush()
+            if skipped > 0 { try out.write("(\(skipped) \(skipped == 1 ? "entry" : "entries") skipped: not chat messages)\n") }
+            try out.flush()
         }
     }
 }

@@ -9,12 +9,18 @@ struct StatsCommand: AsyncParsableCommand {
         abstract: "Summarise one session, or all sessions when none is given.",
         discussion: """
             Reports messages, entries that are not chat messages (skipped), total tokens (the \
-            stored per-message counts), messages per role, the time to live and the oldest and \
-            newest message times. Without a session it reads every session.
+            stored per-message counts; sums stop at 9223372036854775807 instead of overflowing), \
+            messages per role, the time to live and the oldest and newest message times. Without \
+            a session it reads every session.
             """)
 
-    @Argument(help: ArgumentHelp("The session id (any UTF-8 text); omit it for all sessions.", valueName: "session"))
+    @Argument(help: ArgumentHelp(
+        "The session id (UTF-8 text of 1 to 512 bytes; with --hex its bytes in hex); omit it for all sessions.",
+        valueName: "session"))
     var session: String?
+
+    @Flag(name: .long, help: "Read <session> as the id's bytes in hex, as `sessions` shows them.")
+    var hex = false
 
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
@@ -65,12 +71,20 @@ struct StatsCommand: AsyncParsableCommand {
         }
     }
 
+    func validate() throws {
+        guard let session else {
+            if hex { throw ValidationError("--hex needs a <session>") }
+            return
+        }
+        do { _ = try SessionID.parse(session, hex: hex) } catch { throw ValidationError(error.message) }
+    }
+
     func run() async throws {
+        let id = try session.map { (text) throws(CLIError) in try SessionID.parse(text, hex: hex) }
         try await connection.run { connection in
-            if let session {
-                let id = try SessionArgument.id(session)
+            if let id {
                 let stats = try await Self.stats(of: connection.memory.session(id))
-                if output.json { try printJSON(stats) } else { printLine(Self.readable(stats)) }
+                if output.json { try printJSON(stats) } else { try printLine(Self.readable(stats)) }
                 return
             }
             var summary = Summary()
@@ -78,10 +92,10 @@ struct StatsCommand: AsyncParsableCommand {
             for id in try await connection.memory.sessions() {
                 let stats = try await Self.stats(of: connection.memory.session(id))
                 summary.sessions += 1
-                summary.messages += stats.messages
-                summary.skippedEntries += stats.skippedEntries
-                summary.tokens += stats.tokens
-                for (role, count) in stats.roles { summary.roles[role, default: 0] += count }
+                summary.messages = summary.messages.addingClamped(stats.messages)
+                summary.skippedEntries = summary.skippedEntries.addingClamped(stats.skippedEntries)
+                summary.tokens = summary.tokens.addingClamped(stats.tokens)
+                for (role, count) in stats.roles { summary.roles[role] = summary.roles[role, default: 0].addingClamped(count) }
                 if stats.ttlMilliseconds != nil { summary.expiring += 1 }
                 all.append(stats)
             }
@@ -98,7 +112,7 @@ struct StatsCommand: AsyncParsableCommand {
                 lines.append("largest:")
                 lines += summary.largest.map { "  \(printable($0.session.id)): \($0.messages) messages, \($0.tokens) tokens" }
             }
-            printLine(lines.joined(separator: "\n"))
+            try printLine(lines.joined(separator: "\n"))
         }
     }
 
@@ -108,10 +122,10 @@ struct StatsCommand: AsyncParsableCommand {
         stats.messages = messages.count
         stats.skippedEntries = skipped
         for item in messages {
-            stats.tokens += max(0, item.tokens)
+            stats.tokens = stats.tokens.addingClamped(max(0, item.tokens))
             stats.roles[item.message.role.rawValue, default: 0] += 1
         }
-        let times = messages.map { Int64(($0.message.createdAt.timeIntervalSince1970 * 1000).rounded()) }
+        let times = messages.map(\.message.createdAt.unixMilliseconds)
         stats.oldest = times.min()
         stats.newest = times.max()
         stats.ttlMilliseconds = try await chat.timeToLive()?.milliseconds

@@ -16,10 +16,10 @@ struct WindowCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
 
-    @Option(name: .long, help: ArgumentHelp("The token limit.", valueName: "n"))
+    @Option(name: .long, help: ArgumentHelp("The token limit (1 to 1000000000).", valueName: "n"))
     var tokens: Int
 
-    @Option(name: .long, help: ArgumentHelp("Tokens reserved for the rest of the prompt.", valueName: "r"))
+    @Option(name: .long, help: ArgumentHelp("Tokens reserved for the rest of the prompt (0 to --tokens).", valueName: "r"))
     var reserve: Int = 0
 
     @Option(name: .long, help: ArgumentHelp("How the window is cut.", valueName: "policy"))
@@ -47,9 +47,14 @@ struct WindowCommand: AsyncParsableCommand {
         }
     }
 
+    func validate() throws {
+        try Limits.check(tokens, in: Limits.tokens, "--tokens")
+        try Limits.check(reserve, in: 0...tokens, "--reserve")
+    }
+
     func run() async throws {
+        let id = try session.id()
         try await connection.run { connection in
-            let id = try session.id()
             let window = try await connection.memory.session(id).window(tokenLimit: tokens, reserving: reserve, policy: policy.policy)
             if output.json {
                 try printJSON(JSONForm(
@@ -61,7 +66,7 @@ struct WindowCommand: AsyncParsableCommand {
             var out = StandardOutput()
             let formatter = Readable.dateFormatter()
             for message in window.messages {
-                out.write(Readable.message(message, verbose: verbose, formatter: formatter) + "\n")
+                try out.write(Readable.message(message, verbose: verbose, formatter: formatter) + "\n")
             }
             let count = window.messages.count
             var summary = "(\(count) \(count == 1 ? "message" : "messages"), \(window.tokenCount) tokens"
@@ -69,8 +74,8 @@ struct WindowCommand: AsyncParsableCommand {
             summary += " of \(window.tokenLimit), \(policy.rawValue)"
             summary += window.isWholeHistory ? ", whole history" : ", older messages left out"
             if window.skippedEntries > 0 { summary += ", \(window.skippedEntries) foreign entries skipped" }
-            out.write(summary + ")\n")
-            out.flush()
+            try out.write(summary + ")\n")
+            try out.flush()
         }
     }
 }

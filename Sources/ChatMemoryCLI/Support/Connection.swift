@@ -1,4 +1,3 @@
-import ArgumentParser
 import ChatMemory
 import Foundation
 import Logging
@@ -12,49 +11,27 @@ struct CLIConnection {
 }
 
 extension ConnectionOptions {
-    /// Connects, runs `body`, and always shuts the client down. Any error is printed as one line
-    /// (`chat-memory: error: ...`) on standard error and becomes an `ExitCode` (64, 65 or 1).
+    /// Connects, runs `body`, and always shuts the client down. Errors are thrown on, for the
+    /// entry point to report (``ChatMemoryCommand/main()``).
     func run(
         configure: (inout ChatMemoryConfiguration) -> Void = { _ in },
         _ body: (CLIConnection) async throws -> Void
     ) async throws {
-        let client: RedisClient
-        let connection: CLIConnection
+        let redisConfiguration = try RedisSettings.configuration(url: url, passwordFile: passwordFile)
+        var configuration = ChatMemoryConfiguration()
+        configuration.keyPrefix = prefix
+        if let encoding { configuration.tokenCounter = try encoding.counter() }
+        configure(&configuration)
+        let client = RedisClient(configuration: redisConfiguration, logger: cliLogger(label: "redis"))
         do {
-            let redisConfiguration = try url.map { try RedisConfiguration(url: $0) } ?? RedisConfiguration.fromEnvironment()
-            var configuration = ChatMemoryConfiguration()
-            configuration.keyPrefix = prefix
-            if let encoding { configuration.tokenCounter = try encoding.counter() }
-            configure(&configuration)
-            client = RedisClient(configuration: redisConfiguration, logger: cliLogger(label: "redis"))
-            do {
-                connection = CLIConnection(
-                    client: client,
-                    memory: try RedisChatMemory(client: client, configuration: configuration, logger: cliLogger(label: "chat-memory")),
-                    configuration: configuration)
-            } catch {
-                await client.shutdown()
-                throw error
-            }
-        } catch {
-            throw report(error)
-        }
-        do {
-            try await body(connection)
+            let memory = try RedisChatMemory(client: client, configuration: configuration, logger: cliLogger(label: "chat-memory"))
+            try await body(CLIConnection(client: client, memory: memory, configuration: configuration))
         } catch {
             await client.shutdown()
-            throw report(error)
+            throw error
         }
         await client.shutdown()
     }
-}
-
-/// Prints the error's line on standard error and returns the exit code to throw.
-func report(_ error: any Error) -> any Error {
-    if error is ExitCode || error is CleanExit { return error }
-    let failure = CLIError(error)
-    printError("chat-memory: error: \(failure.message)\n")
-    return failure.exitCode
 }
 
 /// Library logs go to standard error, and only errors: standard output stays clean for data.
@@ -63,9 +40,4 @@ private func cliLogger(label: String) -> Logger {
     var logger = Logger(label: label, factory: { StreamLogHandler.standardError(label: $0) })
     logger.logLevel = ProcessInfo.processInfo.environment["CHAT_MEMORY_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .error
     return logger
-}
-
-/// Writes text to standard error, unbuffered.
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data(text.utf8))
 }

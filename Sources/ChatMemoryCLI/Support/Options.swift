@@ -1,12 +1,21 @@
 import ArgumentParser
 import ChatMemory
 
-/// Where the server is and how sessions are keyed: shared by every command.
+/// Where the server is, how to log in, and how sessions are keyed: shared by every command.
 struct ConnectionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "The Redis server URL (default: $REDIS_URL, else redis://127.0.0.1:6379).",
+        "The Redis server URL (default: $REDIS_URL, else redis://127.0.0.1:6379). A password written "
+            + "here is visible to every user of the machine (ps): give it with $REDIS_PASSWORD (and "
+            + "$REDIS_USERNAME) or --password-file instead.",
         valueName: "url"))
     var url: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "Read the Redis password from this file (line breaks at its end are ignored), as "
+            + "$REDIS_PASSWORD_FILE does, in place of $REDIS_PASSWORD and $REDIS_PASSWORD_FILE. A "
+            + "password from either wins over the URL's; the user is $REDIS_USERNAME, else the URL's.",
+        valueName: "path"))
+    var passwordFile: String?
 
     @Option(name: .long, help: ArgumentHelp("The key prefix of session lists.", valueName: "prefix"))
     var prefix: String = "chat:"
@@ -38,40 +47,47 @@ struct OutputOptions: ParsableArguments {
     var json = false
 }
 
+/// The ranges the CLI accepts for numbers. Anything outside is a usage error (exit 64), never
+/// an overflow further down.
+enum Limits {
+    /// `--tokens`: far above any model's context, far below any overflow.
+    static let tokens = 1...1_000_000_000
+    /// `--max-messages`: the most a Redis list holds (2^32 - 1).
+    static let maxMessages = 1...4_294_967_295
+    /// `--ttl`: up to 100 years of 365 days.
+    static let timeToLiveSeconds = 1...3_153_600_000
+    /// `--batch-size`: messages in one atomic append script.
+    static let batchSize = 1...10_000
+    /// `--created-at`: the range of a JavaScript Date, in Unix milliseconds (±100,000,000 days).
+    static let createdAt: ClosedRange<Int64> = -8_640_000_000_000_000...8_640_000_000_000_000
+
+    /// Throws a usage error unless `value` is in `range`.
+    static func check<Value: BinaryInteger>(_ value: Value, in range: ClosedRange<Value>, _ option: String) throws {
+        guard range.contains(value) else {
+            throw ValidationError("\(option) must be from \(range.lowerBound) to \(range.upperBound) (got \(value))")
+        }
+    }
+}
+
 /// Settings applied by commands that write (append, import): the length cap and time to live.
 struct RetentionOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "Keep at most this many newest messages in the session (LTRIM on every write).",
+        "Keep at most this many newest messages in the session (LTRIM on every write; 1 to 4294967295).",
         valueName: "n"))
     var maxMessages: Int?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Make the session expire this many seconds after the write.", valueName: "seconds"))
+        "Make the session expire this many seconds after the write (1 to 3153600000, 100 years).", valueName: "seconds"))
     var ttl: Int?
+
+    func validate() throws {
+        if let maxMessages { try Limits.check(maxMessages, in: Limits.maxMessages, "--max-messages") }
+        if let ttl { try Limits.check(ttl, in: Limits.timeToLiveSeconds, "--ttl") }
+    }
 
     func apply(to configuration: inout ChatMemoryConfiguration) {
         configuration.maxMessages = maxMessages
         configuration.timeToLive = ttl.map { .seconds($0) }
-    }
-}
-
-/// The `<session>` argument, as text.
-struct SessionArgument: ParsableArguments {
-    @Argument(help: ArgumentHelp(
-        "The session id: any UTF-8 text of 1 to 512 bytes, used byte for byte.", valueName: "session"))
-    var session: String
-
-    /// The session id; an empty or too long id is a usage error.
-    func id() throws(CLIError) -> SessionID {
-        try Self.id(session)
-    }
-
-    static func id(_ text: String) throws(CLIError) -> SessionID {
-        do {
-            return try SessionID(text)
-        } catch {
-            throw CLIError.usage(CLIError.describe(error))
-        }
     }
 }
 
