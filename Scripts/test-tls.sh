@@ -2,7 +2,8 @@
 # TLS end to end: builds hiredis 1.x WITH hiredis_ssl from source (the copy vendored in the
 # `hiredis` sdist on PyPI, pinned by version and SHA-256, the same as Scripts/test-hiredis1.sh),
 # makes a CA, server and client certificates with openssl in a private folder, starts two
-# TLS-only redis-servers (one requiring client certificates), then builds the package with the TLS
+# TLS-only redis-servers (one requiring client certificates), a plaintext one, and an openssl
+# s_server that picks its certificate by SNI, then builds the package with the TLS
 # trait against that hiredis (scratch path .build-tls) and runs the TLS suite and the ChatMemory
 # store suite over rediss://. Stops what it started; exits non-zero on any failure.
 #   Scripts/test-tls.sh [swift test args for the TLS suite]
@@ -107,7 +108,14 @@ KEY_PASS=$(openssl rand -hex 16)
 printf '%s\n' "$KEY_PASS" >"$CERTS/client-encrypted.pass"
 openssl pkey -in "$CERTS/client.key" -aes256 -passout "pass:$KEY_PASS" -out "$CERTS/client-encrypted.key" 2>/dev/null
 unset KEY_PASS
+# A self-signed certificate for the same names: what a server shows a client that sends no SNI.
+openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -days 2 -subj "/CN=decoy" \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$CERTS/decoy.key" -out "$CERTS/decoy.pem" 2>/dev/null
 chmod 600 "$CERTS"/*
+# The CA again as a hashed folder (tls.caFolder).
+mkdir -m 700 "$CERTS/ca-folder"
+cp "$CERTS/ca.pem" "$CERTS/ca-folder/"
+openssl rehash "$CERTS/ca-folder" >/dev/null
 say "certificates made in $CERTS"
 
 # --- servers: two TLS-only (the second requires client certificates) and one plaintext --------
@@ -150,13 +158,25 @@ until redis-cli -p "$PLAIN_PORT" ping 2>/dev/null | grep -q PONG; do
     ((tries > 100)) && { say "the plaintext redis-server did not start" >&2; exit 1; }
     sleep 0.1
 done
+# An openssl s_server that shows the CA's certificate only to clients sending SNI "localhost"
+# (the decoy to others), so the tests can tell whether SNI was sent.
+SNI_PORT=$(free_port)
+openssl s_server -accept "127.0.0.1:$SNI_PORT" -cert "$CERTS/decoy.pem" -key "$CERTS/decoy.key" \
+    -servername localhost -cert2 "$CERTS/server.pem" -key2 "$CERTS/server.key" -rev -quiet </dev/null >/dev/null 2>&1 &
+TLS_PIDS+=($!)
+tries=0
+until python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1).close()' "$SNI_PORT" 2>/dev/null; do
+    tries=$((tries + 1))
+    ((tries > 100)) && { say "openssl s_server did not start" >&2; exit 1; }
+    sleep 0.1
+done
 say "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/'): TLS on $TLS_PORT, mutual TLS on $MTLS_PORT, plaintext on $PLAIN_PORT"
 
 # --- the TLS suite, then the store suite over rediss:// -----------------------------------------
 say "building with the TLS trait (scratch path .build-tls)"
 swift build --build-tests --traits TLS --scratch-path .build-tls
 export REDIS_TLS_TEST_DIR="$CERTS" REDIS_TLS_TEST_PORT="$TLS_PORT" REDIS_TLS_TEST_MTLS_PORT="$MTLS_PORT" \
-    REDIS_TLS_TEST_PLAIN_PORT="$PLAIN_PORT"
+    REDIS_TLS_TEST_PLAIN_PORT="$PLAIN_PORT" REDIS_TLS_TEST_SNI_PORT="$SNI_PORT"
 say "TLS suite"
 swift test --skip-build --traits TLS --scratch-path .build-tls --filter 'TLS' "$@"
 say "ChatMemory store suite over rediss://127.0.0.1:$MTLS_PORT with a client certificate"

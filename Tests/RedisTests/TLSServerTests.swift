@@ -7,9 +7,12 @@ import Testing
 ///
 /// REDIS_TLS_TEST_DIR holds ca.pem (the CA of every certificate), other-ca.pem (an unrelated CA),
 /// client.pem/client.key, client-encrypted.key with its passphrase in client-encrypted.pass.
+/// ca-folder/ holds ca.pem hashed (`openssl rehash`).
 /// REDIS_TLS_TEST_PORT: TLS only, no client certificate needed; REDIS_TLS_TEST_MTLS_PORT: TLS
 /// only, client certificate required; REDIS_TLS_TEST_PLAIN_PORT: plain TCP. The server
-/// certificate names localhost and 127.0.0.1.
+/// certificate names localhost and 127.0.0.1. REDIS_TLS_TEST_SNI_PORT: an `openssl s_server`
+/// (not Redis) showing the server certificate to clients sending SNI "localhost", and a
+/// self-signed one to others.
 enum TLSTestServer {
     struct Missing: Error, CustomStringConvertible {
         let name: String
@@ -74,6 +77,37 @@ private func roundTrip(_ client: RedisClient) async throws {
         ])
         #expect(configuration.tls?.serverName == "localhost")
         try await withClient(configuration: configuration) { client in try await roundTrip(client) }
+    }
+
+    @Test func aCAFolderIsTrusted() async throws {
+        var configuration = try TLSTestServer.configuration()
+        configuration.tls = .init(caFolder: try TLSTestServer.file("ca-folder"))
+        try await withClient(configuration: configuration) { client in try await roundTrip(client) }
+    }
+
+    @Test func theServerNameIsSentAsSNI() async throws {
+        // Only a client sending SNI "localhost" gets the certificate the CA signed; the handshake
+        // passes, then the s_server's reversed echo is no Redis reply.
+        for (host, serverName) in [("localhost", nil), ("127.0.0.1", "localhost")] {
+            var configuration = try TLSTestServer.configuration(port: "REDIS_TLS_TEST_SNI_PORT", host: host)
+            configuration.tls?.serverName = serverName
+            configuration.commandTimeout = .seconds(2)
+            do {
+                try await withClient(configuration: configuration) { client in _ = try await client.send("PING") }
+                Issue.record("openssl s_server gave a Redis reply")
+            } catch let error as RedisError {
+                #expect(!error.message.contains("certificate"), "\(host) \(serverName ?? "-"): \(error)")
+            }
+        }
+    }
+
+    /// The control of the test above: without SNI "localhost", the self-signed certificate comes.
+    @Test func withoutThatSNITheServerShowsAnotherCertificate() async throws {
+        let configuration = try TLSTestServer.configuration(port: "REDIS_TLS_TEST_SNI_PORT", host: "127.0.0.1")
+        let error = await expectRedisError(.io) {
+            try await withClient(configuration: configuration) { client in _ = try await client.send("PING") }
+        }
+        #expect(error?.message.contains("self-signed certificate") == true, "\(String(describing: error))")
     }
 
     @Test func aCertificateFromAnotherCAIsRefused() async throws {
