@@ -91,11 +91,10 @@ make_ca() { # name
     openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -days 2 \
         -subj "/CN=RedisChatMemory test $1" -keyout "$CERTS/$1.key" -out "$CERTS/$1.pem" 2>/dev/null
 }
-make_leaf() { # name, extensions, [key options...]
+make_leaf() { # name, extensions: a key and a certificate signed by ca
     local name=$1 extensions=$2
-    shift 2
-    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "$@" -out "$CERTS/$name.key" 2>/dev/null
-    openssl req -new -key "$CERTS/$name.key" -subj "/CN=$name" -out "$CERTS/$name.csr" ${KEY_PASS:+-passin "pass:$KEY_PASS"} 2>/dev/null
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$CERTS/$name.key" 2>/dev/null
+    openssl req -new -key "$CERTS/$name.key" -subj "/CN=$name" -out "$CERTS/$name.csr" 2>/dev/null
     printf '%s\n' "$extensions" >"$CERTS/$name.ext"
     openssl x509 -req -in "$CERTS/$name.csr" -CA "$CERTS/ca.pem" -CAkey "$CERTS/ca.key" -CAcreateserial \
         -days 2 -extfile "$CERTS/$name.ext" -out "$CERTS/$name.pem" 2>/dev/null
@@ -106,7 +105,7 @@ make_leaf server $'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=s
 make_leaf client 'extendedKeyUsage=clientAuth'
 KEY_PASS=$(openssl rand -hex 16)
 printf '%s\n' "$KEY_PASS" >"$CERTS/client-encrypted.pass"
-openssl pkey -in "$CERTS/client.key" -aes256 -passout "pass:$KEY_PASS" -out "$CERTS/client-encrypted.key" 2>/dev/null
+openssl pkey -in "$CERTS/client.key" -aes256 -passout "file:$CERTS/client-encrypted.pass" -out "$CERTS/client-encrypted.key" 2>/dev/null
 unset KEY_PASS
 # A self-signed certificate for the same names: what a server shows a client that sends no SNI.
 openssl req -x509 -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:P-256 -days 2 -subj "/CN=decoy" \
