@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 /// Settings every target shares: Swift 6 language mode with strict concurrency.
@@ -16,6 +16,11 @@ let package = Package(
         .library(name: "ChatMemory", targets: ["ChatMemory"]),
         .executable(name: "chat-memory", targets: ["ChatMemoryCLI"]),
     ],
+    traits: [
+        // TLS (`rediss://`) through hiredis's own hiredis_ssl (hiredis >= 1.0 built with OpenSSL):
+        // `swift build --traits TLS`. Off by default, so hiredis 0.14 (Debian 12) still builds.
+        .trait(name: "TLS", description: "TLS connections (rediss://) through hiredis_ssl; needs hiredis >= 1.0 with hiredis_ssl"),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,10 +32,20 @@ let package = Package(
             pkgConfig: "hiredis",
             providers: [.apt(["libhiredis-dev"]), .brew(["hiredis"])]
         ),
+        // hiredis's TLS layer (hiredis_ssl, over OpenSSL), used only with the TLS trait.
+        .systemLibrary(
+            name: "CHiredisTLS",
+            pkgConfig: "hiredis_ssl",
+            providers: [.apt(["libhiredis-dev", "libssl-dev"]), .brew(["hiredis", "openssl@3"])]
+        ),
         // An async, pooled, pipelining Redis client over hiredis.
         .target(
             name: "Redis",
-            dependencies: ["CHiredis", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "CHiredis",
+                .target(name: "CHiredisTLS", condition: .when(traits: ["TLS"])),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: defaultSwiftSettings
         ),
         // A tiktoken-compatible byte-pair-encoding tokenizer.

@@ -59,12 +59,13 @@ struct StoreUnderTest: Sendable {
     }
 }
 
-/// The test server started by Scripts/test.sh (REDIS_URL). A missing server fails the test.
+/// The test server started by Scripts/test.sh (REDIS_URL), or by Scripts/test-tls.sh (a
+/// rediss:// REDIS_URL with REDIS_TLS_* variables). A missing server fails the test.
 func storeTestRedisConfiguration() throws -> RedisConfiguration {
     guard let url = ProcessInfo.processInfo.environment["REDIS_URL"], !url.isEmpty else {
         throw StoreTestServerMissing()
     }
-    return try RedisConfiguration(url: url)
+    return try RedisConfiguration.fromEnvironment()
 }
 
 /// Runs an admin command on the test server with `redis-cli` (synchronously, so a store can
@@ -74,7 +75,12 @@ func storeTestAdmin(_ arguments: [String]) throws {
     guard case .tcp(let host, let port) = configuration.endpoint else { throw StoreTestServerMissing() }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["redis-cli", "-h", host, "-p", String(port)] + arguments
+    var tlsArguments: [String] = []
+    if let tls = configuration.tls {
+        tlsArguments = ["--tls"] + (tls.caFile.map { ["--cacert", $0] } ?? []) + (tls.serverName.map { ["--sni", $0] } ?? [])
+        if let certificate = tls.certificateFile, let key = tls.privateKeyFile { tlsArguments += ["--cert", certificate, "--key", key] }
+    }
+    process.arguments = ["redis-cli", "-h", host, "-p", String(port)] + tlsArguments + arguments
     let output = Pipe()
     process.standardOutput = output
     try process.run()

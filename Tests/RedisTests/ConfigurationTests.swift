@@ -57,7 +57,7 @@ import Testing
     @Test(arguments: [
         ("localhost:6379", "expected redis://"),
         ("http://localhost", "http://localhost: unsupported scheme"),
-        ("rediss://localhost", "TLS"),
+        ("rediss://localhost:0", "port '0'"),
         ("redis://localhost:0", "port '0'"),
         ("redis://localhost:99999", "port '99999'"),
         ("redis://localhost:-1", "port '-1'"),

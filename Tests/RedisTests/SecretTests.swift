@@ -70,7 +70,7 @@ import Testing
             "redis://user:\(raw)@127.0.0.1",  // an unencoded '%' is a bad escape
             "redis://\(secret.inURL.replacingOccurrences(of: ":", with: ""))@127.0.0.1",  // no ':' at all
             "redis://user:\(secret.inURL)@127.0.0.1?timeout=1", "redis://user:\(secret.inURL)@[::1",
-            "rediss://user:\(secret.inURL)@127.0.0.1", "http://user:\(secret.inURL)@127.0.0.1",
+            "rediss://user:\(secret.inURL)@127.0.0.1:0", "http://user:\(secret.inURL)@127.0.0.1",
             "user:\(secret.inURL)@127.0.0.1:6379", "\(secret.inURL)://127.0.0.1",
             "user:\(secret.inURL)@redis://127.0.0.1", "unix://user:\(secret.inURL)@relative.sock",
             "unix://user:\(secret.inURL)@/tmp/r.sock?pass=1", "redis://user:\(secret.inURL)%@127.0.0.1",

@@ -10,6 +10,12 @@ extension RedisConfiguration {
     ///   mounted as files; line breaks at its end are ignored, at most 64 KiB): the password,
     ///   replacing the URL's. Setting both is an error, and so is `REDIS_USERNAME` with no
     ///   password from anywhere.
+    /// - With a `rediss://` URL (TLS): `REDIS_TLS_CA_FILE`, `REDIS_TLS_CA_DIR`,
+    ///   `REDIS_TLS_CERT_FILE`, `REDIS_TLS_KEY_FILE`, `REDIS_TLS_KEY_PASSPHRASE` and
+    ///   `REDIS_TLS_SERVER_NAME` set the ``TLS`` settings of the same names (`caFile`,
+    ///   `caFolder`, `certificateFile`, `privateKeyFile`, `privateKeyPassphrase`, `serverName`).
+    ///   Setting one with a URL that is not `rediss://` is an error (it would be ignored).
+    ///   Verification cannot be turned off from the environment.
     ///
     /// ```swift
     /// // REDIS_URL=redis://redis.internal:6379/2 REDIS_USERNAME=chat REDIS_PASSWORD_FILE=/run/secrets/redis
@@ -43,7 +49,31 @@ extension RedisConfiguration {
         } else if username != nil {
             throw RedisError(.invalidConfiguration, "REDIS_USERNAME is set but no password is (set REDIS_PASSWORD or REDIS_PASSWORD_FILE)")
         }
+        try applyTLSEnvironment(to: &configuration, value)
         return configuration
+    }
+
+    /// The environment variables of the ``TLS`` settings, by setting.
+    private static var tlsVariables: [(name: String, setting: WritableKeyPath<TLS, String?>)] { [
+        ("REDIS_TLS_CA_FILE", \.caFile),
+        ("REDIS_TLS_CA_DIR", \.caFolder),
+        ("REDIS_TLS_CERT_FILE", \.certificateFile),
+        ("REDIS_TLS_KEY_FILE", \.privateKeyFile),
+        ("REDIS_TLS_KEY_PASSPHRASE", \.privateKeyPassphrase),
+        ("REDIS_TLS_SERVER_NAME", \.serverName),
+    ] }
+
+    /// Sets the TLS settings named by REDIS_TLS_* on a `rediss://` configuration; re-validates.
+    private static func applyTLSEnvironment(to configuration: inout RedisConfiguration, _ value: (String) -> String?) throws {
+        let given = tlsVariables.filter { value($0.name) != nil }
+        guard !given.isEmpty else { return }
+        guard var tls = configuration.tls else {
+            let names = given.map(\.name).joined(separator: ", ")
+            throw RedisError(.invalidConfiguration, "\(names) set, but REDIS_URL is not a rediss:// (TLS) URL")
+        }
+        for variable in given { tls[keyPath: variable.setting] = value(variable.name) }
+        configuration.tls = tls
+        try configuration.validate()
     }
 
     /// The password in a file, without the line breaks at its end.

@@ -4,6 +4,9 @@ extension RedisConfiguration {
     /// Accepted forms:
     /// - `redis://[user[:password]@]host[:port][/db]`, where `redis://:password@host` sends a
     ///   password alone and IPv6 hosts go in brackets;
+    /// - `rediss://…`, the same over TLS with the default ``TLS`` settings (the server's
+    ///   certificate verified against the system's CAs and the host); in a build without TLS
+    ///   (``isTLSAvailable`` false) it throws, saying how to get TLS;
     /// - `unix://[user[:password]@]/path/to/socket[?db=N]`.
     ///
     /// The credentials run up to the last `@`, and the user name up to the first `:` in them, so a
@@ -18,7 +21,7 @@ extension RedisConfiguration {
         let parts = URLParts(url)
         let invalid = { (why: String) in RedisError(.invalidConfiguration, "invalid Redis URL \(parts.shown): \(why)") }
         guard let scheme = parts.scheme, let location = parts.location else {
-            throw RedisError(.invalidConfiguration, "invalid Redis URL: expected redis://host[:port][/db] or unix:///path/to/socket")
+            throw RedisError(.invalidConfiguration, "invalid Redis URL: expected redis://host[:port][/db], rediss://host[:port][/db] or unix:///path/to/socket")
         }
         let credentials = try parts.userInfo.map { try Self.credentials(from: $0, invalid: invalid) }
         switch scheme.lowercased() {
@@ -27,9 +30,10 @@ extension RedisConfiguration {
         case "unix":
             try self.init(unixLocation: location, invalid: invalid)
         case "rediss":
-            throw invalid("TLS (rediss://) is not supported")
+            try self.init(redisLocation: location, invalid: invalid)
+            tls = TLS()
         default:
-            throw invalid("unsupported scheme (expected redis or unix)")
+            throw invalid("unsupported scheme (expected redis, rediss or unix)")
         }
         self.credentials = credentials
         do {

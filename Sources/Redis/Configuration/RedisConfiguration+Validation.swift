@@ -27,6 +27,9 @@ extension RedisConfiguration {
     /// - `pool.size`: 1...``Pool/maximumSize``; `pool.maxPipelinedRequests`: 1 or more.
     /// - `pool.initialBackoff`: zero or more; `pool.maxBackoff`: at least `initialBackoff`.
     ///   Any length is accepted (the backoff never grows past `maxBackoff`).
+    /// - `tls`: only in a build with TLS (``isTLSAvailable``) and over TCP; its paths and server
+    ///   name non-empty without NUL; a certificate and key together or neither; a passphrase
+    ///   only with a key.
     public func validate() throws(RedisError) {
         func invalid(_ why: String) -> RedisError { RedisError(.invalidConfiguration, why) }
         switch endpoint {
@@ -61,6 +64,7 @@ extension RedisConfiguration {
         guard pool.maxBackoff >= pool.initialBackoff else {
             throw invalid("pool.maxBackoff \(pool.maxBackoff) is shorter than pool.initialBackoff \(pool.initialBackoff)")
         }
+        if let tls { try validateTLS(tls) }
     }
 
     /// The longest timeout the system takes (`Int32.max` milliseconds, about 24.8 days); a longer

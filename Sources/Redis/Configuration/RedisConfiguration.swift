@@ -9,7 +9,7 @@
 ///
 /// Settings out of range (a port of 0, a pool of 0 connections, a negative timeout...) never
 /// trap: ``validate()`` names them, and a client created with them throws that error on every
-/// call. Printing, `dump` and `Mirror` never show the password.
+/// call. Printing, `dump` and `Mirror` never show the password (nor a TLS key passphrase).
 public struct RedisConfiguration: Sendable, Equatable {
     /// Where the server listens.
     public enum Endpoint: Sendable, Equatable, CustomStringConvertible {
@@ -80,6 +80,8 @@ public struct RedisConfiguration: Sendable, Equatable {
     /// ``maximumTimeout`` counts); `nil` waits forever.
     public var commandTimeout: Duration? = .seconds(10)
     public var pool = Pool()
+    /// TLS (what a `rediss://` URL sets); `nil` speaks plain TCP. See ``TLS``.
+    public var tls: TLS?
 
     /// A configuration for a TCP endpoint.
     public init(host: String = "127.0.0.1", port: Int = 6379, credentials: Credentials? = nil, database: Int = 0) {
@@ -99,9 +101,10 @@ public struct RedisConfiguration: Sendable, Equatable {
 extension RedisConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The endpoint, database and user, never the password.
     public var description: String {
-        var text = "redis \(endpoint) db \(database)"
+        var text = "\(tls == nil ? "redis" : "rediss") \(endpoint) db \(database)"
         if let user = credentials?.username { text += " user \(user)" }
         if credentials != nil { text += " password <redacted>" }
+        if tls?.insecureSkipVerification == true { text += " tls unverified" }
         return text
     }
 
@@ -118,6 +121,7 @@ extension RedisConfiguration: CustomStringConvertible, CustomDebugStringConverti
             "connectTimeout": connectTimeout as Any,
             "commandTimeout": commandTimeout as Any,
             "pool": pool,
+            "tls": tls as Any,
         ], displayStyle: .struct)
     }
 }

@@ -5,11 +5,14 @@ import CHiredis
 /// connects, authenticates, and runs pipelines; every reply hiredis hands out is copied into a
 /// ``RedisValue`` and freed right there, exactly once.
 final class HiredisContext {
-    fileprivate let context: UnsafeMutablePointer<redisContext>
+    let context: UnsafeMutablePointer<redisContext>
+    /// The OpenSSL session of a TLS connection (owned by hiredis, freed by `redisFree`); `nil` over plain TCP.
+    var tlsSession: OpaquePointer?
     /// Set once a read or write failed: the stream is out of step and the context must be dropped.
     fileprivate(set) var isBroken = false
 
-    /// Connects, sets the command timeout, then sends AUTH, SELECT and CLIENT SETNAME as needed.
+    /// Connects, runs the TLS handshake when configured, sets the command timeout, then sends
+    /// AUTH, SELECT and CLIENT SETNAME as needed.
     /// The configuration has passed ``RedisConfiguration/validate()``.
     init(configuration: RedisConfiguration) throws(RedisError) {
         let connectMillis = configuration.connectTimeout.map(\.clampedMilliseconds) ?? 0
@@ -29,7 +32,12 @@ final class HiredisContext {
         }
         context = pointer
         chr_no_sigpipe_on_socket(context)
-        if let timeout = configuration.commandTimeout, chr_set_command_timeout(context, timeout.clampedMilliseconds) != REDIS_OK {
+        if let tls = configuration.tls {
+            try startTLS(tls, configuration: configuration, handshakeMillis: connectMillis)
+        }
+        // After a TLS handshake bounded by the connect timeout, `nil` must clear that bound.
+        let commandMillis = configuration.commandTimeout.map(\.clampedMilliseconds) ?? (configuration.tls == nil ? nil : 0)
+        if let commandMillis, chr_set_command_timeout(context, commandMillis) != REDIS_OK {
             throw RedisError(.io, "cannot set the command timeout on \(configuration.endpoint)")
         }
         try handshake(configuration)
@@ -40,7 +48,10 @@ final class HiredisContext {
     }
 
     /// True when the server closed this idle connection (or it failed) since it was last used.
-    var peerClosed: Bool { chr_peer_closed(context) != 0 }
+    var peerClosed: Bool {
+        if let tlsSession { return tlsPeerClosed(tlsSession) }
+        return chr_peer_closed(context) != 0
+    }
 
     /// Sends all commands in one write and reads their replies in order. Server error replies come
     /// back as `.failure`; a broken connection throws, leaving the context broken.
@@ -120,7 +131,7 @@ final class HiredisContext {
 
     fileprivate var errorText: String { Self.errorText(context) }
 
-    private static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
+    static func errorText(_ context: UnsafeMutablePointer<redisContext>) -> String {
         withUnsafeBytes(of: context.pointee.errstr) { raw in
             let bytes = raw.prefix { $0 != 0 }
             return String(decoding: bytes, as: UTF8.self)
@@ -129,10 +140,11 @@ final class HiredisContext {
 
     /// A failed write or read: what was written may have run.
     private func ioError(errnoValue: Int32) -> RedisError {
-        let text = errorText
+        let tlsDetail = tlsErrorDetail()
+        let text = errorText + tlsDetail
         switch chr_classify(context, errnoValue) {
         case CHR_ERR_TIMEOUT: return RedisError(.timeout, "no reply within the command timeout (\(text))", mayHaveRun: true)
-        case CHR_ERR_EOF: return RedisError(.connectionClosed, "the server closed the connection", mayHaveRun: true)
+        case CHR_ERR_EOF: return RedisError(.connectionClosed, "the server closed the connection" + tlsDetail, mayHaveRun: true)
         case CHR_ERR_PROTOCOL: return RedisError(.protocolError, text, mayHaveRun: true)
         default:
             if errnoValue == ECONNRESET || errnoValue == EPIPE { return RedisError(.connectionClosed, text, mayHaveRun: true) }
