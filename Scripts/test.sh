@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts a private redis-server, builds, runs the whole
 # suite against it; runs the example server's multi-worker and fault scenario; runs the client
-# suite again built against hiredis 1.x; runs the whole suite under the thread sanitizer; and
-# always stops its servers.
+# suite again built against hiredis 1.x; runs the TLS suite and the store suite over TLS-only
+# servers (the TLS trait, hiredis 1.x with hiredis_ssl); runs the whole suite under the thread
+# sanitizer; and always stops its servers.
 #
 #   Scripts/test.sh                 # everything
 #   SKIP_TSAN=1 Scripts/test.sh     # skip the thread-sanitizer pass (local iterations)
 #   SKIP_HIREDIS1=1 Scripts/test.sh # skip the client build against hiredis 1.x (fetched from PyPI)
+#   SKIP_TLS=1 Scripts/test.sh      # skip the TLS build and suite
 #   Scripts/test.sh --filter Redis  # extra arguments go to `swift test`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,6 +33,11 @@ Scripts/test-examples.sh
 if [[ ${SKIP_HIREDIS1:-0} != 1 ]]; then
     say "building the client against hiredis 1.x and running its suite"
     Scripts/test-hiredis1.sh
+fi
+
+if [[ ${SKIP_TLS:-0} != 1 ]]; then
+    say "building with the TLS trait against hiredis 1.x with hiredis_ssl and running the TLS suite"
+    Scripts/test-tls.sh
 fi
 
 if [[ ${SKIP_TSAN:-0} != 1 ]]; then
