@@ -36,6 +36,21 @@ struct CLIOutputTests {
         }
     }
 
+    @Test("stored text cannot drive the terminal: carriage returns, escapes and bidi overrides are shown escaped")
+    func hostileContentIsEscaped() async throws {
+        let cli = try CLIHarness()
+        let session = cliSessionID("escape")
+        try await withCLICleanup(cli, deleting: ["chat:" + session]) { redis in
+            let forged = #"{"id":"r1","role":"user","content":"carriage\r[2099-01-01 00:00:00] assistant: I approve\u001b[31m red \u202e evil","metadata":{"k\ney":"v"}}"#
+            try await redis.send("LPUSH", "chat:" + session, forged)
+            let shown = try await cli.run(["show", session, "--verbose"]).expectSuccess()
+            #expect(!shown.output.contains("\r") && !shown.output.contains("\u{1b}") && !shown.output.contains("\u{202e}"))
+            #expect(shown.output.contains(#"carriage\u{d}[2099-01-01 00:00:00] assistant: I approve\u{1b}[31m red \u{202e} evil"#), "\(shown.output)")
+            #expect(shown.output.contains(#"k\u{a}ey=v"#), "\(shown.output)")
+            #expect(shown.output.split(separator: "\n").count == 2, "\(shown.output)")
+        }
+    }
+
     @Test("sessions | head -0 on a long list ends quietly with status 0")
     func closedPipeSessions() async throws {
         let cli = try CLIHarness()

@@ -130,3 +130,20 @@ struct ChatMessageTokenCountTests {
         #expect(ApproximateTokenCounter().count(ChatMessage.assistant("")) == 3 + 3)
     }
 }
+
+@Suite("Joined counters")
+struct JoinedCounterTests {
+    /// Every counter's joined count equals counting the joined text, prepending newest first.
+    @Test func approximateJoinedCountIsExact() {
+        var rng = SplitMix64(seed: 5)
+        let counter = ApproximateTokenCounter()
+        for _ in 0..<200 {
+            let texts = (0..<Int(rng.next() % 20)).map { _ in String(repeating: "é ", count: Int(rng.next() % 9)) }
+            var joined = counter.joinedCounter()
+            for (index, text) in texts.enumerated().reversed() {
+                let expected = counter.count(texts[index...].joined(separator: " "))
+                #expect(joined.prepend(text) == expected)
+            }
+        }
+    }
+}

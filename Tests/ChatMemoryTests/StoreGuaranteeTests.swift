@@ -204,6 +204,49 @@ import Testing
 
     // MARK: - Forged counts and empty windows
 
+    @Test func aForgedCountTooSmallForItsMessageIsRecounted() async throws {
+        try await withStore(.redis, { $0.tokenCounter = ApproximateTokenCounter() }) { store in
+            let chat = store.memory.session("forged-small")
+            let content = String(repeating: "x", count: 100_000)
+            let forged = #"{"id":"f1","v":1,"tokens":5,"counter":"approx-utf8-4/v1","message":{"id":"f1","role":"user","content":"\#(content)"}}"#
+            try await store.redis().send("LPUSH", chat.key, forged)
+            await #expect(throws: ChatMemoryError.self) { _ = try await chat.window(tokenLimit: 100) }
+            #expect(try await chat.inspect().messages.first?.tokens == ApproximateTokenCounter().count(ChatMessage(id: "f1", role: .user, content: content)))
+        }
+    }
+
+    @Test func anEntryWithAnEmptyIDIsForeign() async throws {
+        try await withStore(.redis) { store in
+            let chat = store.memory.session("empty-id")
+            try await chat.append(.user("mine"))
+            try await store.redis().send("LPUSH", chat.key, #"{"id":"","role":"user","content":"x"}"#)
+            let window = try await chat.window(tokenLimit: 1_000)
+            #expect(window.messages.map(\.content) == ["mine"] && window.skippedEntries == 1)
+        }
+    }
+
+    /// Identical entries at a page boundary cannot fool the consistency check: an append that
+    /// lands between two page reads is always seen.
+    @Test(arguments: [StoreKind.redis, .embedded])
+    func identicalEntriesAtAPageBoundaryCannotHideAnAppend(kind: StoreKind) async throws {
+        try await withStore(kind, { $0.idempotencyWindow = 0; $0.tokenCounter = ApproximateTokenCounter() }) { store in
+            let chat = store.memory.session("aba")
+            let repeated = ChatMessage(id: "x", role: .user, content: "same", createdAt: Date(timeIntervalSince1970: 1))
+            try await chat.append(contentsOf: storeTestTurns(20, label: "old"))
+            try await chat.append(repeated)
+            try await chat.append(repeated)
+            try await chat.append(contentsOf: storeTestTurns(14, label: "new"))
+            let injecting = StoreTestInjectingStorage(base: chat.storage) { storage in
+                _ = try await storage.append([StoredEntry.encode(repeated, tokens: 2, counter: "approx-utf8-4/v1")],
+                                             to: chat.key, policy: chat.configuration.retention)
+            }
+            let watched = ChatSession(id: chat.id, key: chat.key, storage: injecting, configuration: chat.configuration, logger: chat.logger)
+            let window = try await watched.window(tokenLimit: 100_000)
+            let all = try await chat.all()
+            #expect(window.messages == all, "\(window.messages.count) messages in the window, \(all.count) in the session")
+        }
+    }
+
     @Test func aForgedStoredCountIsRecountedNotTrusted() async throws {
         try await withStore(.redis, { $0.tokenCounter = ApproximateTokenCounter() }) { store in
             let chat = store.memory.session("forged")
@@ -234,14 +277,19 @@ import Testing
                                  .map { ChatMessage(role: .tool, content: $0.content, toolCallID: "c1") })
             await #expect(throws: ChatMemoryError.self) { _ = try await far.window(tokenLimit: 100) }
 
-            // Orphan results alone: within the budget an empty window (a window never starts with
-            // a tool result), over it an error naming the oldest result read.
+            // Orphan results (their call is nowhere in the session) are never sent: orphans alone,
+            // or a newest orphan, give an empty window whatever the budget.
             let orphans = store.memory.session("orphans")
             try await orphans.append(contentsOf: [.tool("a", callID: "gone"), .tool("b", callID: "gone")])
             let empty = try await orphans.window(tokenLimit: 1_000)
             #expect(empty.messages.isEmpty && !empty.isWholeHistory)
             try await orphans.append(.tool(String(repeating: "z", count: 8_000), callID: "gone"))
-            await #expect(throws: ChatMemoryError.self) { _ = try await orphans.window(tokenLimit: 1_000) }
+            #expect(try await orphans.window(tokenLimit: 1_000).messages.isEmpty)
+            let newestOrphan = store.memory.session("newest-orphan")
+            try await newestOrphan.append(contentsOf: [.user(String(repeating: "u", count: 400)), .tool("small", callID: "gone")])
+            for limit in [10, 50, 1_000] {
+                #expect(try await newestOrphan.window(tokenLimit: limit).messages.isEmpty)
+            }
         }
     }
 }

@@ -136,6 +136,36 @@ final class StoreTestCountingStorage: ChatStorage, @unchecked Sendable {
     func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] { try await base.keys(withPrefix: prefix) }
 }
 
+/// A pass-through storage that runs `inject` once, right after the first `range` read: an
+/// append landing between two page reads, deterministically.
+final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
+    let base: any ChatStorage
+    private let lock = NSLock()
+    private var inject: (@Sendable (any ChatStorage) async throws -> Void)?
+
+    init(base: any ChatStorage, inject: @escaping @Sendable (any ChatStorage) async throws -> Void) {
+        self.base = base
+        self.inject = inject
+    }
+
+    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+        try await base.append(entries, to: key, policy: policy)
+    }
+    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
+        let entries = try await base.range(key, start: start, stop: stop)
+        let pending = lock.withLock { () -> (@Sendable (any ChatStorage) async throws -> Void)? in
+            defer { inject = nil }
+            return inject
+        }
+        try await pending?(base)
+        return entries
+    }
+    func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
+    func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
+    func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
+    func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] { try await base.keys(withPrefix: prefix) }
+}
+
 /// A conversation of `count` plain turns, alternating user and assistant, 1 ms apart.
 func storeTestTurns(_ count: Int, label: String = "turn", size: Int = 20) -> [ChatMessage] {
     (0..<count).map { index in

@@ -67,9 +67,10 @@ struct WindowModelSafeTests {
         Case(name: "same shape with a true orphan: the window starts after it",
              history: [F.u("u0", 5), F.u("u1", 5), F.u("u2", 5), F.t("t1", 5, answers: "c1"), F.a("a2", 5)],
              limit: 15, expected: .ids(["a2"])),
-        Case(name: "a newest orphan over the budget is an error, not an empty window",
-             history: [F.u("u1", 5), F.t("t1", 50, answers: "gone")],
-             limit: 20, expected: .error(.messageExceedsBudget(messageID: "t1", tokens: 50, budget: 20))),
+        Case(name: "a newest orphan rules out every window, whatever the budget",
+             history: [F.u("u1", 5), F.t("t1", 50, answers: "gone")], limit: 20, expected: .ids([]), whole: false),
+        Case(name: "a newest orphan rules out every window: small",
+             history: [F.u("u0", 111), F.t("t1", 2, answers: "gone")], limit: 10, expected: .ids([]), whole: false),
         Case(name: "only orphans: empty window, not an error",
              history: [F.t("tx", 5, answers: "cx")], limit: 100, expected: .ids([]), whole: false),
         // A unit that doesn't fit stops the walk (no skipping to older, smaller ones).

@@ -42,7 +42,8 @@ public struct ChatMessage: Sendable, Hashable, Identifiable {
         }
     }
 
-    /// A unique id; appending a message whose id is already stored is a no-op for the store.
+    /// A unique, non-empty id; a retried append skips a message whose id the session already
+    /// holds among its newest messages (see ``ChatMemoryConfiguration/idempotencyWindow``).
     public var id: String
     public var role: Role
     /// The text; `nil` when the message has none (an assistant message that only calls tools,

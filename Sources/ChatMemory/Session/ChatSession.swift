@@ -52,10 +52,11 @@ public struct ChatSession: Sendable {
     /// The newest messages that fit `tokenLimit - reserving`, oldest first.
     ///
     /// The window is a suffix of the session as it stood at one instant, even while other
-    /// workers append: the session is read newest first in growing pages, each page starting
-    /// with the last entry of the one before; when that entry moved (an append landed between
-    /// two pages), the read starts again from the head with one page as large as all read so
-    /// far. So the cost follows the window, not the history. Stored token counts are used when
+    /// workers append: the session is read newest first in growing pages, each read from the
+    /// head so that it also returns the entries read before; when those differ (an append landed
+    /// between two reads), the read starts again with one page as large as all read so far. So
+    /// the cost follows the window, not the history (the entries of earlier pages are sent
+    /// again, about a third more in all). Stored token counts are used when
     /// they were made by this memory's counter and are plausible for their message; other
     /// messages are recounted.
     public func window(tokenLimit: Int, reserving: Int = 0, policy: WindowPolicy = .modelSafe) async throws -> ChatWindow {
@@ -63,21 +64,19 @@ public struct ChatSession: Sendable {
         var firstPage = 16
         while true {
             var builder = try WindowBuilder(policy: policy, tokenLimit: tokenLimit, reserving: reserving, counter: counter)
-            var start = 0
+            var read: [[UInt8]] = []
             var pageSize = firstPage
             var skipped = 0
-            var previousLast: [UInt8]?
             var exhausted = false
             var consistent = true
             reading: while true {
-                // Every page after the first also reads the previous page's last entry again.
-                let overlap = previousLast == nil ? 0 : 1
-                let entries = try await storage.range(key, start: start - overlap, stop: start + pageSize - 1)
-                if let previousLast, entries.first != previousLast {
+                // Every page is read from the head, so the entries read before are compared too.
+                let entries = try await storage.range(key, start: 0, stop: read.count + pageSize - 1)
+                guard entries.count >= read.count, entries[..<read.count].elementsEqual(read) else {
                     consistent = false
                     break reading
                 }
-                let page = entries.dropFirst(overlap)
+                let page = entries[read.count...]
                 var counted: [CountedMessage] = []
                 counted.reserveCapacity(page.count)
                 for bytes in page {
@@ -86,12 +85,11 @@ public struct ChatSession: Sendable {
                 }
                 if page.count < pageSize { exhausted = true }
                 if !builder.feed(counted) || exhausted { break reading }
-                previousLast = page.last
-                start += pageSize
+                read = entries
                 pageSize = min(pageSize * 4, 1024)
             }
             guard consistent else {
-                firstPage = start + pageSize
+                firstPage = read.count + pageSize
                 continue
             }
             reportSkipped(skipped)
@@ -146,13 +144,15 @@ public struct ChatSession: Sendable {
 
     // MARK: - Reading entries
 
-    /// The stored count when this memory's counter made it and it is plausible (no more than
-    /// the fixed overhead plus one token per byte of text: a forged or corrupted count is
-    /// recounted, so it can neither overflow a sum nor push every window over its budget).
+    /// The stored count when this memory's counter made it and it is plausible: at least the
+    /// fixed overhead plus one token per 256 bytes of text, at most the overhead plus one token
+    /// per byte. A forged or corrupted count is recounted, so it can neither overflow a sum, nor
+    /// push every window over its budget, nor smuggle a huge message into a small window.
     private func tokens(of decoded: StoredEntry.Decoded) -> Int {
         let counter = configuration.tokenCounter
+        let bytes = decoded.message.textBytes
         if let tokens = decoded.tokens, decoded.counter == counter.identifier,
-           (0...(3 + decoded.message.textBytes)).contains(tokens) {
+           (3 + bytes / 256...3 + bytes).contains(tokens) {
             return tokens
         }
         return counter.count(decoded.message)

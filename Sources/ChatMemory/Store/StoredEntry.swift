@@ -61,7 +61,12 @@ enum StoredEntry {
     /// object repeats a key is `nil` (see ``EntryJSON``).
     static func decode(_ bytes: [UInt8]) -> Decoded? {
         guard case .value(let value) = EntryJSON.parse(bytes) else { return nil }
-        return fastDecoded(value) ?? decodedWithFoundation(bytes)
+        return (fastDecoded(value) ?? decodedWithFoundation(bytes)).flatMap(withID)
+    }
+
+    /// A message without an id cannot be appended, retried or imported: it is not ours.
+    private static func withID(_ decoded: Decoded) -> Decoded? {
+        decoded.message.id.isEmpty ? nil : decoded
     }
 
     /// The fast path: `nil` when the entry needs `JSONDecoder`'s judgement.
@@ -89,10 +94,10 @@ enum StoredEntry {
     static func decodedWithFoundation(_ bytes: [UInt8]) -> Decoded? {
         let data = Data(bytes)
         if let envelope = try? ChatMessage.jsonDecoder.decode(Envelope.self, from: data) {
-            return Decoded(message: envelope.message, tokens: envelope.tokens, counter: envelope.counter)
+            return withID(Decoded(message: envelope.message, tokens: envelope.tokens, counter: envelope.counter))
         }
         if let message = try? ChatMessage.jsonDecoder.decode(ChatMessage.self, from: data) {
-            return Decoded(message: message, tokens: nil, counter: nil)
+            return withID(Decoded(message: message, tokens: nil, counter: nil))
         }
         return nil
     }

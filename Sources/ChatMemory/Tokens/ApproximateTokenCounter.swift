@@ -14,4 +14,17 @@ public struct ApproximateTokenCounter: TokenCounter {
     public func count(_ text: String) -> Int {
         (text.utf8.count + 3) / 4
     }
+
+    /// Counts a joined text from its running length in bytes: constant work per prepend.
+    public func joinedCounter() -> any JoinedTextCounting { JoinedBytes() }
+
+    private struct JoinedBytes: JoinedTextCounting {
+        var bytes: Int?
+
+        mutating func prepend(_ text: String) -> Int {
+            let total = text.utf8.count + (bytes.map { $0 + 1 } ?? 0)
+            bytes = total
+            return (total + 3) / 4
+        }
+    }
 }

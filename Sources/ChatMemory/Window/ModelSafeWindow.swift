@@ -15,10 +15,11 @@
 /// unanswered then are assumed to answer calls further back (so the window starts after them):
 /// never unsafe, only shorter.
 ///
-/// A window never starts with a tool result, so a history of orphan results alone gives an
-/// empty window; when the newest unit (or the run of results whose start was not reached) is
-/// over the budget, `finish` throws ``ChatMemoryError/messageExceedsBudget(messageID:tokens:budget:)``
-/// instead of returning an empty window.
+/// A window never holds an orphan result, so when the newest message is one (or a history
+/// holds orphan results only) the window is empty; when the newest unit (or the run of results
+/// whose calls were not reached) is over the budget, `finish` throws
+/// ``ChatMemoryError/messageExceedsBudget(messageID:tokens:budget:)`` instead of returning an
+/// empty window.
 struct ModelSafeWindow: Sendable {
     /// How many messages past the budget are read to find the calls of pending tool results.
     static let orphanLookahead = 64
@@ -51,8 +52,13 @@ struct ModelSafeWindow: Sendable {
             }
             total = Self.adding(total, counted.tokens)
             if total > budget {
-                // Cuts at or before this message are over budget: its own call id doesn't matter.
+                // Cuts at or before this message are over budget, so its own call id matters only
+                // when nothing newer can open a window (every message so far is a tool result):
+                // then its call tells an over-budget unit (an error) from an orphan (no window).
                 overflowIndex = seen.count - 1
+                if message.role == .tool, let callID = message.toolCallID, seen.allSatisfy({ $0.message.role == .tool }) {
+                    pending.insert(callID)
+                }
                 if pending.isEmpty { decided = true }
             } else if message.role == .tool, let callID = message.toolCallID {
                 pending.insert(callID)
@@ -106,12 +112,13 @@ struct ModelSafeWindow: Sendable {
         if start == n {
             // Nothing fits: the newest unit is over the budget, whether its start was found
             // (`firstCut`) or lies beyond every message read (results whose calls were not
-            // reached, or orphans only): report it rather than return an empty window.
+            // reached): report it rather than return an empty window. With the whole history
+            // read and no cut at all, a newer orphan result rules out every window: empty.
             if let cut = firstCut, cut.sum > budget {
                 throw ChatMemoryError.messageExceedsBudget(
                     messageID: chronological[cut.index].id, tokens: cut.sum, budget: budget)
             }
-            if firstCut == nil, sum > budget {
+            if firstCut == nil, sum > budget, !exhausted {
                 throw ChatMemoryError.messageExceedsBudget(messageID: chronological[0].id, tokens: sum, budget: budget)
             }
         }

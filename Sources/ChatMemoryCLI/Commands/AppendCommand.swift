@@ -8,9 +8,9 @@ struct AppendCommand: AsyncParsableCommand {
         commandName: "append",
         abstract: "Append one message to a session.",
         discussion: """
-            Appending a message whose --id is already among the session's newest 16 messages does \
-            nothing (a retry never duplicates a turn). To append many messages at once, in order, \
-            use `import` (JSON Lines).
+            Retrying is safe: a message whose --id is among the session's 17 newest messages \
+            (itself and the idempotency window of 16 others appended since) is not written again. \
+            To append many messages at once, in order, use `import` (JSON Lines).
             """)
 
     @OptionGroup var session: SessionArgument

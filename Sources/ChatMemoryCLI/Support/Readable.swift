@@ -9,10 +9,12 @@ enum Readable {
     ///     [2026-11-25 22:01:04] assistant: (calls weather#call_1 {"city":"Oslo"})
     ///     [2026-11-25 22:01:05] tool (result of call_1): {"temp":3}
     ///
-    /// Further lines of a multi-line content are indented; `verbose` adds the id, tokens and metadata.
+    /// Further lines of a multi-line content are indented; `verbose` adds the id, tokens and
+    /// metadata. Every stored text goes through ``displayable(_:)``, so an entry cannot move the
+    /// cursor, colour the terminal or fake another line.
     static func message(_ message: ChatMessage, tokens: Int? = nil, verbose: Bool = false, formatter: DateFormatter) -> String {
         var head = "[\(formatter.string(from: message.createdAt))] \(message.role.rawValue)"
-        switch (message.name, message.toolCallID) {
+        switch (message.name.map(displayable), message.toolCallID.map(displayable)) {
         case (let name?, let callID?): head += " (\(name), result of \(callID))"
         case (let name?, nil): head += " (\(name))"
         case (nil, let callID?): head += " (result of \(callID))"
@@ -22,23 +24,45 @@ enum Readable {
         var lines: [String] = []
         let content = (message.content ?? "").split(separator: "\n", omittingEmptySubsequences: false)
         if message.content != nil || message.toolCalls.isEmpty {
-            lines.append(head + " " + (content.first.map(String.init) ?? ""))
-            lines += content.dropFirst().map { "    " + $0 }
+            lines.append(head + " " + (content.first.map { displayable(String($0)) } ?? ""))
+            lines += content.dropFirst().map { "    " + displayable(String($0)) }
         } else {
             lines.append(head)
         }
         for call in message.toolCalls {
-            lines.append("    → calls \(call.name)#\(call.id) \(call.arguments)")
+            lines.append("    → calls \(displayable(call.name))#\(displayable(call.id)) \(displayable(call.arguments))")
         }
         if verbose {
-            var details = "    id \(message.id)"
+            var details = "    id \(displayable(message.id))"
             if let tokens { details += ", \(tokens) tokens" }
             if !message.metadata.isEmpty {
-                details += ", metadata " + message.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+                details += ", metadata " + message.metadata.sorted { $0.key < $1.key }.map { "\(displayable($0.key))=\(displayable($0.value))" }.joined(separator: " ")
             }
             lines.append(details)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// Text safe on a terminal: control characters other than tab (carriage return, escape, the
+    /// C1 controls; line feeds too, where a caller has not split on them) and bidirectional
+    /// overrides become `\u{…}`; everything else, backslashes included, is kept as it is.
+    static func displayable(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: needsEscaping) else { return text }
+        var result = ""
+        for scalar in text.unicodeScalars {
+            if needsEscaping(scalar) {
+                result += "\\u{\(String(scalar.value, radix: 16))}"
+            } else {
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
+    }
+
+    private static func needsEscaping(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar == "\t" { return false }
+        if scalar.properties.generalCategory == .control { return true }
+        return (0x202A...0x202E).contains(scalar.value) || (0x2066...0x2069).contains(scalar.value)
     }
 
     /// Formats times as `2026-11-25 22:01:03` in the local time zone (set TZ to choose another).

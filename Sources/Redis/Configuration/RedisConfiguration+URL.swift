@@ -58,7 +58,7 @@ extension RedisConfiguration {
         var database = 0
         for item in location[queryStart...].dropFirst().split(separator: "&") {
             let pair = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard pair.count == 2, pair[0] == "db" else { throw invalid("unknown parameter '\(pair[0])' (only db=N is supported)") }
+            guard pair.count == 2, pair[0] == "db" else { throw invalid("unknown parameter (only db=N is supported)") }
             database = try Self.database(pair[1], invalid: invalid)
         }
         self.init(endpoint: .unixSocket(path: String(path)), database: database)
@@ -79,7 +79,7 @@ extension RedisConfiguration {
 
     private static func database(_ text: Substring, invalid: (String) -> RedisError) throws -> Int {
         guard !text.isEmpty else { return 0 }
-        guard let number = Int(text), number >= 0 else { throw invalid("database '\(text)' is not a non-negative integer") }
+        guard let number = Int(text), number >= 0 else { throw invalid("the database is not a non-negative integer") }
         return number
     }
 
@@ -91,7 +91,7 @@ extension RedisConfiguration {
             host = text[text.index(after: text.startIndex)..<close]
             let after = text[text.index(after: close)...]
             if !after.isEmpty {
-                guard after.hasPrefix(":") else { throw invalid("unexpected '\(after)' after IPv6 host") }
+                guard after.hasPrefix(":") else { throw invalid("unexpected text after the IPv6 host") }
                 portText = after.dropFirst()
             }
         } else if let colon = text.lastIndex(of: ":") {
@@ -104,7 +104,7 @@ extension RedisConfiguration {
         var port = 6379
         if let portText {
             guard let number = Int(portText), (1...65535).contains(number) else {
-                throw invalid("port '\(portText)' is not a number from 1 to 65535")
+                throw invalid("the port is not a number from 1 to 65535")
             }
             port = number
         }
@@ -133,7 +133,8 @@ private struct URLParts {
     let userInfo: Substring?
     /// Everything after `://` and the credentials.
     let location: Substring?
-    /// The URL with the credentials replaced, and the scheme only when it looks like one.
+    /// How errors show the URL: its scheme when it looks like one, and nothing else of it: a
+    /// password typed where the host or port goes (no `@`) must not be echoed either.
     let shown: String
 
     init(_ url: String) {
@@ -149,7 +150,7 @@ private struct URLParts {
         location = at.map { body[body.index(after: $0)...] } ?? body
         // A "scheme" that is not a short word may be a password typed in the wrong place.
         let schemeShown = Self.looksLikeScheme(scheme) ? String(scheme) : "<scheme>"
-        shown = schemeShown + "://" + (at == nil ? "" : "<credentials>@") + (location ?? "")
+        shown = schemeShown + "://…"
     }
 
     private static func looksLikeScheme(_ text: Substring) -> Bool {
