@@ -11,7 +11,7 @@ let package = Package(
     name: "RedisChatMemory",
     platforms: [.macOS(.v15)],
     products: [
-        .library(name: "Redis", targets: ["Redis"]),
+        .library(name: "ChatMemoryRedis", targets: ["ChatMemoryRedis"]),
         .library(name: "ChatTokenizer", targets: ["ChatTokenizer"]),
         .library(name: "ChatMemory", targets: ["ChatMemory"]),
         .executable(name: "chat-memory", targets: ["ChatMemoryCLI"]),
@@ -40,7 +40,7 @@ let package = Package(
         ),
         // An async, pooled, pipelining Redis client over hiredis.
         .target(
-            name: "Redis",
+            name: "ChatMemoryRedis",
             dependencies: [
                 "CHiredis",
                 .target(name: "CHiredisTLS", condition: .when(traits: ["TLS"])),
@@ -57,13 +57,13 @@ let package = Package(
         // Token-limited chat memory shared through Redis.
         .target(
             name: "ChatMemory",
-            dependencies: ["Redis", "ChatTokenizer", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ChatMemoryRedis", "ChatTokenizer", .product(name: "Logging", package: "swift-log")],
             swiftSettings: defaultSwiftSettings
         ),
         .executableTarget(
             name: "ChatMemoryCLI",
             dependencies: [
-                "ChatMemory", "Redis",
+                "ChatMemory", "ChatMemoryRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -71,12 +71,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "RedisBenchmark",
-            dependencies: ["Redis"],
+            dependencies: ["ChatMemoryRedis"],
             swiftSettings: defaultSwiftSettings
         ),
         .executableTarget(
             name: "ChatMemoryBenchmark",
-            dependencies: ["ChatMemory", "Redis"],
+            dependencies: ["ChatMemory", "ChatMemoryRedis"],
             swiftSettings: defaultSwiftSettings
         ),
         .executableTarget(
@@ -85,8 +85,8 @@ let package = Package(
             swiftSettings: defaultSwiftSettings
         ),
         .testTarget(
-            name: "RedisTests",
-            dependencies: ["Redis", .product(name: "Logging", package: "swift-log")],
+            name: "ChatMemoryRedisTests",
+            dependencies: ["ChatMemoryRedis", .product(name: "Logging", package: "swift-log")],
             swiftSettings: defaultSwiftSettings
         ),
         .testTarget(
@@ -97,7 +97,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatMemoryTests",
-            dependencies: ["ChatMemory", "Redis", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ChatMemory", "ChatMemoryRedis", .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Fixtures")],
             swiftSettings: defaultSwiftSettings
         ),

@@ -35,7 +35,7 @@ let package = Package(
             name: "ChatServer",
             dependencies: [
                 .product(name: "ChatMemory", package: libraryPackage),
-                .product(name: "Redis", package: libraryPackage),
+                .product(name: "ChatMemoryRedis", package: libraryPackage),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

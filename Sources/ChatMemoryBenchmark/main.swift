@@ -10,7 +10,7 @@
 //                       of a plain LPUSH of the same entries; prints batch,N,append_us,retry_us,lpush_us
 import ChatMemory
 import Foundation
-import Redis
+import ChatMemoryRedis
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String, _ fallback: Int) -> Int {

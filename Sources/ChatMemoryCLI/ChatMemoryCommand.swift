@@ -1,7 +1,7 @@
 import ArgumentParser
 import ChatMemory
 import Foundation
-import Redis
+import ChatMemoryRedis
 
 /// `chat-memory` (the entry point): inspect and edit the chat sessions that RedisChatMemory keeps in Redis.
 ///

@@ -2,7 +2,7 @@
 // Scripts/bench-redis.sh can print both side by side. Prints one CSV line per test:
 // test,concurrency,requests,rps,p50_ms,p99_ms
 import Foundation
-import Redis
+import ChatMemoryRedis
 
 struct Options {
     var url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"

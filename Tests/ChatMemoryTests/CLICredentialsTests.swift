@@ -1,5 +1,5 @@
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// The password reaches the server from REDIS_PASSWORD, REDIS_PASSWORD_FILE or --password-file

@@ -1,5 +1,5 @@
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// Every number the CLI takes, and every stored number it sums, ends in a result or a usage

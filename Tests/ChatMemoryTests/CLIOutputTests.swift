@@ -1,6 +1,6 @@
 import ChatMemory
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// Standard output that goes away or fails: the CLI ends quietly (a closed pipe) or with one

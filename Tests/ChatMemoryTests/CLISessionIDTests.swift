@@ -1,6 +1,6 @@
 import ChatMemory
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// Every session `sessions` lists can be addressed: --hex takes any bytes, and an argument that

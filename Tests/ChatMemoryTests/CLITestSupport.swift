@@ -1,6 +1,6 @@
 import ChatMemory
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// Runs the `chat-memory` binary named by CHAT_MEMORY_BIN against the server in REDIS_URL.

@@ -1,6 +1,6 @@
 import ChatMemory
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// End-to-end tests of the `chat-memory` binary (CHAT_MEMORY_BIN) against the real server (REDIS_URL).

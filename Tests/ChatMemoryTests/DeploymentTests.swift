@@ -1,6 +1,6 @@
 import ChatMemory
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// The `chat-memory` binary deployed the way a server binary often is: copied alone into a

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Redis
+import ChatMemoryRedis
 @testable import ChatMemory
 
 /// The stores every behavioural test runs against: Redis as an admin, Redis as a

@@ -1,5 +1,5 @@
 import Logging
-import Redis
+import ChatMemoryRedis
 
 /// A place that keeps chat sessions: ``RedisChatMemory`` (shared by every worker) or
 /// ``EmbeddedChatMemory`` (one process only). Both behave the same.

@@ -1,4 +1,4 @@
-import Redis
+import ChatMemoryRedis
 
 /// Chat lists in Redis. An append is one Lua script on the session's single key (so it is atomic
 /// and Redis Cluster safe); reads are plain `LRANGE`s.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ChatMemory
 import Foundation
-import Redis
+import ChatMemoryRedis
 
 /// A failure the CLI reports as one line on standard error, with the exit code of its kind.
 enum CLIError: Error {

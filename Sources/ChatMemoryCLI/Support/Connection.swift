@@ -1,7 +1,7 @@
 import ChatMemory
 import Foundation
 import Logging
-import Redis
+import ChatMemoryRedis
 
 /// What a command body gets: the client (for raw commands) and the chat memory over it.
 struct CLIConnection {

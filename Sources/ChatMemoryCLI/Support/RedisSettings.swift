@@ -1,4 +1,4 @@
-import Redis
+import ChatMemoryRedis
 
 #if canImport(Glibc)
 import Glibc

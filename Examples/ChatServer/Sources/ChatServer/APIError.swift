@@ -1,7 +1,7 @@
 import ChatMemory
 import Foundation
 import Hummingbird
-import Redis
+import ChatMemoryRedis
 
 /// An error as the HTTP client sees it: a status and a JSON body with a stable code,
 /// `{"error": {"code": "redis_unavailable", "message": "...", "retryable": true}}`.

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ChatMemory
 import Logging
-import Redis
+import ChatMemoryRedis
 import ServiceLifecycle
 
 /// Which ``ChatMemoryStore`` a worker uses.

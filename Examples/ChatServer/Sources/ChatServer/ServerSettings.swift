@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Redis
+import ChatMemoryRedis
 
 /// Everything a worker needs to start, from its options and its environment, checked before
 /// anything starts: a bad value is a `ValidationError` naming the setting (exit code 64).

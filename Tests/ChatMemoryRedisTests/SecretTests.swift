@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// The password never shows: not in an error (description, debugDescription, localizedDescription,

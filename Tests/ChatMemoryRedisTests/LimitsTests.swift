@@ -1,5 +1,5 @@
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// Settings at and beyond their limits: never a trap. Out of range is a typed error on first use;

@@ -1,5 +1,5 @@
 import Foundation
-@testable import Redis
+@testable import ChatMemoryRedis
 import Testing
 
 /// A credentials provider is asked for every new connection; a WRONGPASS asks it once more.

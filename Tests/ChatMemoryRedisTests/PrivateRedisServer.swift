@@ -1,5 +1,5 @@
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// A redis-server of one test's own, for tests that stall, break or kill a server (so the shared

@@ -1,5 +1,5 @@
 import Foundation
-@testable import Redis
+@testable import ChatMemoryRedis
 import Testing
 
 @Suite struct ConcurrencyTests {

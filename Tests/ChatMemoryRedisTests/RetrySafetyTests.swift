@@ -1,5 +1,5 @@
 import Foundation
-@testable import Redis
+@testable import ChatMemoryRedis
 import Testing
 
 /// `RedisError.mayHaveRun` separates failures after which the command may have run from those

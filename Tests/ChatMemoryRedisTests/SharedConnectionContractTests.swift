@@ -1,5 +1,5 @@
 import Foundation
-@testable import Redis
+@testable import ChatMemoryRedis
 import Testing
 
 /// Commands that change or hold a connection are refused on the shared pool, with nothing sent,

@@ -1,6 +1,6 @@
 #if TLS
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// The TLS servers and certificates made by Scripts/test-tls.sh. A missing one fails the test.

@@ -1,5 +1,5 @@
 import Foundation
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// TLS settings that need no server, in every build.

@@ -1,5 +1,5 @@
 import Foundation
-@testable import Redis
+@testable import ChatMemoryRedis
 import Testing
 
 /// The command timeout bounds the whole call; blocking commands on a dedicated connection have

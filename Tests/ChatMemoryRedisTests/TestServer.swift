@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import Redis
+import ChatMemoryRedis
 import Testing
 
 /// The test server started by Scripts/test.sh, named by REDIS_URL. A missing server is a failure.
