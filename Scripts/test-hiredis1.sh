@@ -11,35 +11,13 @@ ensure_base_packages
 ensure_packages "cc:gcc" "ar:binutils"
 python3 -m pip --version >/dev/null 2>&1 || ensure_packages "/usr/lib/python3/dist-packages/pip:python3-pip"
 
-# hiredis-py 3.5.0 vendors hiredis 1.5.0. To move on: change all three, with the hash PyPI lists.
-SDIST_VERSION=3.5.0
-SDIST_SHA256=c227592cc56b7df247abe4755c26723965be68972be2149fa441ac33d82131ba
-HIREDIS_VERSION=1.5.0
-
-PREFIX=${HIREDIS1_PREFIX:-$PWD/.build-hiredis1/prefix-$HIREDIS_VERSION}
+# The pinned source (version and SHA-256) is in Scripts/lib/common.sh.
+PREFIX=${HIREDIS1_PREFIX:-$PWD/.build-hiredis1/prefix-$HIREDIS_VENDORED_VERSION}
 if [[ ! -f $PREFIX/lib/pkgconfig/hiredis.pc ]]; then
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
-    say "fetching hiredis $SDIST_VERSION (sdist) from PyPI for its vendored hiredis $HIREDIS_VERSION"
-    if ! retry 3 5 python3 -m pip download --quiet --no-deps --no-binary :all: "hiredis==$SDIST_VERSION" -d "$work"; then
-        say "ERROR: could not download the hiredis $SDIST_VERSION sdist from PyPI; hiredis 1.x was NOT checked"
-        exit 1
-    fi
-    sdist="$work/hiredis-$SDIST_VERSION.tar.gz"
-    [[ -f $sdist ]] || { say "ERROR: pip did not save $sdist"; exit 1; }
-    actual=$(sha256_file "$sdist")
-    if [[ $actual != "$SDIST_SHA256" ]]; then
-        say "ERROR: SHA-256 of $(basename "$sdist") is $actual, expected $SDIST_SHA256"
-        exit 1
-    fi
-    say "SHA-256 checked: $actual"
-    tar -xzf "$sdist" -C "$work"
-    source_dir="$work/hiredis-$SDIST_VERSION/vendor/hiredis"
-    found=$(grep -E 'define HIREDIS_(MAJOR|MINOR|PATCH)' "$source_dir/hiredis.h" | awk '{print $3}' | paste -sd.)
-    if [[ $found != "$HIREDIS_VERSION" ]]; then
-        say "ERROR: the sdist vendors hiredis $found, expected $HIREDIS_VERSION"
-        exit 1
-    fi
+    source_dir=$(fetch_hiredis_source "$work") || { say "hiredis 1.x was NOT checked"; exit 1; }
+    found=$HIREDIS_VENDORED_VERSION
     say "building hiredis $found"
     mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include/hiredis"
     (cd "$source_dir" && cc -std=c99 -O2 -fPIC -c alloc.c async.c hiredis.c net.c read.c sds.c sockcompat.c &&

@@ -14,13 +14,7 @@ ensure_base_packages
 ensure_packages "cc:gcc" "ar:binutils" "openssl:openssl" "/usr/include/openssl/ssl.h:libssl-dev"
 python3 -m pip --version >/dev/null 2>&1 || ensure_packages "/usr/lib/python3/dist-packages/pip:python3-pip"
 
-# hiredis-py 3.5.0 vendors hiredis 1.5.0, ssl.c included. To move on: change all three, with the
-# hash PyPI lists.
-SDIST_VERSION=3.5.0
-SDIST_SHA256=c227592cc56b7df247abe4755c26723965be68972be2149fa441ac33d82131ba
-HIREDIS_VERSION=1.5.0
-
-PREFIX=${HIREDIS_TLS_PREFIX:-$PWD/.build-tls-hiredis/prefix-$HIREDIS_VERSION}
+PREFIX=${HIREDIS_TLS_PREFIX:-$PWD/.build-tls-hiredis/prefix-$HIREDIS_VENDORED_VERSION}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/rcm-tls.XXXXXX")
 chmod 700 "$WORK"
 TLS_PIDS=()
@@ -36,26 +30,9 @@ trap cleanup EXIT
 
 # --- hiredis 1.x with hiredis_ssl -------------------------------------------------------------
 if [[ ! -f $PREFIX/lib/pkgconfig/hiredis_ssl.pc ]]; then
-    say "fetching hiredis $SDIST_VERSION (sdist) from PyPI for its vendored hiredis $HIREDIS_VERSION"
-    if ! retry 3 5 python3 -m pip download --quiet --no-deps --no-binary :all: "hiredis==$SDIST_VERSION" -d "$WORK"; then
-        say "ERROR: could not download the hiredis $SDIST_VERSION sdist from PyPI; TLS was NOT checked"
-        exit 1
-    fi
-    sdist="$WORK/hiredis-$SDIST_VERSION.tar.gz"
-    [[ -f $sdist ]] || { say "ERROR: pip did not save $sdist"; exit 1; }
-    actual=$(sha256_file "$sdist")
-    if [[ $actual != "$SDIST_SHA256" ]]; then
-        say "ERROR: SHA-256 of $(basename "$sdist") is $actual, expected $SDIST_SHA256"
-        exit 1
-    fi
-    say "SHA-256 checked: $actual"
-    tar -xzf "$sdist" -C "$WORK"
-    source_dir="$WORK/hiredis-$SDIST_VERSION/vendor/hiredis"
-    found=$(grep -E 'define HIREDIS_(MAJOR|MINOR|PATCH)' "$source_dir/hiredis.h" | awk '{print $3}' | paste -sd.)
-    if [[ $found != "$HIREDIS_VERSION" || ! -f $source_dir/ssl.c ]]; then
-        say "ERROR: the sdist vendors hiredis $found (ssl.c: $([[ -f $source_dir/ssl.c ]] && echo yes || echo no)), expected $HIREDIS_VERSION with ssl.c"
-        exit 1
-    fi
+    source_dir=$(fetch_hiredis_source "$WORK") || { say "TLS was NOT checked"; exit 1; }
+    found=$HIREDIS_VENDORED_VERSION
+    [[ -f $source_dir/ssl.c ]] || { say "ERROR: the sdist's hiredis $found has no ssl.c"; exit 1; }
     say "building hiredis $found with hiredis_ssl"
     rm -rf "$PREFIX"
     mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include/hiredis"

@@ -153,3 +153,39 @@ build_chat_memory_cli() {
     swift build -c release --package-path "$package" --product chat-memory >/dev/null 2>&1 || return 1
     printf '%s/chat-memory\n' "$(swift build -c release --package-path "$package" --show-bin-path)"
 }
+
+# The hiredis 1.x source the compatibility and TLS checks build: the copy vendored in the
+# `hiredis` sdist on PyPI (hiredis-py 3.5.0 vendors hiredis 1.5.0, ssl.c included). To move on,
+# change all three, with the hash PyPI lists.
+HIREDIS_SDIST_VERSION=3.5.0
+HIREDIS_SDIST_SHA256=c227592cc56b7df247abe4755c26723965be68972be2149fa441ac33d82131ba
+HIREDIS_VENDORED_VERSION=1.5.0
+
+# Downloads the pinned hiredis sdist into WORK, checks its SHA-256 and the vendored version,
+# unpacks it, and prints the vendored hiredis source folder. Fails (status 1, saying why) when
+# the download, the hash or the version is not right: a check is never skipped silently.
+# Usage: source_dir=$(fetch_hiredis_source WORK)
+fetch_hiredis_source() {
+    local work=$1 sdist actual source_dir found
+    say "fetching hiredis $HIREDIS_SDIST_VERSION (sdist) from PyPI for its vendored hiredis $HIREDIS_VENDORED_VERSION" >&2
+    if ! retry 3 5 python3 -m pip download --quiet --no-deps --no-binary :all: "hiredis==$HIREDIS_SDIST_VERSION" -d "$work" >&2; then
+        say "ERROR: could not download the hiredis $HIREDIS_SDIST_VERSION sdist from PyPI" >&2
+        return 1
+    fi
+    sdist="$work/hiredis-$HIREDIS_SDIST_VERSION.tar.gz"
+    [[ -f $sdist ]] || { say "ERROR: pip did not save $sdist" >&2; return 1; }
+    actual=$(sha256_file "$sdist")
+    if [[ $actual != "$HIREDIS_SDIST_SHA256" ]]; then
+        say "ERROR: SHA-256 of $(basename "$sdist") is $actual, expected $HIREDIS_SDIST_SHA256" >&2
+        return 1
+    fi
+    say "SHA-256 checked: $actual" >&2
+    tar -xzf "$sdist" -C "$work"
+    source_dir="$work/hiredis-$HIREDIS_SDIST_VERSION/vendor/hiredis"
+    found=$(grep -E 'define HIREDIS_(MAJOR|MINOR|PATCH)' "$source_dir/hiredis.h" | awk '{print $3}' | paste -sd.)
+    if [[ $found != "$HIREDIS_VENDORED_VERSION" ]]; then
+        say "ERROR: the sdist vendors hiredis $found, expected $HIREDIS_VENDORED_VERSION" >&2
+        return 1
+    fi
+    printf '%s\n' "$source_dir"
+}
