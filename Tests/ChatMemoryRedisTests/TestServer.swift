@@ -10,7 +10,10 @@ enum TestServer {
             throw TestServerMissing()
         }
         var configuration = try RedisConfiguration(url: url)
+        // Generous: suites run in parallel on 2 shared cores (and 10x slower under the thread
+        // sanitizer); these bounds only turn a hang into a failure.
         configuration.commandTimeout = .seconds(60)
+        configuration.connectTimeout = .seconds(60)
         return configuration
     }
 

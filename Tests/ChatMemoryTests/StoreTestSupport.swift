@@ -65,7 +65,12 @@ func storeTestRedisConfiguration() throws -> RedisConfiguration {
     guard let url = ProcessInfo.processInfo.environment["REDIS_URL"], !url.isEmpty else {
         throw StoreTestServerMissing()
     }
-    return try RedisConfiguration.fromEnvironment()
+    var configuration = try RedisConfiguration.fromEnvironment()
+    // Generous: suites run in parallel on 2 shared cores (and 10x slower under the thread
+    // sanitizer); these bounds only turn a hang into a failure.
+    configuration.commandTimeout = .seconds(60)
+    configuration.connectTimeout = .seconds(60)
+    return configuration
 }
 
 /// Runs an admin command on the test server with `redis-cli` (synchronously, so a store can
