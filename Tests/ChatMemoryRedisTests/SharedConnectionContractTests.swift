@@ -188,6 +188,11 @@ import Testing
         #expect(hazard("sElEcT", "1") == .state)
         #expect(hazard("Blpop", "k", "1") == .blocking)
         #expect(hazard("XREAD", "block", "1", "STREAMS", "k", "0") == .blocking)
+        // Option values that spell the words: a group or consumer named STREAMS or BLOCK.
+        #expect(hazard("XREADGROUP", "GROUP", "STREAMS", "c1", "BLOCK", "3000", "STREAMS", "k", ">") == .blocking)
+        #expect(hazard("XREADGROUP", "GROUP", "g", "STREAMS", "BLOCK", "3000", "STREAMS", "k", ">") == .blocking)
+        #expect(hazard("XREADGROUP", "GROUP", "BLOCK", "c", "STREAMS", "k", ">") == nil)
+        #expect(hazard("XREADGROUP", "GROUP", "g", "BLOCK", "STREAMS", "k", ">") == nil)
         // Non-ASCII bytes that fold to nothing special.
         #expect(SharedConnectionContract.hazard(of: [[0xD3, 0x45, 0x4C, 0x45, 0x43, 0x54]]) == nil)
         // A trailing NUL, and names longer than any refused one.

@@ -128,15 +128,23 @@ enum SharedConnectionContract {
     /// True when an `XREAD`/`XREADGROUP` has `BLOCK` among its options (before `STREAMS`, after
     /// which come key names and ids that may spell anything).
     private static func hasBlockOption(_ arguments: [[UInt8]]) -> Bool {
-        for argument in arguments.dropFirst() {
+        var index = 1
+        while index < arguments.count {
+            let argument = arguments[index]
             if equalsIgnoringCase(argument, streamsWord) { return false }
             if equalsIgnoringCase(argument, blockWord) { return true }
+            // Skip option values, which may spell BLOCK or STREAMS: GROUP <group> <consumer>, COUNT <n>.
+            if equalsIgnoringCase(argument, groupWord) { index += 3; continue }
+            if equalsIgnoringCase(argument, countWord) { index += 2; continue }
+            index += 1
         }
         return false
     }
 
     private static let blockWord = Array("BLOCK".utf8)
     private static let streamsWord = Array("STREAMS".utf8)
+    private static let groupWord = Array("GROUP".utf8)
+    private static let countWord = Array("COUNT".utf8)
 
     /// ASCII case-insensitive equality against an upper-case word.
     private static func equalsIgnoringCase(_ bytes: [UInt8], _ upper: [UInt8]) -> Bool {

@@ -99,18 +99,23 @@ final class RedisConnection: Sendable {
                 }
             }
         } onCancel: {
-            // A request still queued is withdrawn; one already written runs to completion.
-            withdraw(id, error: CancellationError())
+            // A request still queued is withdrawn; on a shared connection one already written
+            // runs to completion. A dedicated connection is its caller's alone: cancelling closes
+            // it, so a blocking read (`BLPOP k 0`, `receive()`) ends at once with `.shutdown`.
+            if !withdraw(id, error: CancellationError()), isDedicated { Task { await close() } }
         }
     }
 
-    /// Fails a request that is still queued; one already taken by the I/O thread is left alone.
-    private func withdraw(_ id: UInt64, error: any Error) {
+    /// Fails a request that is still queued (true); one already taken by the I/O thread is left
+    /// alone (false).
+    @discardableResult
+    private func withdraw(_ id: UInt64, error: any Error) -> Bool {
         let withdrawn: Request? = state.withLock { state in
             guard let index = state.queue.firstIndex(where: { $0.id == id }) else { return nil }
             return state.queue.remove(at: index)
         }
         withdrawn?.continuation.resume(throwing: error)
+        return withdrawn != nil
     }
 
     /// How many requests wait to be written (for tests that need to know a request is queued).
