@@ -115,7 +115,9 @@ public final class RedisClient: Sendable {
     /// returned to the pool, so no state it was given (database, subscriptions, a half-done
     /// transaction) reaches another caller. It takes no pool slot, so a `BLPOP` here never holds
     /// up pooled callers; each concurrent call costs one more server connection and thread.
-    /// ``shutdown()`` closes dedicated connections still open.
+    /// ``shutdown()`` closes dedicated connections still open, and so does cancelling the task
+    /// (a blocking read on it ends at once). It never reconnects: after an error or a timeout
+    /// on it, later calls on it fail with `.connectionClosed`.
     ///
     /// ```swift
     /// let job = try await client.withDedicatedConnection(blockingCommandTimeout: .seconds(40)) { connection in
