@@ -5,7 +5,14 @@ import Testing
 @Suite struct ConcurrencyTests {
     @Test(arguments: [1, 128])
     func twoHundredTasksShareFourConnections(maxPipelinedRequests: Int) async throws {
-        try await withClient({ $0.pool.size = 4; $0.pool.maxPipelinedRequests = maxPipelinedRequests }) { client in
+        // The timeout bounds each whole call, the wait for a slot included; 6,000 calls through
+        // one-at-a-time slots while other suites run (10x slower under the thread sanitizer) may
+        // wait long: a generous bound that only turns a hang into a failure.
+        try await withClient({
+            $0.pool.size = 4
+            $0.pool.maxPipelinedRequests = maxPipelinedRequests
+            $0.commandTimeout = .seconds(600)
+        }) { client in
             let prefix = TestServer.key()
             let connections = try await withThrowingTaskGroup(of: Int?.self) { group in
                 for task in 0..<200 {
