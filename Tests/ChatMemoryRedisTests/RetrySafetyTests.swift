@@ -118,27 +118,7 @@ import Testing
             open.finish()
             try await holder.value
         }
-        // Queued on a connection behind a request that is still being read.
-        try await withPrivateServer { server in
-            var configuration = server.configuration()
-            configuration.pool.size = 1
-            configuration.commandTimeout = .milliseconds(100)
-            try await withClient(configuration: configuration) { client in
-                let pool = try client.pool.get()
-                #expect(try await client.send("PING").string == "PONG")
-                server.suspend()
-                let ahead = Task {
-                    try await pool.withConnection(deadline: nil) { connection in
-                        try await connection.execute([RedisCommand("PING")], deadline: .now + .seconds(100))
-                    }
-                }
-                try await waitUntil { pool.slotsInUse == 1 && pool.queuedRequests == 0 }
-                let error = await expectRedisError(.timeout) { try await client.send("INCR", "counter") }
-                #expect(error?.mayHaveRun == false)
-                server.resume()
-                _ = try await ahead.value
-                #expect(try await client.send("GET", "counter") == .null)
-            }
-        }
+        // Queued on a connection behind a request still being read: see
+        // TimeoutAndShutdownTests.aQueuedRequestTimesOutWhileTheOneAheadIsStillBeingRead.
     }
 }

@@ -42,6 +42,7 @@ import Testing
                 try await waitUntil { pool.slotsInUse == 1 && pool.queuedRequests == 0 }
                 let error = await expectRedisError(.timeout) { try await client.send("INCR", "counter") }
                 #expect(error?.message.contains("never sent") == true, "\(String(describing: error))")
+                #expect(error?.mayHaveRun == false)
                 #expect(pool.queuedRequests == 0)
                 server.resume()
                 #expect(try await ahead.value.first?.get().string == "PONG")
