@@ -51,24 +51,43 @@ struct DeploymentTests {
         FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
 
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["REDIS_URL"] = cli.redisURL
-        environment["CHAT_TOKENIZER_RESOURCES"] = resources
-        process.environment = environment
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
         let finished = AsyncStream<Void>.makeStream()
-        process.terminationHandler = { _ in finished.continuation.finish() }
-        try process.run()
+        func launch() throws -> Process {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments
+            var environment = ProcessInfo.processInfo.environment
+            environment["REDIS_URL"] = cli.redisURL
+            environment["CHAT_TOKENIZER_RESOURCES"] = resources
+            process.environment = environment
+            process.standardInput = FileHandle.nullDevice
+            process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+            process.standardError = try FileHandle(forWritingTo: stderrURL)
+            process.terminationHandler = { _ in finished.continuation.finish() }
+            try process.run()
+            return process
+        }
+        // The copied binary's write descriptor can live on for a moment in a child that another
+        // test, running in parallel, forked meanwhile: exec then fails with ETXTBSY. Try again.
+        var process: Process?
+        for attempt in 1... {
+            do {
+                process = try launch()
+                break
+            } catch let error as NSError where attempt < 100 && Self.isTextFileBusy(error) {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+        }
+        guard let process else { throw CocoaError(.fileReadUnknown) }
         for await _ in finished.stream {}
         return Run(
             status: process.terminationStatus, reason: process.terminationReason,
             stdout: try String(contentsOf: stdoutURL, encoding: .utf8),
             stderr: try String(contentsOf: stderrURL, encoding: .utf8))
+    }
+
+    static func isTextFileBusy(_ error: NSError) -> Bool {
+        (error.userInfo[NSUnderlyingErrorKey] as? NSError).map { $0.domain == NSPOSIXErrorDomain && $0.code == Int(ETXTBSY) } ?? false
     }
 
     /// The raw entries of a session, newest first.
