@@ -25,6 +25,10 @@ public enum ChatMemoryError: Error, Sendable, Equatable {
     case invalidMessage(String)
     /// A setting is out of range (the text says which).
     case invalidConfiguration(String)
+    /// An append with ``ChatMemoryConfiguration/replication`` set was stored on the primary, but
+    /// only `acknowledged` of the `required` replicas confirmed it in time: it may be lost if the
+    /// primary fails now. Retrying the append is safe (it stores nothing twice).
+    case replicationIncomplete(acknowledged: Int, required: Int)
     /// The store answered in a form the chat memory does not expect.
     case unexpectedReply(String)
 }

@@ -46,8 +46,14 @@ public final class RedisChatMemory: ChatMemoryStore {
     private let directory: SessionDirectory
 
     /// Throws ``ChatMemoryError/invalidConfiguration(_:)`` when a setting is out of range.
+    /// A ``ChatMemoryConfiguration/replication`` timeout must be shorter than the client's
+    /// `commandTimeout`.
     public init(client: RedisClient, configuration: ChatMemoryConfiguration = .init(), logger: Logger = Logger(label: "chat-memory")) throws {
-        directory = SessionDirectory(storage: RedisChatStorage(client: client), configuration: try configuration.validated(), logger: logger)
+        let configuration = try configuration.validated()
+        if let replication = configuration.replication, let commandTimeout = client.configuration.commandTimeout, replication.timeout >= commandTimeout {
+            throw ChatMemoryError.invalidConfiguration("replication.timeout (\(replication.timeout)) must be shorter than the client's commandTimeout (\(commandTimeout))")
+        }
+        directory = SessionDirectory(storage: RedisChatStorage(client: client), configuration: configuration, logger: logger)
     }
 
     public func session(_ id: SessionID) -> ChatSession { directory.session(id) }
@@ -85,7 +91,11 @@ public final class RedisChatMemory: ChatMemoryStore {
 public final class EmbeddedChatMemory: ChatMemoryStore {
     private let directory: SessionDirectory
 
+    /// ``ChatMemoryConfiguration/replication`` must be `nil`: a process has no replicas.
     public init(configuration: ChatMemoryConfiguration = .init(), logger: Logger = Logger(label: "chat-memory")) throws {
+        guard configuration.replication == nil else {
+            throw ChatMemoryError.invalidConfiguration("replication is for Redis; in-process memory has no replicas")
+        }
         directory = SessionDirectory(storage: EmbeddedChatStorage(), configuration: try configuration.validated(), logger: logger)
     }
 

@@ -28,6 +28,8 @@ struct RetentionPolicy: Sendable {
     var maxLength: Int?
     var timeToLive: Duration?
     var idempotencyWindow: Int
+    /// Replicas to wait for after the append (Redis only).
+    var replication: ChatMemoryConfiguration.Replication? = nil
 
     /// The entries of a batch to push (oldest first) and how many count as already stored.
     ///

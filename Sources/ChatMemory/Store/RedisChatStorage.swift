@@ -91,11 +91,39 @@ struct RedisChatStorage: ChatStorage {
             arguments.append(entry.idPrefix)
             arguments.append(entry.bytes)
         }
-        let reply = try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments) }
+        let wait = policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
+        let (reply, waited) = try await retryingLostConnections(policy) {
+            try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments, then: wait) }
+        }
         guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
             throw ChatMemoryError.unexpectedReply("append script returned \(reply)")
         }
+        if let replication = policy.replication {
+            guard let acknowledged = try waited.first?.get().int else { throw ChatMemoryError.unexpectedReply("WAIT returned no count") }
+            if acknowledged < replication.replicas {
+                throw ChatMemoryError.replicationIncomplete(acknowledged: acknowledged, required: replication.replicas)
+            }
+        }
         return AppendResult(appended: numbers[0], duplicates: numbers[1], length: numbers[2])
+    }
+
+    /// How many times an append is sent again after its connection broke.
+    static let appendAttempts = 4
+
+    /// Runs an append again when its connection broke after sending (a primary that died or
+    /// failed over): the script stores no message twice, so that is safe while the
+    /// idempotency check is on (`idempotencyWindow` > 0). Other errors, timeouts included,
+    /// reach the caller.
+    private func retryingLostConnections<R>(_ policy: RetentionPolicy, _ body: () async throws -> R) async throws -> R {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as RedisError where policy.idempotencyWindow > 0 && attempt < Self.appendAttempts
+                && [.connectionClosed, .io, .connectionRefused].contains(error.code) {
+                attempt += 1
+            }
+        }
     }
 
     func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
@@ -128,23 +156,18 @@ struct RedisChatStorage: ChatStorage {
         return milliseconds >= 0 ? .milliseconds(milliseconds) : nil
     }
 
+    /// Scans every primary (every node of a cluster).
     func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] {
         let pattern = Self.globEscaped(prefix) + [UInt8(ascii: "*")]
-        var cursor = "0"
         var keys: [[UInt8]] = []
-        repeat {
-            let reply = try await client.send("SCAN", cursor, "MATCH", pattern, "COUNT", 1000, "TYPE", "list")
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array else {
-                throw ChatMemoryError.unexpectedReply("SCAN returned \(reply)")
-            }
-            keys += batch.compactMap(\.bytes)
-            cursor = next
-        } while cursor != "0"
+        for try await batch in client.scan(matching: pattern, type: "list", count: 1000) {
+            keys += batch
+        }
         return keys
     }
 
     /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``.
-    private func mapped(_ key: [UInt8], _ body: () async throws -> RedisValue) async throws -> RedisValue {
+    private func mapped<R>(_ key: [UInt8], _ body: () async throws -> R) async throws -> R {
         do {
             return try await body()
         } catch let error as RedisError where error.code == .server(.wrongType) {

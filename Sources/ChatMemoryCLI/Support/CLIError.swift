@@ -66,6 +66,8 @@ enum CLIError: Error {
             "invalid setting: \(why)"
         case .unexpectedReply(let what):
             "unexpected reply from Redis: \(what)"
+        case .replicationIncomplete(let acknowledged, let required):
+            "stored on the primary, but only \(acknowledged) of \(required) replicas confirmed it in time (retrying is safe)"
         }
     }
 
