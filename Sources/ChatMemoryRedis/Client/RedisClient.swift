@@ -232,6 +232,18 @@ public final class RedisClient: Sendable {
         }[0].get()
     }
 
+    /// The cluster router, for tests and benchmarks that read its statistics.
+    var clusterRouter: ClusterRouter? {
+        if case .success(.routed(let router)) = backend { return router as? ClusterRouter }
+        return nil
+    }
+
+    /// The Sentinel router, likewise.
+    var sentinelRouter: SentinelRouter? {
+        if case .success(.routed(let router)) = backend { return router as? SentinelRouter }
+        return nil
+    }
+
     /// The single server's pool (for tests that watch its queues); fails for a cluster or Sentinel.
     var pool: Result<ConnectionPool, RedisError> {
         backend.flatMap { backend in
