@@ -66,8 +66,9 @@ start_nodes() {
             start_server "$node" "${ports[i]}" "$password" || { started=0; break; }
         done
         ((started)) && return 0
-        say "attempt $attempt of 3 to start the nodes failed; trying new ports" >&2
         stop_servers "$dir" TERM
+        ((attempt < 3)) || break
+        say "attempt $attempt of 3 to start the nodes failed; trying new ports" >&2
         rm -rf "${dir:?}"/*/
     done
     return 1
