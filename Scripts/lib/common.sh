@@ -86,6 +86,48 @@ start_redis() {
     say "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on 127.0.0.1:$REDIS_PORT (dir $REDIS_DIR)"
 }
 
+# The folder of the scripts (Scripts/), wherever this file is sourced from.
+_SCRIPTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Starts a private Redis Cluster (Scripts/redis-cluster.sh: 3 primaries, 3 replicas) in a new
+# folder and exports REDIS_CLUSTER_URL, REDIS_CLUSTER_PORTS, REDIS_CLUSTER_PASSWORD and
+# REDIS_CLUSTER_DIR. Extra arguments go to its start (e.g. --password PW).
+start_cluster() {
+    local dir
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/rcm-cluster.XXXXXX")
+    if ! "$_SCRIPTS_DIR/redis-cluster.sh" start "$dir" "$@" >/dev/null; then
+        "$_SCRIPTS_DIR/redis-cluster.sh" stop "$dir"
+        return 1
+    fi
+    source "$dir/env"
+}
+
+# Stops the cluster started by start_cluster and removes its folder.
+stop_cluster() {
+    if [[ -n ${REDIS_CLUSTER_DIR:-} ]]; then "$_SCRIPTS_DIR/redis-cluster.sh" stop "$REDIS_CLUSTER_DIR"; fi
+    REDIS_CLUSTER_DIR=
+}
+
+# Starts a private Sentinel setup (Scripts/redis-sentinel.sh: a primary, 2 replicas, 3 sentinels)
+# in a new folder and exports REDIS_SENTINEL_URL, REDIS_SENTINEL_PORTS, REDIS_SENTINEL_DATA_PORTS,
+# REDIS_SENTINEL_MASTER_NAME, REDIS_SENTINEL_PASSWORD, REDIS_SENTINEL_DATA_PASSWORD and
+# REDIS_SENTINEL_DIR. Extra arguments go to its start (e.g. --master-name NAME --password PW).
+start_sentinel() {
+    local dir
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/rcm-sentinel.XXXXXX")
+    if ! "$_SCRIPTS_DIR/redis-sentinel.sh" start "$dir" "$@" >/dev/null; then
+        "$_SCRIPTS_DIR/redis-sentinel.sh" stop "$dir"
+        return 1
+    fi
+    source "$dir/env"
+}
+
+# Stops the setup started by start_sentinel and removes its folder.
+stop_sentinel() {
+    if [[ -n ${REDIS_SENTINEL_DIR:-} ]]; then "$_SCRIPTS_DIR/redis-sentinel.sh" stop "$REDIS_SENTINEL_DIR"; fi
+    REDIS_SENTINEL_DIR=
+}
+
 # Stops the server started by start_redis and removes its folder.
 stop_redis() {
     if [[ -n ${REDIS_PID:-} ]] && kill -0 "$REDIS_PID" 2>/dev/null; then
