@@ -2,13 +2,14 @@
 # The test command: installs what is missing, starts a private redis-server, builds, runs the whole
 # suite against it; runs the example server's multi-worker and fault scenario; runs the client
 # suite again built against hiredis 1.x; runs the TLS suite and the store suite over TLS-only
-# servers (the TLS trait, hiredis 1.x with hiredis_ssl); runs the whole suite under the thread
-# sanitizer; and always stops its servers.
+# servers (the TLS trait, hiredis 1.x with hiredis_ssl); builds the DocC documentation, failing on
+# any DocC warning; runs the whole suite under the thread sanitizer; and always stops its servers.
 #
 #   Scripts/test.sh                 # everything
 #   SKIP_TSAN=1 Scripts/test.sh     # skip the thread-sanitizer pass (local iterations)
 #   SKIP_HIREDIS1=1 Scripts/test.sh # skip the client build against hiredis 1.x (fetched from PyPI)
 #   SKIP_TLS=1 Scripts/test.sh      # skip the TLS build and suite
+#   SKIP_DOCS=1 Scripts/test.sh     # skip the documentation build (Scripts/docs.sh)
 #   Scripts/test.sh --filter Redis  # extra arguments go to `swift test`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,6 +39,11 @@ fi
 if [[ ${SKIP_TLS:-0} != 1 ]]; then
     say "building with the TLS trait against hiredis 1.x with hiredis_ssl and running the TLS suite"
     Scripts/test-tls.sh
+fi
+
+if [[ ${SKIP_DOCS:-0} != 1 ]]; then
+    say "building the documentation (DocC warnings fail the test command)"
+    Scripts/docs.sh
 fi
 
 if [[ ${SKIP_TSAN:-0} != 1 ]]; then

@@ -231,3 +231,38 @@ fetch_hiredis_source() {
     fi
     printf '%s\n' "$source_dir"
 }
+
+# Builds hiredis $HIREDIS_VENDORED_VERSION with hiredis_ssl (static archives, headers, hiredis.pc
+# and hiredis_ssl.pc) into PREFIX from the pinned sdist, unless PREFIX has it already; WORK is a
+# scratch folder. Point PKG_CONFIG_PATH at PREFIX/lib/pkgconfig to build against it.
+# Usage: ensure_hiredis_tls_prefix PREFIX WORK
+ensure_hiredis_tls_prefix() {
+    local prefix=$1 work=$2 source_dir found=$HIREDIS_VENDORED_VERSION
+    [[ -f $prefix/lib/pkgconfig/hiredis_ssl.pc ]] && return 0
+    source_dir=$(fetch_hiredis_source "$work") || return 1
+    [[ -f $source_dir/ssl.c ]] || { say "ERROR: the sdist's hiredis $found has no ssl.c"; return 1; }
+    say "building hiredis $found with hiredis_ssl"
+    rm -rf "$prefix"
+    mkdir -p "$prefix/lib/pkgconfig" "$prefix/include/hiredis"
+    (cd "$source_dir" && cc -std=c99 -O2 -fPIC -c alloc.c async.c hiredis.c net.c read.c sds.c sockcompat.c ssl.c &&
+        ar rcs "$prefix/lib/libhiredis.a" alloc.o async.o hiredis.o net.o read.o sds.o sockcompat.o &&
+        ar rcs "$prefix/lib/libhiredis_ssl.a" ssl.o) || return 1
+    cp "$source_dir"/{hiredis,read,sds,alloc,async,hiredis_ssl}.h "$prefix/include/hiredis/" || return 1
+    cat >"$prefix/lib/pkgconfig/hiredis.pc" <<PC
+prefix=$prefix
+Name: hiredis
+Description: hiredis $found built for the TLS check
+Version: $found
+Libs: -L\${prefix}/lib -lhiredis
+Cflags: -I\${prefix}/include
+PC
+    # Static archives: hiredis_ssl before what it uses.
+    cat >"$prefix/lib/pkgconfig/hiredis_ssl.pc" <<PC
+prefix=$prefix
+Name: hiredis_ssl
+Description: hiredis_ssl $found built for the TLS check
+Version: $found
+Libs: -L\${prefix}/lib -lhiredis_ssl -lhiredis -lssl -lcrypto
+Cflags: -I\${prefix}/include
+PC
+}
