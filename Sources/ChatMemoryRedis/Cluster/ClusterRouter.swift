@@ -55,16 +55,47 @@ final class ClusterRouter: CommandRouter {
 
     func run(_ units: [[RedisCommand]], deadline: ContinuousClock.Instant?) async throws -> [[Result<RedisValue, RedisError>]] {
         let slots = try units.map { try Self.slot(of: $0) }
+        await refreshIfStale()
         if units.count == 1 { return [try await run(units[0], slot: slots[0], deadline: deadline)] }
-        // Each unit follows its own redirects; the connections pipeline whatever runs at once.
-        return try await withThrowingTaskGroup(of: (Int, [Result<RedisValue, RedisError>]).self) { group in
-            for (index, unit) in units.enumerated() {
-                group.addTask { (index, try await self.run(unit, slot: slots[index], deadline: deadline)) }
-            }
-            var results = [[Result<RedisValue, RedisError>]](repeating: [], count: units.count)
-            for try await (index, replies) in group { results[index] = replies }
-            return results
+        // One write per node, the units in the caller's order (so a SET then a GET of one key
+        // stay in that order); the nodes in parallel.
+        var groups: [RedisConfiguration.Endpoint: [Int]] = [:]
+        var order: [RedisConfiguration.Endpoint] = []
+        for index in units.indices {
+            guard let node = node(for: slots[index]) else { continue }
+            if groups[node] == nil { order.append(node) }
+            groups[node, default: []].append(index)
         }
+        var firstReplies: [Int: (node: RedisConfiguration.Endpoint, replies: [Result<RedisValue, RedisError>])] = [:]
+        try await withThrowingTaskGroup(of: (RedisConfiguration.Endpoint, [Int], [[Result<RedisValue, RedisError>]]?).self) { group in
+            for node in order {
+                let indexes = groups[node] ?? []
+                group.addTask {
+                    let batch = indexes.map { units[$0] }
+                    do {
+                        let replies = try await self.pool(for: node).withConnection(deadline: deadline) { connection in
+                            try await connection.execute(batch.flatMap { $0 }, deadline: deadline)
+                        }
+                        return (node, indexes, RoutedUnits.split(replies, like: batch))
+                    } catch let error as RedisError where RoutedUnits.isConnectionFailure(error) {
+                        // Each unit is tried again on its own below, when that is safe.
+                        if error.mayHaveRun && !batch.allSatisfy(CommandKeys.onlyReads) { throw error }
+                        return (node, indexes, nil)
+                    }
+                }
+            }
+            for try await (node, indexes, replies) in group {
+                guard let replies else { continue }
+                for (position, index) in indexes.enumerated() { firstReplies[index] = (node, replies[position]) }
+            }
+        }
+        // Units that were redirected, refused for now, or not sent follow their own way, in order.
+        var results: [[Result<RedisValue, RedisError>]] = []
+        results.reserveCapacity(units.count)
+        for index in units.indices {
+            results.append(try await run(units[index], slot: slots[index], deadline: deadline, first: firstReplies[index]))
+        }
+        return results
     }
 
     /// The one slot every key of the unit hashes to; `nil` without keys. Keys in different slots
@@ -84,41 +115,45 @@ final class ClusterRouter: CommandRouter {
     }
 
     /// Runs one unit, following redirects and retrying while the cluster heals.
-    private func run(_ unit: [RedisCommand], slot: Int?, deadline: ContinuousClock.Instant?) async throws -> [Result<RedisValue, RedisError>] {
+    /// `first` holds the replies of a first attempt made with other units, if any.
+    private func run(
+        _ unit: [RedisCommand], slot: Int?, deadline: ContinuousClock.Instant?,
+        first: (node: RedisConfiguration.Endpoint, replies: [Result<RedisValue, RedisError>])? = nil
+    ) async throws -> [Result<RedisValue, RedisError>] {
         var redirects = 0
         var retries = 0
         var target: RedisConfiguration.Endpoint?
         var asking = false
         let isTransaction = unit.first?.name == "MULTI"
-        await refreshIfStale()
+        var first = first
         while true {
-            guard let node = target ?? node(for: slot) else {
+            let node: RedisConfiguration.Endpoint
+            let replies: [Result<RedisValue, RedisError>]
+            if let attempt = first {
+                (node, replies) = attempt
+                first = nil
+            } else if let chosen = target ?? self.node(for: slot) {
+                node = chosen
+                do {
+                    replies = try await send(unit, to: node, asking: asking, deadline: deadline)
+                } catch let error as RedisError where RoutedUnits.isConnectionFailure(error) {
+                    // The node is gone or unreachable: learn the new map and try again, unless
+                    // the unit may have run and is not safe to run twice.
+                    logger.debug("cluster node failed", metadata: ["redis.node": "\(node)", "error": "\(error)"])
+                    target = nil
+                    asking = false
+                    if error.mayHaveRun && !CommandKeys.onlyReads(unit) {
+                        requestRefresh()
+                        throw error
+                    }
+                    retries += 1
+                    guard try await pause(retries: retries, deadline: deadline, refresh: true) else { throw error }
+                    continue
+                }
+            } else {
                 // No map yet (or no node serves the slot): wait for a refresh, then try again.
                 retries += 1
                 let error = RedisError(.server(.clusterDown), "CLUSTERDOWN no known node serves slot \(slot.map(String.init) ?? "any") (the slot map could not be read from any node)")
-                guard try await pause(retries: retries, deadline: deadline, refresh: true) else { throw error }
-                continue
-            }
-            let commands = asking ? Self.askingPrefixed(unit) : unit
-            let replies: [Result<RedisValue, RedisError>]
-            do {
-                let pool = try pool(for: node)
-                var raw = try await pool.withConnection(deadline: deadline) { connection in
-                    try await connection.execute(commands, deadline: deadline)
-                }
-                if asking { raw = Self.droppingAskingReplies(raw, of: unit) }
-                replies = raw
-            } catch let error as RedisError where RoutedUnits.isConnectionFailure(error) {
-                // The node is gone or unreachable: learn the new map and try again, unless the
-                // unit may have run and is not safe to run twice.
-                logger.debug("cluster node failed", metadata: ["redis.node": "\(node)", "error": "\(error)"])
-                target = nil
-                asking = false
-                if error.mayHaveRun && !CommandKeys.onlyReads(unit) {
-                    requestRefresh()
-                    throw error
-                }
-                retries += 1
                 guard try await pause(retries: retries, deadline: deadline, refresh: true) else { throw error }
                 continue
             }
@@ -153,6 +188,15 @@ final class ClusterRouter: CommandRouter {
                 guard try await pause(retries: retries, deadline: deadline, refresh: refresh) else { return replies }
             }
         }
+    }
+
+    /// Sends the unit to `node` in one write, after `ASKING` when asked.
+    private func send(_ unit: [RedisCommand], to node: RedisConfiguration.Endpoint, asking: Bool, deadline: ContinuousClock.Instant?) async throws -> [Result<RedisValue, RedisError>] {
+        let commands = asking ? Self.askingPrefixed(unit) : unit
+        let replies = try await pool(for: node).withConnection(deadline: deadline) { connection in
+            try await connection.execute(commands, deadline: deadline)
+        }
+        return asking ? Self.droppingAskingReplies(replies, of: unit) : replies
     }
 
     private func checkRedirects(_ redirects: Int, _ replies: [Result<RedisValue, RedisError>]) throws {
