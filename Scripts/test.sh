@@ -18,15 +18,31 @@ source Scripts/lib/common.sh
 ensure_base_packages
 command -v swift >/dev/null || { say "swift is not on PATH"; exit 1; }
 
-trap stop_redis EXIT
+trap 'stop_redis; stop_cluster; stop_sentinel' EXIT
 start_redis
+# A Redis Cluster (3 primaries, 3 replicas) and a Sentinel group (a primary, 2 replicas, 3
+# sentinels; the data nodes and the sentinels with passwords of their own) for the topology suites.
+start_cluster
+start_sentinel --password "sentinel-data-$RANDOM$RANDOM" --sentinel-password "sentinel-own-$RANDOM$RANDOM"
+# Given to the Sentinel suites by name; left in the environment it would make every
+# RedisConfiguration.fromEnvironment() with another REDIS_URL refuse it.
+export TEST_SENTINEL_PASSWORD=$REDIS_SENTINEL_PASSWORD
+unset REDIS_SENTINEL_PASSWORD
 
 say "building"
 swift build --build-tests
 export CHAT_MEMORY_BIN="$(swift build --show-bin-path)/chat-memory"
 
-say "running the tests against $REDIS_URL"
+say "running the tests against $REDIS_URL (cluster $REDIS_CLUSTER_URL, sentinels $REDIS_SENTINEL_PORTS)"
 swift test --skip-build "$@"
+
+# The store suites again, unchanged, through a cluster and through Sentinel. Their admin commands
+# (ACL users for the least-privilege store) go to every data node.
+store_suites='ChatMemoryTests\.(Store|RedisStore|LeastPrivilege)'
+say "running the store suites against the cluster"
+REDIS_URL=$REDIS_CLUSTER_URL STORE_TEST_ADMIN_PORTS=$REDIS_CLUSTER_PORTS swift test --skip-build --filter "$store_suites"
+say "running the store suites against Sentinel"
+REDIS_URL=$REDIS_SENTINEL_URL REDIS_SENTINEL_PASSWORD=$TEST_SENTINEL_PASSWORD STORE_TEST_ADMIN_PORTS=$REDIS_SENTINEL_DATA_PORTS swift test --skip-build --filter "$store_suites"
 
 say "running the example's scaling scenario (Examples/ChatServer, several worker processes)"
 Scripts/test-examples.sh

@@ -16,7 +16,7 @@ enum TestTopologies {
     static func sentinel(_ adjust: (inout RedisConfiguration) -> Void = { _ in }) throws -> RedisConfiguration {
         var configuration = try RedisConfiguration.fromEnvironment([
             "REDIS_URL": try variable("REDIS_SENTINEL_URL"),
-            "REDIS_SENTINEL_PASSWORD": ProcessInfo.processInfo.environment["REDIS_SENTINEL_PASSWORD"] ?? "",
+            "REDIS_SENTINEL_PASSWORD": try variable("TEST_SENTINEL_PASSWORD"),
         ])
         configuration.commandTimeout = .seconds(60)
         configuration.connectTimeout = .seconds(60)

@@ -74,25 +74,40 @@ func storeTestRedisConfiguration() throws -> RedisConfiguration {
 }
 
 /// Runs an admin command on the test server with `redis-cli` (synchronously, so a store can
-/// be made outside an async context); throws when it fails.
+/// be made outside an async context); throws when it fails. With STORE_TEST_ADMIN_PORTS (the
+/// data nodes of a cluster or a Sentinel group, on 127.0.0.1) it runs on each of them.
 func storeTestAdmin(_ arguments: [String]) throws {
     let configuration = try storeTestRedisConfiguration()
-    guard case .tcp(let host, let port) = configuration.endpoint else { throw StoreTestServerMissing() }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    var targets: [(host: String, port: Int)] = []
+    if let ports = ProcessInfo.processInfo.environment["STORE_TEST_ADMIN_PORTS"], !ports.isEmpty {
+        targets = ports.split(separator: " ").compactMap { Int($0) }.map { ("127.0.0.1", $0) }
+    } else if case .tcp(let host, let port) = configuration.endpoint {
+        targets = [(host, port)]
+    }
+    guard !targets.isEmpty else { throw StoreTestServerMissing() }
     var tlsArguments: [String] = []
     if let tls = configuration.tls {
         tlsArguments = ["--tls"] + (tls.caFile.map { ["--cacert", $0] } ?? []) + (tls.serverName.map { ["--sni", $0] } ?? [])
         if let certificate = tls.certificateFile, let key = tls.privateKeyFile { tlsArguments += ["--cert", certificate, "--key", key] }
     }
-    process.arguments = ["redis-cli", "-h", host, "-p", String(port)] + tlsArguments + arguments
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let reply = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, !reply.hasPrefix("ERR"), !reply.hasPrefix("(error)") else {
-        throw StoreTestAdminFailed(reply: reply)
+    for target in targets {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var userArguments: [String] = []
+        if let credentials = configuration.credentials {
+            // The password goes through the environment, never the command line.
+            process.environment = ProcessInfo.processInfo.environment.merging(["REDISCLI_AUTH": credentials.password]) { $1 }
+            if let user = credentials.username { userArguments = ["--user", user] }
+        }
+        process.arguments = ["redis-cli", "-h", target.host, "-p", String(target.port)] + userArguments + tlsArguments + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let reply = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, !reply.hasPrefix("ERR"), !reply.hasPrefix("(error)") else {
+            throw StoreTestAdminFailed(reply: reply)
+        }
     }
 }
 

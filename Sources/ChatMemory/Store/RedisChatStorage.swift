@@ -21,9 +21,12 @@ struct RedisChatStorage: ChatStorage {
 
         """#
 
-    /// Every command this storage and its scripts send, as ACL names.
+    /// Every command this storage, its scripts and the client under it send, as ACL names: on a
+    /// cluster the client reads the slot map (`CLUSTER SLOTS`) and follows `ASK` (`ASKING`); with
+    /// Sentinel it checks the primary's `ROLE`; with ``ChatMemoryConfiguration/replication`` an
+    /// append ends with `WAIT`.
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
-                               "pttl", "scan", "type", "unlink"]
+                               "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role", "wait"]
 
     /// KEYS[1]: the session list. ARGV[1]: the last index `LTRIM` keeps ('' : no cap), ARGV[2]:
     /// the time to live in ms ('' : none), ARGV[3]: the idempotency window, then (id prefix,

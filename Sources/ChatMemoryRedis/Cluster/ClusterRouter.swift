@@ -25,6 +25,8 @@ final class ClusterRouter: CommandRouter {
         var lastRefreshStart: ContinuousClock.Instant?
         var isShutdown = false
         var nextPrimary = 0
+        /// Why the last refresh found no map, for the errors of calls that then have no node.
+        var refreshFailure: String?
     }
 
     /// How often each kind of redirect was followed (for tests and logs).
@@ -153,7 +155,7 @@ final class ClusterRouter: CommandRouter {
             } else {
                 // No map yet (or no node serves the slot): wait for a refresh, then try again.
                 retries += 1
-                let error = RedisError(.server(.clusterDown), "CLUSTERDOWN no known node serves slot \(slot.map(String.init) ?? "any") (the slot map could not be read from any node)")
+                let error = RedisError(.server(.clusterDown), "CLUSTERDOWN no known node serves slot \(slot.map(String.init) ?? "any") (\(mapFailure))")
                 guard try await pause(retries: retries, deadline: deadline, refresh: true) else { throw error }
                 continue
             }
@@ -264,7 +266,7 @@ final class ClusterRouter: CommandRouter {
     func withDedicatedConnection<R: Sendable>(routingKey: [UInt8]?, _ body: (RedisConnection) async throws -> R) async throws -> R {
         await refreshIfStale()
         guard let node = node(for: routingKey.map(HashSlot.of)) else {
-            throw RedisError(.server(.clusterDown), "CLUSTERDOWN no known node serves that key (the slot map could not be read from any node)")
+            throw RedisError(.server(.clusterDown), "CLUSTERDOWN no known node serves that key (\(mapFailure))")
         }
         return try await pool(for: node).withDedicatedConnection(body)
     }
@@ -273,7 +275,7 @@ final class ClusterRouter: CommandRouter {
         await refreshIfStale()
         let primaries = state.withLock { $0.map.primaries }
         guard !primaries.isEmpty else {
-            throw RedisError(.server(.clusterDown), "CLUSTERDOWN the slot map could not be read from any node")
+            throw RedisError(.server(.clusterDown), "CLUSTERDOWN \(mapFailure)")
         }
         return try primaries.map { node throws(RedisError) in try pool(for: node) }
     }
@@ -316,6 +318,11 @@ final class ClusterRouter: CommandRouter {
         }
     }
 
+    /// Why there is no slot map: the last node's answer to `CLUSTER SLOTS`.
+    private var mapFailure: String {
+        "the slot map could not be read from any node" + (state.withLock { $0.refreshFailure }.map { "; last: \($0)" } ?? "")
+    }
+
     /// Asks the known nodes, then the seeds, for `CLUSTER SLOTS` until one answers with a map.
     private func refreshMap() async {
         defer { state.withLock { $0.refresh = nil } }
@@ -336,10 +343,12 @@ final class ClusterRouter: CommandRouter {
                 state.withLock { state in
                     state.map = map
                     state.mapUpdated = .now
+                    state.refreshFailure = nil
                 }
                 logger.debug("cluster slot map refreshed", metadata: ["redis.node": "\(node)", "redis.primaries": "\(map.primaries.count)", "redis.complete": "\(map.coversEverySlot)"])
                 return
             } catch {
+                state.withLock { $0.refreshFailure = "\(node): \(error)" }
                 logger.debug("cluster node could not give the slot map", metadata: ["redis.node": "\(node)", "error": "\(error)"])
             }
         }
