@@ -175,8 +175,8 @@ import Testing
             await #expect {
                 _ = try await chat.window(tokenLimit: 100)
             } throws: { error in
-                guard case ChatMemoryError.messageExceedsBudget(let id, let tokens, let budget) = error else { return false }
-                return id == huge.id && tokens > 100 && budget == 100
+                guard let error = error as? ChatMemoryError, error.code == .messageExceedsBudget else { return false }
+                return error.messageID == huge.id && (error.tokens ?? 0) > 100 && error.budget == 100
             }
         }
     }
