@@ -91,7 +91,7 @@ import Testing
             if ContinuousClock.now - appended < .milliseconds(700) { #expect(count == 1) }
             try await Task.sleep(for: .milliseconds(1500))
             #expect(try await chat.count() == 0)
-            #expect(try await store.memory.sessions() == [])
+            #expect(try await store.memory.sessions().collected() == [])
         }
     }
 
@@ -202,10 +202,10 @@ import Testing
                     #expect(try await store.redis().send("EXISTS", Array(store.prefix.utf8) + bytes) == .integer(1))
                 }
             }
-            let listed = try await store.memory.sessions()
+            let listed = try await store.memory.sessions().collected()
             #expect(Set(listed.map(\.bytes)) == Set(nasty))
             #expect(try await store.memory.delete(try SessionID(bytes: nasty[1])))
-            #expect(try await store.memory.sessions().count == 3)
+            #expect(try await store.memory.sessions().collected().count == 3)
         }
     }
 
@@ -221,7 +221,7 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            #expect(Set(try await store.memory.sessions()) == Set(ids))
+            #expect(Set(try await store.memory.sessions().collected()) == Set(ids))
         }
     }
 

@@ -80,7 +80,7 @@ struct RedisChatStorage: ChatStorage {
         return {#fresh, duplicates, length}
         """#)
 
-    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
         var arguments: [any RedisArgument] = [
             policy.maxLength.map { String($0 - 1) } ?? "",
             policy.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? "",
@@ -128,19 +128,14 @@ struct RedisChatStorage: ChatStorage {
         return milliseconds >= 0 ? .milliseconds(milliseconds) : nil
     }
 
-    func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] {
+    /// One `SCAN` step over the lists whose key starts with `prefix`; the cursor is `SCAN`'s own.
+    func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         let pattern = Self.globEscaped(prefix) + [UInt8(ascii: "*")]
-        var cursor = "0"
-        var keys: [[UInt8]] = []
-        repeat {
-            let reply = try await client.send("SCAN", cursor, "MATCH", pattern, "COUNT", 1000, "TYPE", "list")
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array else {
-                throw ChatMemoryError.unexpectedReply("SCAN returned \(reply)")
-            }
-            keys += batch.compactMap(\.bytes)
-            cursor = next
-        } while cursor != "0"
-        return keys
+        let reply = try await client.send("SCAN", cursor ?? "0", "MATCH", pattern, "COUNT", 1000, "TYPE", "list")
+        guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array else {
+            throw ChatMemoryError.unexpectedReply("SCAN returned \(reply)")
+        }
+        return (batch.compactMap(\.bytes), next == "0" ? nil : next)
     }
 
     /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``.
