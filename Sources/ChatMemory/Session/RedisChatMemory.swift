@@ -63,8 +63,9 @@ public final class RedisChatMemory: Sendable {
     @discardableResult
     public func delete(_ id: SessionID) async throws -> Bool { try await session(id).clear() }
 
-    /// The SHA-1 of the append script (for running the same server work elsewhere, e.g. in a benchmark).
-    public static var appendScriptSHA1: String { RedisChatStorage.appendScript.sha1 }
+    /// The SHA-1 of the append script, for the package's benchmark (which runs the same server
+    /// work with `redis-benchmark`); not part of the public API.
+    package static var appendScriptSHA1: String { RedisChatStorage.appendScript.sha1 }
 
     /// The `ACL SETUSER` rules of a least-privilege user that runs this chat memory and nothing
     /// else: its keys, and the commands its scripts and reads use. A client that selects a
