@@ -40,7 +40,7 @@ import Testing
                             let window: ChatWindow
                             do {
                                 window = try await chat.window(tokenLimit: 600 + 97 * (round % 7), policy: policy)
-                            } catch ChatMemoryError.messageExceedsBudget {
+                            } catch let error as ChatMemoryError where error.code == .messageExceedsBudget {
                                 // Another writer's turns landed between a call and its results: the
                                 // newest unit spans them and can be over the budget. A truthful answer.
                                 continue

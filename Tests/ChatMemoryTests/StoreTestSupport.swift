@@ -16,7 +16,7 @@ import Testing
 /// A store for one test: its own key prefix, so listings see only this test's sessions.
 struct StoreUnderTest: Sendable {
     let kind: StoreKind
-    let memory: any ChatMemoryStore
+    let memory: RedisChatMemory
     let client: RedisClient?
     let prefix: String
     /// The ACL user made for a `.leastPrivilege` store, deleted by ``cleanUp()``.
@@ -41,14 +41,14 @@ struct StoreUnderTest: Sendable {
             return StoreUnderTest(kind: kind, memory: try RedisChatMemory(client: client, configuration: configuration),
                                   client: client, prefix: configuration.keyPrefix, aclUser: user)
         case .embedded:
-            return StoreUnderTest(kind: kind, memory: try EmbeddedChatMemory(configuration: configuration),
+            return StoreUnderTest(kind: kind, memory: try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration),
                                   client: nil, prefix: configuration.keyPrefix)
         }
     }
 
     /// Deletes every session of this test and shuts the client down.
     func cleanUp() async throws {
-        for id in try await memory.sessions() { try await memory.delete(id) }
+        for try await id in memory.sessions() { try await memory.delete(id) }
         await client?.shutdown()
         if let aclUser { try storeTestAdmin(["ACL", "DELUSER", aclUser]) }
     }
@@ -142,7 +142,7 @@ final class StoreTestCountingStorage: ChatStorage, @unchecked Sendable {
     var entriesFetched: Int { lock.withLock { fetched } }
     var rangeCalls: Int { lock.withLock { calls } }
 
-    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
         try await base.append(entries, to: key, policy: policy)
     }
     func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
@@ -153,7 +153,9 @@ final class StoreTestCountingStorage: ChatStorage, @unchecked Sendable {
     func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
     func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
     func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
-    func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] { try await base.keys(withPrefix: prefix) }
+    func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
+        try await base.keys(withPrefix: prefix, cursor: cursor)
+    }
 }
 
 /// A pass-through storage that runs `inject` once, right after the first `range` read: an
@@ -168,7 +170,7 @@ final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
         self.inject = inject
     }
 
-    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
         try await base.append(entries, to: key, policy: policy)
     }
     func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
@@ -183,7 +185,18 @@ final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
     func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
     func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
     func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
-    func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] { try await base.keys(withPrefix: prefix) }
+    func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
+        try await base.keys(withPrefix: prefix, cursor: cursor)
+    }
+}
+
+extension SessionIDs {
+    /// Every id, read to the end (for tests that compare whole listings).
+    func collected() async throws -> [SessionID] {
+        var ids: [SessionID] = []
+        for try await id in self { ids.append(id) }
+        return ids
+    }
 }
 
 /// A conversation of `count` plain turns, alternating user and assistant, 1 ms apart.

@@ -91,7 +91,7 @@ import Testing
             if ContinuousClock.now - appended < .milliseconds(700) { #expect(count == 1) }
             try await Task.sleep(for: .milliseconds(1500))
             #expect(try await chat.count() == 0)
-            #expect(try await store.memory.sessions() == [])
+            #expect(try await store.memory.sessions().collected() == [])
         }
     }
 
@@ -175,8 +175,8 @@ import Testing
             await #expect {
                 _ = try await chat.window(tokenLimit: 100)
             } throws: { error in
-                guard case ChatMemoryError.messageExceedsBudget(let id, let tokens, let budget) = error else { return false }
-                return id == huge.id && tokens > 100 && budget == 100
+                guard let error = error as? ChatMemoryError, error.code == .messageExceedsBudget else { return false }
+                return error.messageID == huge.id && (error.tokens ?? 0) > 100 && error.budget == 100
             }
         }
     }
@@ -202,10 +202,10 @@ import Testing
                     #expect(try await store.redis().send("EXISTS", Array(store.prefix.utf8) + bytes) == .integer(1))
                 }
             }
-            let listed = try await store.memory.sessions()
+            let listed = try await store.memory.sessions().collected()
             #expect(Set(listed.map(\.bytes)) == Set(nasty))
             #expect(try await store.memory.delete(try SessionID(bytes: nasty[1])))
-            #expect(try await store.memory.sessions().count == 3)
+            #expect(try await store.memory.sessions().collected().count == 3)
         }
     }
 
@@ -221,7 +221,7 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            #expect(Set(try await store.memory.sessions()) == Set(ids))
+            #expect(Set(try await store.memory.sessions().collected()) == Set(ids))
         }
     }
 

@@ -51,7 +51,7 @@ public struct ChatMemoryConfiguration: Sendable {
     /// ``ChatMemoryError/replicationIncomplete(acknowledged:required:)``: the messages are stored
     /// on the primary but may be lost in a failover, and retrying the append is safe (messages
     /// already stored are not written again, and the retry waits for the replicas again).
-    public struct Replication: Sendable, Equatable {
+    public struct Replication: Sendable, Hashable {
         /// How many replicas must confirm, 1 to 100.
         public var replicas: Int
         /// How long to wait for them, 1 ms to 1 hour and less than the client's `commandTimeout`.

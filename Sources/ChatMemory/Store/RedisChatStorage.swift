@@ -83,7 +83,7 @@ struct RedisChatStorage: ChatStorage {
         return {#fresh, duplicates, length}
         """#)
 
-    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
         var arguments: [any RedisArgument] = [
             policy.maxLength.map { String($0 - 1) } ?? "",
             policy.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? "",
@@ -159,14 +159,17 @@ struct RedisChatStorage: ChatStorage {
         return milliseconds >= 0 ? .milliseconds(milliseconds) : nil
     }
 
-    /// Scans every primary (every node of a cluster).
-    func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] {
+    /// One `SCAN` step over the lists whose key starts with `prefix`, on one primary at a time
+    /// (every primary of a cluster in turn); the cursor is the client's ``RedisScanCursor`` as text.
+    func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         let pattern = Self.globEscaped(prefix) + [UInt8(ascii: "*")]
-        var keys: [[UInt8]] = []
-        for try await batch in client.scan(matching: pattern, type: "list", count: 1000) {
-            keys += batch
+        var position: RedisScanCursor?
+        if let cursor {
+            guard let parsed = RedisScanCursor(cursor) else { throw ChatMemoryError.invalidConfiguration("not a session listing cursor: \(cursor)") }
+            position = parsed
         }
-        return keys
+        let (keys, next) = try await client.scan(from: position, matching: pattern, type: "list", count: 1000)
+        return (keys, next?.description)
     }
 
     /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``.

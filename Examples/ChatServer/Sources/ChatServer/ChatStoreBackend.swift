@@ -4,17 +4,17 @@ import Logging
 import ChatMemoryRedis
 import ServiceLifecycle
 
-/// Which ``ChatMemoryStore`` a worker uses.
+/// Which storage a worker's ``RedisChatMemory`` uses.
 enum StoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {
-    /// ``RedisChatMemory``: shared by every worker that points at the same Redis.
+    /// Redis: shared by every worker that points at the same Redis.
     case redis
-    /// ``EmbeddedChatMemory``: this process only (for comparing the cost of sharing).
+    /// ``EmbeddedChatStorage``: this process only (for comparing the cost of sharing).
     case embedded
 }
 
 /// The store a worker keeps conversations in, and what must be closed when it stops.
 struct ChatStoreBackend: Sendable {
-    let memory: any ChatMemoryStore
+    let memory: RedisChatMemory
     /// The counter the store writes with; the same counts decide what fits a window.
     let counter: any TokenCounter
     private let client: RedisClient?
@@ -30,7 +30,7 @@ struct ChatStoreBackend: Sendable {
             // The endpoint only: the configuration's credentials are never logged.
             logger.info("chat memory in Redis", metadata: ["redis": "\(redis.endpoint)", "db": "\(redis.database)"])
         } else {
-            memory = try EmbeddedChatMemory(configuration: configuration, logger: logger)
+            memory = try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration, logger: logger)
             client = nil
         }
     }
