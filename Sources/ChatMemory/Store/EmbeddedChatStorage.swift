@@ -102,7 +102,7 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         withLists { lists[key]?.expires.map { $0 - .now } }
     }
 
-    /// Walks the lists in creation order, at most ``batchSize`` per batch; the cursor is the
+    /// Walks the lists in creation order, at most 1,000 per batch; the cursor is the
     /// serial of the last list looked at, so every list that lives through the listing is
     /// returned exactly once.
     public func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {

@@ -19,7 +19,7 @@ import Logging
 /// Pooled connections are shared, so commands that change or hold a connection (`SELECT`,
 /// `MULTI`, `WATCH`, `SUBSCRIBE`, `MONITOR`, `CLIENT REPLY`, `BLPOP`, `XREAD ... BLOCK`...) are
 /// refused there with `.requiresDedicatedConnection`, before anything is sent; run them inside
-/// ``withDedicatedConnection(blockingCommandTimeout:_:)``.
+/// ``withDedicatedConnection(blockingCommandTimeout:routingKey:_:)``.
 ///
 /// A configuration that ``RedisConfiguration/validate()`` refuses does not trap: the client opens
 /// no connection and every call throws that `.invalidConfiguration` error. The client never
@@ -75,7 +75,7 @@ public final class RedisClient: Sendable {
     ///
     /// A command that changes or holds the connection (`SELECT`, `MULTI`, `SUBSCRIBE`, `BLPOP`,
     /// `CLIENT REPLY`...) is refused with `.requiresDedicatedConnection` and nothing is sent; run
-    /// it inside ``withDedicatedConnection(blockingCommandTimeout:_:)``.
+    /// it inside ``withDedicatedConnection(blockingCommandTimeout:routingKey:_:)``.
     public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
         try checkShared(commands, inTransaction: false)
         return try await run(commands)

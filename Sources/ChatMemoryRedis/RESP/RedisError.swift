@@ -61,7 +61,7 @@ public struct RedisError: Error, Sendable, Hashable {
         public static let invalidCommand = Code(.invalidCommand)
         /// The command changes or holds its connection's state (`SELECT`, `SUBSCRIBE`, `BLPOP`,
         /// `MULTI`...), so it was refused on the shared pool before anything was sent. Run it
-        /// inside ``RedisClient/withDedicatedConnection(blockingCommandTimeout:_:)``.
+        /// inside ``RedisClient/withDedicatedConnection(blockingCommandTimeout:routingKey:_:)``.
         public static let requiresDedicatedConnection = Code(.requiresDedicatedConnection)
         /// A reply did not have the shape the caller expected.
         public static let unexpectedReply = Code(.unexpectedReply)
