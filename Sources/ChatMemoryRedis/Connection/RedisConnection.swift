@@ -131,20 +131,32 @@ final class RedisConnection: Sendable {
     /// Refuses new requests, fails the queued ones (never sent), interrupts a read or write in
     /// flight (it fails with `.shutdown`) and waits for the I/O thread to end.
     func close() async {
-        let (alreadyClosed, started) = state.withLock { state in
-            defer { state.isClosed = true }
-            return (state.isClosed, state.threadStarted)
-        }
-        guard !alreadyClosed else { return }
-        interrupter.interrupt()
-        guard started else { return }
-        wakeIOThread()
+        guard beginClosing() == true else { return }
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async { [finished] in
                 finished.wait()
                 continuation.resume()
             }
         }
+    }
+
+    /// Closes as ``close()`` does, without waiting for the I/O thread to end.
+    func closeWithoutWaiting() {
+        beginClosing()
+    }
+
+    /// Refuses new requests and interrupts the I/O thread; `nil` when already closed, else
+    /// whether a thread was started (and so must be waited for).
+    @discardableResult
+    private func beginClosing() -> Bool? {
+        let (alreadyClosed, started) = state.withLock { state in
+            defer { state.isClosed = true }
+            return (state.isClosed, state.threadStarted)
+        }
+        guard !alreadyClosed else { return nil }
+        interrupter.interrupt()
+        if started { wakeIOThread() }
+        return started
     }
 
     private var closedError: RedisError {

@@ -23,8 +23,8 @@ final class ConnectionPool: Sendable {
 
     private let configuration: RedisConfiguration
     private let credentialsProvider: RedisCredentialsProvider?
-    private let logger: Logger
-    private let connections: [RedisConnection]
+    let logger: Logger
+    let connections: [RedisConnection]
     private let maxPipelinedRequests: Int
     private let state: Locked<State>
 
@@ -39,6 +39,13 @@ final class ConnectionPool: Sendable {
         connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger) }
         maxPipelinedRequests = configuration.pool.maxPipelinedRequests
         state = Locked(State(inFlight: Array(repeating: 0, count: size)))
+    }
+
+    deinit { stopThreadsOfDroppedClient() }
+
+    /// Whether ``shutdown()`` ran.
+    var isShutdown: Bool {
+        state.withLock { $0.isShutdown }
     }
 
     /// How many callers wait for a slot (for tests that need to know a caller is queued).
