@@ -18,10 +18,11 @@ struct SessionDirectory: Sendable {
     let storage: any ChatStorage
     let configuration: ChatMemoryConfiguration
     let logger: Logger
+    let tracing: SessionTracing
 
     func session(_ id: SessionID) -> ChatSession {
         ChatSession(id: id, key: Array(configuration.keyPrefix.utf8) + id.bytes, storage: storage,
-                    configuration: configuration, logger: logger)
+                    configuration: configuration, logger: logger, tracing: tracing)
     }
 
     func sessions() async throws -> [SessionID] {
@@ -47,7 +48,8 @@ public final class RedisChatMemory: ChatMemoryStore {
 
     /// Throws ``ChatMemoryError/invalidConfiguration(_:)`` when a setting is out of range.
     public init(client: RedisClient, configuration: ChatMemoryConfiguration = .init(), logger: Logger = Logger(label: "chat-memory")) throws {
-        directory = SessionDirectory(storage: RedisChatStorage(client: client), configuration: try configuration.validated(), logger: logger)
+        directory = SessionDirectory(storage: RedisChatStorage(client: client), configuration: try configuration.validated(), logger: logger,
+                                     tracing: SessionTracing(client: client))
     }
 
     public func session(_ id: SessionID) -> ChatSession { directory.session(id) }
@@ -86,7 +88,8 @@ public final class EmbeddedChatMemory: ChatMemoryStore {
     private let directory: SessionDirectory
 
     public init(configuration: ChatMemoryConfiguration = .init(), logger: Logger = Logger(label: "chat-memory")) throws {
-        directory = SessionDirectory(storage: EmbeddedChatStorage(), configuration: try configuration.validated(), logger: logger)
+        directory = SessionDirectory(storage: EmbeddedChatStorage(), configuration: try configuration.validated(), logger: logger,
+                                     tracing: SessionTracing())
     }
 
     public func session(_ id: SessionID) -> ChatSession { directory.session(id) }

@@ -1,23 +1,26 @@
+import Logging
+
 /// Where a chat memory keeps its lists: Redis, or process memory. Each session is one list of
-/// encoded entries, newest at index 0; every operation touches one session's list only.
+/// encoded entries, newest at index 0; every operation touches one session's list only. `logger`
+/// is the caller's, for the lines the operation logs.
 protocol ChatStorage: Sendable {
     /// Pushes the entries (oldest first, so the last ends up at the head) in one atomic step, as
     /// ``RetentionPolicy/fresh(_:held:)`` picks them from the ids held among the newest
     /// `entries.count + idempotencyWindow` entries; then caps the list at `maxLength` and
     /// refreshes its time to live. Nothing is written when the call fails.
-    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult
+    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult
 
     /// The entries from `start` to `stop` inclusive, newest first (negative indexes count from the end).
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]]
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]]
 
     /// The number of entries, foreign ones included.
-    func length(_ key: [UInt8]) async throws -> Int
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int
 
     /// Removes the list; true when it existed.
-    func delete(_ key: [UInt8]) async throws -> Bool
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool
 
     /// The remaining time to live; `nil` when the list has none or does not exist.
-    func timeToLive(_ key: [UInt8]) async throws -> Duration?
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration?
 
     /// Every key that starts with `prefix` and holds a list, without blocking the server.
     func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]]

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Chat lists in this process's memory, with the same semantics as ``RedisChatStorage``
 /// (idempotent appends, length cap, time to live). Not shared between processes.
@@ -27,7 +28,7 @@ final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         nextExpiry = lists.values.compactMap(\.expires).min()
     }
 
-    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         withLists { lists in
             var list = lists[key] ?? List()
             var held = Set<ArraySlice<UInt8>>()
@@ -49,7 +50,7 @@ final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         }
     }
 
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
         withLists { lists in
             guard let entries = lists[key]?.entries else { return [] }
             let count = entries.count
@@ -59,15 +60,15 @@ final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         }
     }
 
-    func length(_ key: [UInt8]) async throws -> Int {
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int {
         withLists { $0[key]?.entries.count ?? 0 }
     }
 
-    func delete(_ key: [UInt8]) async throws -> Bool {
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
         withLists { $0.removeValue(forKey: key) != nil }
     }
 
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? {
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {
         withLists { lists in lists[key]?.expires.map { $0 - .now } }
     }
 

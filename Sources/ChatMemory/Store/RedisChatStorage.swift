@@ -1,4 +1,5 @@
 import ChatMemoryRedis
+import Logging
 
 /// Chat lists in Redis. An append is one Lua script on the session's single key (so it is atomic
 /// and Redis Cluster safe); reads are plain `LRANGE`s.
@@ -80,7 +81,7 @@ struct RedisChatStorage: ChatStorage {
         return {#fresh, duplicates, length}
         """#)
 
-    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         var arguments: [any RedisArgument] = [
             policy.maxLength.map { String($0 - 1) } ?? "",
             policy.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? "",
@@ -91,21 +92,21 @@ struct RedisChatStorage: ChatStorage {
             arguments.append(entry.idPrefix)
             arguments.append(entry.bytes)
         }
-        let reply = try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments) }
+        let reply = try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments, logger: logger) }
         guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
             throw ChatMemoryError.unexpectedReply("append script returned \(reply)")
         }
         return AppendResult(appended: numbers[0], duplicates: numbers[1], length: numbers[2])
     }
 
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
-        let reply = try await mapped(key) { try await client.send("LRANGE", key, start, stop) }
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        let reply = try await mapped(key) { try await client.send("LRANGE", key, start, stop, logger: logger) }
         guard let items = reply.array else { throw ChatMemoryError.unexpectedReply("LRANGE returned \(reply)") }
         return items.map { $0.bytes ?? [] }
     }
 
-    func length(_ key: [UInt8]) async throws -> Int {
-        let reply = try await mapped(key) { try await client.send("LLEN", key) }
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int {
+        let reply = try await mapped(key) { try await client.send("LLEN", key, logger: logger) }
         guard let length = reply.int else { throw ChatMemoryError.unexpectedReply("LLEN returned \(reply)") }
         return length
     }
@@ -119,12 +120,12 @@ struct RedisChatStorage: ChatStorage {
         return run('UNLINK', KEYS[1])
         """#)
 
-    func delete(_ key: [UInt8]) async throws -> Bool {
-        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key]) }.int == 1
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
+        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key], logger: logger) }.int == 1
     }
 
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? {
-        let milliseconds = try await client.send("PTTL", key).int ?? -1
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {
+        let milliseconds = try await client.send("PTTL", key, logger: logger).int ?? -1
         return milliseconds >= 0 ? .milliseconds(milliseconds) : nil
     }
 

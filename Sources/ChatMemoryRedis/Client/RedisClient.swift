@@ -29,36 +29,44 @@ public final class RedisClient: Sendable {
     /// The pool, or why the configuration was refused (internal so tests can watch its queues).
     let pool: Result<ConnectionPool, RedisError>
     private let logger: Logger
+    /// Where metrics and spans go (see ``Observability``).
+    public let observability: Observability
+    let instruments: ClientInstruments
     /// `configuration.commandTimeout`, at most ``RedisConfiguration/maximumTimeout``.
     private let commandTimeout: Duration?
 
     /// Creates the client; connections open lazily, on first use. An invalid configuration is
     /// logged and thrown by every call. A `credentialsProvider` is asked for the credentials of
     /// every new connection, instead of `configuration.credentials` (see ``RedisCredentialsProvider``).
-    public init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger = Logger(label: "redis")) {
+    /// The client logs at `debug` and `trace` only; each call can take a logger of its own.
+    public init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger = Logger(label: "redis"),
+                observability: Observability = Observability()) {
         self.configuration = configuration
         self.logger = logger
+        self.observability = observability
+        instruments = ClientInstruments(configuration: configuration, observability: observability)
         commandTimeout = configuration.commandTimeout.map { min($0, RedisConfiguration.maximumTimeout) }
         do throws(RedisError) {
             try configuration.validate()
-            pool = .success(ConnectionPool(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger))
+            pool = .success(ConnectionPool(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: instruments.metrics))
             logger.debug("redis client created", metadata: ["redis": "\(configuration)"])
         } catch {
             pool = .failure(error)
-            logger.error("invalid Redis configuration; every call will fail", metadata: ["error": "\(error)"])
+            logger.debug("invalid Redis configuration; every call will fail", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Sends one command and returns its reply; an error reply is thrown.
+    /// Sends one command and returns its reply; an error reply is thrown. `logger` (default: the
+    /// client's) gets this call's `trace` and `debug` lines, with its metadata (a request id...).
     @discardableResult
-    public func send(_ command: RedisCommand) async throws -> RedisValue {
-        try await pipeline([command])[0].get()
+    public func send(_ command: RedisCommand, logger: Logger? = nil) async throws -> RedisValue {
+        try await pipeline([command], logger: logger)[0].get()
     }
 
     /// Sends one command given by name and arguments.
     @discardableResult
-    public func send(_ name: String, _ arguments: any RedisArgument...) async throws -> RedisValue {
-        try await send(RedisCommand(name, arguments))
+    public func send(_ name: String, _ arguments: any RedisArgument..., logger: Logger? = nil) async throws -> RedisValue {
+        try await send(RedisCommand(name, arguments), logger: logger)
     }
 
     /// Sends many commands in one write and returns each reply in order, in one round trip.
@@ -68,9 +76,9 @@ public final class RedisClient: Sendable {
     /// A command that changes or holds the connection (`SELECT`, `MULTI`, `SUBSCRIBE`, `BLPOP`,
     /// `CLIENT REPLY`...) is refused with `.requiresDedicatedConnection` and nothing is sent; run
     /// it inside ``withDedicatedConnection(blockingCommandTimeout:_:)``.
-    public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    public func pipeline(_ commands: [RedisCommand], logger: Logger? = nil) async throws -> [Result<RedisValue, RedisError>] {
         try checkShared(commands, inTransaction: false)
-        return try await run(commands)
+        return try await run(commands, inTransaction: false, logger: logger ?? self.logger)
     }
 
     /// Runs the commands atomically inside `MULTI`/`EXEC`, in one round trip, and returns the
@@ -78,9 +86,9 @@ public final class RedisClient: Sendable {
     /// Commands that change the connection's state (`SELECT`, `MULTI`, `WATCH`...) are refused
     /// with `.requiresDedicatedConnection` before anything is sent; blocking commands are allowed
     /// (inside a transaction they do not block). For `WATCH`, use a dedicated connection.
-    public func transaction(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    public func transaction(_ commands: [RedisCommand], logger: Logger? = nil) async throws -> [Result<RedisValue, RedisError>] {
         try checkShared(commands, inTransaction: true)
-        let replies = try await run([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
+        let replies = try await run([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")], inTransaction: true, logger: logger ?? self.logger)
         for reply in replies.dropLast() {
             if case .failure(let error) = reply { throw error }
         }
@@ -95,13 +103,14 @@ public final class RedisClient: Sendable {
 
     /// Runs a Lua script by its SHA-1, loading it first if the server does not know it.
     @discardableResult
-    public func evaluate(_ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = []) async throws -> RedisValue {
+    public func evaluate(_ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = [],
+                         logger: Logger? = nil) async throws -> RedisValue {
         let evalsha = RedisCommand("EVALSHA", [script.sha1, keys.count] + keys + arguments)
         do {
-            return try await send(evalsha)
+            return try await send(evalsha, logger: logger)
         } catch let error as RedisError where error.code == .server(.noScript) {
-            logger.debug("script not cached on the server; loading it", metadata: ["sha1": "\(script.sha1)"])
-            let replies = try await pipeline([RedisCommand("SCRIPT", "LOAD", script.source), evalsha])
+            (logger ?? self.logger).debug("script not cached on the server; loading it", metadata: ["sha1": "\(script.sha1)"])
+            let replies = try await pipeline([RedisCommand("SCRIPT", "LOAD", script.source), evalsha], logger: logger)
             _ = try replies[0].get()
             return try replies[1].get()
         }
@@ -152,15 +161,17 @@ public final class RedisClient: Sendable {
     }
 
     /// Sends the commands on a pooled connection.
-    private func run(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    private func run(_ commands: [RedisCommand], inTransaction: Bool, logger: Logger) async throws -> [Result<RedisValue, RedisError>] {
         guard !commands.isEmpty else { return [] }
         if let empty = commands.first(where: { $0.arguments.isEmpty }) {
             throw RedisError(.invalidCommand, "a command needs at least a name (got \(empty.arguments.count) arguments)")
         }
         // The whole call, from waiting for a slot to the last reply, fits in the command timeout.
         let deadline = commandTimeout.map { ContinuousClock.now + $0 }
-        return try await pool.get().withConnection(deadline: deadline) { connection in
-            try await connection.execute(commands, deadline: deadline)
+        return try await instruments.observe(commands, inTransaction: inTransaction, logger: logger) {
+            try await pool.get().withConnection(deadline: deadline) { connection in
+                (connection.id, try await connection.execute(commands, deadline: deadline))
+            }
         }
     }
 

@@ -45,20 +45,24 @@ final class RedisConnection: Sendable {
     private let configuration: RedisConfiguration
     private let credentialsProvider: RedisCredentialsProvider?
     private let logger: Logger
+    private let metrics: ClientMetrics
     private let state = Locked(State())
     private let wakeUp = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
     let interrupter = SocketInterrupter()
 
     /// No thread yet: it starts with the first request.
-    init(id: Int, configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger, isDedicated: Bool = false) {
+    init(id: Int, configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger,
+         isDedicated: Bool = false, metrics: ClientMetrics = ClientMetrics()) {
         self.id = id
         self.isDedicated = isDedicated
         self.configuration = configuration
         self.credentialsProvider = credentialsProvider
         var logger = logger
         logger[metadataKey: "redis.connection"] = isDedicated ? "dedicated-\(id)" : "\(id)"
+        logger[metadataKey: "redis.endpoint"] = "\(configuration.endpoint)"
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Runs the commands as one pipeline and returns each command's result, in order. With no
@@ -182,7 +186,7 @@ final class RedisConnection: Sendable {
     private func run() {
         chr_block_sigpipe_on_this_thread()
         var link = ConnectionLink(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger,
-                                  reconnects: !isDedicated, interrupter: interrupter)
+                                  reconnects: !isDedicated, interrupter: interrupter, metrics: metrics)
         while let batch = nextBatch() {
             serve(batch, over: &link)
         }
@@ -260,7 +264,7 @@ final class RedisConnection: Sendable {
             let failure: RedisError = interrupter.isInterrupted
                 ? RedisError(.shutdown, "the connection was closed while waiting for the reply; the command may have run", mayHaveRun: true)
                 : error
-            if !interrupter.isInterrupted { logger.warning("connection failed, dropping it", metadata: ["error": "\(error)"]) }
+            if !interrupter.isInterrupted { logger.debug("connection failed, dropping it", metadata: ["error": "\(error)"]) }
             link.drop()
             for request in pending { request.continuation.resume(throwing: failure) }
         }
