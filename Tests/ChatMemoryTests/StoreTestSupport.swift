@@ -142,17 +142,17 @@ final class StoreTestCountingStorage: ChatStorage, @unchecked Sendable {
     var entriesFetched: Int { lock.withLock { fetched } }
     var rangeCalls: Int { lock.withLock { calls } }
 
-    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
-        try await base.append(entries, to: key, policy: policy)
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
+        try await base.append(entries, to: key, policy: policy, logger: logger)
     }
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
-        let entries = try await base.range(key, start: start, stop: stop)
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        let entries = try await base.range(key, start: start, stop: stop, logger: logger)
         lock.withLock { fetched += entries.count; calls += 1 }
         return entries
     }
-    func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
-    func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int { try await base.length(key, logger: logger) }
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool { try await base.delete(key, logger: logger) }
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? { try await base.timeToLive(key, logger: logger) }
     func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         try await base.keys(withPrefix: prefix, cursor: cursor)
     }
@@ -170,11 +170,11 @@ final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
         self.inject = inject
     }
 
-    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
-        try await base.append(entries, to: key, policy: policy)
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
+        try await base.append(entries, to: key, policy: policy, logger: logger)
     }
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
-        let entries = try await base.range(key, start: start, stop: stop)
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        let entries = try await base.range(key, start: start, stop: stop, logger: logger)
         let pending = lock.withLock { () -> (@Sendable (any ChatStorage) async throws -> Void)? in
             defer { inject = nil }
             return inject
@@ -182,9 +182,9 @@ final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
         try await pending?(base)
         return entries
     }
-    func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
-    func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int { try await base.length(key, logger: logger) }
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool { try await base.delete(key, logger: logger) }
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? { try await base.timeToLive(key, logger: logger) }
     func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         try await base.keys(withPrefix: prefix, cursor: cursor)
     }

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Sessions in this process's memory, with the same behaviour as Redis (idempotent appends,
 /// length cap, time to live): for one process, for tests, and for trying the library without Redis.
@@ -52,7 +53,7 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         created.removeAll { lists[$0.key]?.serial != $0.serial }
     }
 
-    public func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    public func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         withLists {
             var list = lists[key] ?? List()
             let (fresh, duplicates) = policy.select(entries, newestStored: list.entries)
@@ -77,7 +78,7 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         }
     }
 
-    public func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
+    public func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
         withLists {
             guard let entries = lists[key]?.entries else { return [] }
             let count = entries.count
@@ -87,18 +88,18 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         }
     }
 
-    public func length(_ key: [UInt8]) async throws -> Int {
+    public func length(_ key: [UInt8], logger: Logger) async throws -> Int {
         withLists { lists[key]?.entries.count ?? 0 }
     }
 
-    public func delete(_ key: [UInt8]) async throws -> Bool {
+    public func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
         withLists {
             defer { compact() }
             return lists.removeValue(forKey: key) != nil
         }
     }
 
-    public func timeToLive(_ key: [UInt8]) async throws -> Duration? {
+    public func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {
         withLists { lists[key]?.expires.map { $0 - .now } }
     }
 

@@ -1,4 +1,5 @@
 import ChatMemoryRedis
+import Logging
 
 /// Chat lists in Redis. An append is one Lua script on the session's single key (so it is atomic
 /// and Redis Cluster safe); reads are plain `LRANGE`s.
@@ -83,7 +84,7 @@ struct RedisChatStorage: ChatStorage {
         return {#fresh, duplicates, length}
         """#)
 
-    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         var arguments: [any RedisArgument] = [
             policy.maxLength.map { String($0 - 1) } ?? "",
             policy.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? "",
@@ -96,7 +97,7 @@ struct RedisChatStorage: ChatStorage {
         }
         let wait = policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
         let (reply, waited) = try await retryingLostConnections(policy) {
-            try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments, then: wait) }
+            try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments, then: wait, logger: logger) }
         }
         guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
             throw ChatMemoryError.unexpectedReply("append script returned \(reply)")
@@ -129,14 +130,14 @@ struct RedisChatStorage: ChatStorage {
         }
     }
 
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
-        let reply = try await mapped(key) { try await client.send("LRANGE", key, start, stop) }
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        let reply = try await mapped(key) { try await client.send("LRANGE", key, start, stop, logger: logger) }
         guard let items = reply.array else { throw ChatMemoryError.unexpectedReply("LRANGE returned \(reply)") }
         return items.map { $0.bytes ?? [] }
     }
 
-    func length(_ key: [UInt8]) async throws -> Int {
-        let reply = try await mapped(key) { try await client.send("LLEN", key) }
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int {
+        let reply = try await mapped(key) { try await client.send("LLEN", key, logger: logger) }
         guard let length = reply.int else { throw ChatMemoryError.unexpectedReply("LLEN returned \(reply)") }
         return length
     }
@@ -150,12 +151,12 @@ struct RedisChatStorage: ChatStorage {
         return run('UNLINK', KEYS[1])
         """#)
 
-    func delete(_ key: [UInt8]) async throws -> Bool {
-        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key]) }.int == 1
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
+        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key], logger: logger) }.int == 1
     }
 
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? {
-        let milliseconds = try await client.send("PTTL", key).int ?? -1
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {
+        let milliseconds = try await client.send("PTTL", key, logger: logger).int ?? -1
         return milliseconds >= 0 ? .milliseconds(milliseconds) : nil
     }
 

@@ -40,14 +40,16 @@ final class ClusterRouter: CommandRouter {
     private let configuration: RedisConfiguration
     private let cluster: RedisConfiguration.Cluster
     private let credentialsProvider: RedisCredentialsProvider?
+    private let metrics: ClientMetrics
     private let logger: Logger
     private let state = Locked(State())
     private let counters = Locked(Statistics())
 
-    init(configuration: RedisConfiguration, cluster: RedisConfiguration.Cluster, credentialsProvider: RedisCredentialsProvider?, logger: Logger) {
+    init(configuration: RedisConfiguration, cluster: RedisConfiguration.Cluster, credentialsProvider: RedisCredentialsProvider?, logger: Logger, metrics: ClientMetrics) {
         self.configuration = configuration
         self.cluster = cluster
         self.credentialsProvider = credentialsProvider
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -255,7 +257,7 @@ final class ClusterRouter: CommandRouter {
             if let pool = state.pools[node] { return pool }
             var logger = logger
             logger[metadataKey: "redis.node"] = "\(node)"
-            let pool = ConnectionPool(configuration: configuration.node(node), credentialsProvider: credentialsProvider, logger: logger)
+            let pool = ConnectionPool(configuration: configuration.node(node), credentialsProvider: credentialsProvider, logger: logger, metrics: metrics)
             state.pools[node] = pool
             return pool
         }

@@ -12,12 +12,14 @@ enum StoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {
     case embedded
 }
 
-/// The store a worker keeps conversations in, and what must be closed when it stops.
+/// The store a worker keeps conversations in, and the services it needs.
 struct ChatStoreBackend: Sendable {
     let memory: RedisChatMemory
     /// The counter the store writes with; the same counts decide what fits a window.
     let counter: any TokenCounter
-    private let client: RedisClient?
+    /// The Redis client (a `Service`, closed when the application's service group shuts down),
+    /// or none for the embedded store.
+    let services: [any Service]
 
     /// `redis` is where Redis is (the Redis store), `nil` for the embedded store.
     init(redis: RedisConfiguration?, logger: Logger) throws {
@@ -26,31 +28,12 @@ struct ChatStoreBackend: Sendable {
         if let redis {
             let client = RedisClient(configuration: redis, logger: logger)
             memory = try RedisChatMemory(client: client, configuration: configuration, logger: logger)
-            self.client = client
+            services = [client]
             // The endpoint only: the configuration's credentials are never logged.
             logger.info("chat memory in Redis", metadata: ["redis": "\(redis.endpoint)", "db": "\(redis.database)"])
         } else {
             memory = try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration, logger: logger)
-            client = nil
+            services = []
         }
-    }
-
-    /// Closes the Redis connections (nothing to close for the embedded store).
-    func shutdown() async {
-        await client?.shutdown()
-    }
-}
-
-/// Closes the store after the HTTP server stopped. The application's service group shuts its
-/// services down in reverse order, so this one ends after the server answered its last request.
-struct StoreShutdownService: Service {
-    let backend: ChatStoreBackend
-    let logger: Logger
-
-    func run() async throws {
-        // Throws CancellationError when the group is cancelled (the server failed): close anyway.
-        try? await gracefulShutdown()
-        await backend.shutdown()
-        logger.info("chat memory closed")
     }
 }
