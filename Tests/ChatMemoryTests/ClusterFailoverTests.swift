@@ -62,11 +62,15 @@ extension TopologyFaults {
                     // to its replica yet are lost (counted, not asserted).
                     let plainShard = try await shard(serving: 16000, label: "plain")
                     let statisticsBefore = try #require(client.clusterRouter).statistics
+                    var promoted: ContinuousClock.Instant?
                     let plainRun = try await FaultRun.run(memory, sessions: plainShard.sessions, label: "k") {
                         try await cluster.kill(plainShard.primary)
+                    } recover: {
+                        try await waitUntil("the replica \(plainShard.replica) takes over") { await nodeRole(port: plainShard.replica) == "master" }
+                        promoted = .now
                     }
                     let statistics = try #require(client.clusterRouter).statistics
-                    print("cluster primary killed, replication off: \(plainRun.summary); retries \(statistics.retries - statisticsBefore.retries), map refreshes \(statistics.refreshes - statisticsBefore.refreshes)")
+                    print("cluster primary killed, replication off: replica promoted after \(plainRun.since(promoted)) ms, \(plainRun.summary); retries \(statistics.retries - statisticsBefore.retries), map refreshes \(statistics.refreshes - statisticsBefore.refreshes)")
                     #expect(plainRun.audit.duplicated.isEmpty && plainRun.audit.outOfOrder.isEmpty, "\(plainRun.audit)")
                     #expect(plainRun.recovery != nil)
                     #expect(await nodeRole(port: plainShard.replica) == "master")

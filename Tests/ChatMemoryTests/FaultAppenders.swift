@@ -235,6 +235,8 @@ func milliseconds(_ start: ContinuousClock.Instant, _ end: ContinuousClock.Insta
 /// node), until each had 5 more acknowledged after the fault; then the sessions are audited.
 struct FaultRun {
     let audit: AppendAudit
+    /// When the fault started.
+    let started: ContinuousClock.Instant
     /// From the start of the fault to the first append acknowledged after it ended, in ms.
     let recovery: Int?
     let failures: [String: Int]
@@ -254,11 +256,16 @@ struct FaultRun {
             try await appenders.waitForAcks(5, after: faulted, "after the fault")
             await appenders.stop()
             let audit = try await AppendAudit.of(memory, sessions: sessions, acknowledged: appenders.acknowledged)
-            return FaultRun(audit: audit, recovery: appenders.firstAck(after: faulted).map { milliseconds(start, $0) }, failures: appenders.failureCounts)
+            return FaultRun(audit: audit, started: start, recovery: appenders.firstAck(after: faulted).map { milliseconds(start, $0) }, failures: appenders.failureCounts)
         } catch {
             await appenders.stop()
             throw error
         }
+    }
+
+    /// From the start of the fault to `instant`, in ms ("?" when unknown).
+    func since(_ instant: ContinuousClock.Instant?) -> String {
+        instant.map { "\(milliseconds(started, $0))" } ?? "?"
     }
 
     var summary: String {

@@ -33,6 +33,7 @@ extension TopologyFaults {
                         let killed = try #require(Int(try await group.script("primary").trimmingCharacters(in: .whitespacesAndNewlines)))
                         let sessions = (0..<3).map { "\(label)-\($0)-\(UUID().uuidString.prefix(8))" }
                         var before: RedisConfiguration.Endpoint?
+                        var named: ContinuousClock.Instant?
                         let run = try await FaultRun.run(memory, sessions: sessions, label: label) {
                             before = router.currentPrimary
                             try await group.kill(killed)
@@ -40,8 +41,10 @@ extension TopologyFaults {
                             try await waitUntil("the sentinels name a new primary") {
                                 (try? await group.script("primary").trimmingCharacters(in: .whitespacesAndNewlines)) != String(killed)
                             }
+                            named = .now
                             try await recover(killed)
                         }
+                        print("sentinel: a new primary named after \(run.since(named)) ms")
                         let promoted = try await group.script("primary").trimmingCharacters(in: .whitespacesAndNewlines)
                         #expect(before == .tcp(host: "127.0.0.1", port: killed))
                         #expect(router.currentPrimary == .tcp(host: "127.0.0.1", port: Int(promoted) ?? 0), "sentinels name \(promoted)")
