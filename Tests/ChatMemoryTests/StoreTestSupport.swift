@@ -139,9 +139,22 @@ final class StoreTestCountingStorage: ChatStorage, @unchecked Sendable {
     func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
     func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
     func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] { try await base.keys(withPrefix: prefix) }
+    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration) async throws -> Bool {
+        try await base.acquireLease(key, token: token, duration: duration)
+    }
+    func releaseLease(_ key: [UInt8], token: [UInt8]) async throws { try await base.releaseLease(key, token: token) }
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int) async throws -> Bool {
+        try await base.commitSummary(key, replacing: expected, with: summary, keep: keep)
+    }
+    func headAndOldest(_ key: [UInt8], count: Int) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+        let both = try await base.headAndOldest(key, count: count)
+        lock.withLock { fetched += both.head.count + (both.oldest == nil ? 0 : 1); calls += 1 }
+        return both
+    }
+    var identity: ObjectIdentifier { base.identity }
 }
 
-/// A pass-through storage that runs `inject` once, right after the first `range` read: an
+/// A pass-through storage that runs `inject` once, right after the first read: an
 /// append landing between two page reads, deterministically.
 final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
     let base: any ChatStorage
@@ -158,17 +171,33 @@ final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
     }
     func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
         let entries = try await base.range(key, start: start, stop: stop)
+        try await injectOnce()
+        return entries
+    }
+    private func injectOnce() async throws {
         let pending = lock.withLock { () -> (@Sendable (any ChatStorage) async throws -> Void)? in
             defer { inject = nil }
             return inject
         }
         try await pending?(base)
-        return entries
     }
     func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
     func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
     func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
     func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] { try await base.keys(withPrefix: prefix) }
+    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration) async throws -> Bool {
+        try await base.acquireLease(key, token: token, duration: duration)
+    }
+    func releaseLease(_ key: [UInt8], token: [UInt8]) async throws { try await base.releaseLease(key, token: token) }
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int) async throws -> Bool {
+        try await base.commitSummary(key, replacing: expected, with: summary, keep: keep)
+    }
+    func headAndOldest(_ key: [UInt8], count: Int) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+        let both = try await base.headAndOldest(key, count: count)
+        try await injectOnce()
+        return both
+    }
+    var identity: ObjectIdentifier { base.identity }
 }
 
 /// A conversation of `count` plain turns, alternating user and assistant, 1 ms apart.

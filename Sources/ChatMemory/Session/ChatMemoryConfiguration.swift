@@ -37,6 +37,8 @@ public struct ChatMemoryConfiguration: Sendable {
     /// exact cl100k_base tokenizer (``TiktokenCounter``), or ``ApproximateTokenCounter`` should its
     /// bundled rank file be missing from a broken install.
     public var tokenCounter: any TokenCounter = DefaultTokenCounter()
+    /// The lease compactors take and the optional automatic compaction (see ``ChatSession/compact(targetTokens:summarizer:)``).
+    public var compaction = CompactionSettings()
 
     public init() {}
 
@@ -62,6 +64,7 @@ public struct ChatMemoryConfiguration: Sendable {
         if !(1...Self.maxMessageBytesLimit).contains(maxMessageBytes) {
             throw .invalidConfiguration("maxMessageBytes must be from 1 to \(Self.maxMessageBytesLimit) (got \(maxMessageBytes))")
         }
+        try compaction.validate()
         return self
     }
 

@@ -46,57 +46,9 @@ public struct ChatSession: Sendable {
         let entries = messages.map { message in
             StoredEntry.encode(message, tokens: counter.count(message), counter: counter.identifier)
         }
-        return try await storage.append(entries, to: key, policy: configuration.retention)
-    }
-
-    /// The newest messages that fit `tokenLimit - reserving`, oldest first.
-    ///
-    /// The window is a suffix of the session as it stood at one instant, even while other
-    /// workers append: the session is read newest first in growing pages, each read from the
-    /// head so that it also returns the entries read before; when those differ (an append landed
-    /// between two reads), the read starts again with one page as large as all read so far. So
-    /// the cost follows the window, not the history (the entries of earlier pages are sent
-    /// again, about a third more in all). Stored token counts are used when
-    /// they were made by this memory's counter and are plausible for their message; other
-    /// messages are recounted.
-    public func window(tokenLimit: Int, reserving: Int = 0, policy: WindowPolicy = .modelSafe) async throws -> ChatWindow {
-        let counter = configuration.tokenCounter
-        var firstPage = 16
-        while true {
-            var builder = try WindowBuilder(policy: policy, tokenLimit: tokenLimit, reserving: reserving, counter: counter)
-            var read: [[UInt8]] = []
-            var pageSize = firstPage
-            var skipped = 0
-            var exhausted = false
-            var consistent = true
-            reading: while true {
-                // Every page is read from the head, so the entries read before are compared too.
-                let entries = try await storage.range(key, start: 0, stop: read.count + pageSize - 1)
-                guard entries.count >= read.count, entries[..<read.count].elementsEqual(read) else {
-                    consistent = false
-                    break reading
-                }
-                let page = entries[read.count...]
-                var counted: [CountedMessage] = []
-                counted.reserveCapacity(page.count)
-                for bytes in page {
-                    guard let decoded = StoredEntry.decode(bytes) else { skipped += 1; continue }
-                    counted.append(CountedMessage(message: decoded.message, tokens: tokens(of: decoded)))
-                }
-                if page.count < pageSize { exhausted = true }
-                if !builder.feed(counted) || exhausted { break reading }
-                read = entries
-                pageSize = min(pageSize * 4, 1024)
-            }
-            guard consistent else {
-                firstPage = read.count + pageSize
-                continue
-            }
-            reportSkipped(skipped)
-            var window = try builder.finish(historyExhausted: exhausted)
-            window.skippedEntries = skipped
-            return window
-        }
+        let result = try await storage.append(entries, to: key, policy: configuration.retention)
+        if result.appended > 0 { scheduleCompactionCheck() }
+        return result
     }
 
     /// The newest `count` messages, oldest first (foreign entries among them are skipped).
@@ -148,7 +100,7 @@ public struct ChatSession: Sendable {
     /// fixed overhead plus one token per 256 bytes of text, at most the overhead plus one token
     /// per byte. A forged or corrupted count is recounted, so it can neither overflow a sum, nor
     /// push every window over its budget, nor smuggle a huge message into a small window.
-    private func tokens(of decoded: StoredEntry.Decoded) -> Int {
+    func tokens(of decoded: StoredEntry.Decoded) -> Int {
         let counter = configuration.tokenCounter
         let bytes = decoded.message.textBytes
         if let tokens = decoded.tokens, decoded.counter == counter.identifier,
@@ -169,7 +121,7 @@ public struct ChatSession: Sendable {
         return messages
     }
 
-    private func reportSkipped(_ skipped: Int) {
+    func reportSkipped(_ skipped: Int) {
         guard skipped > 0 else { return }
         logger.warning("skipped entries that are not chat messages", metadata: ["session": "\(id)", "skipped": "\(skipped)"])
     }

@@ -1,6 +1,6 @@
 /// Where a chat memory keeps its lists: Redis, or process memory. Each session is one list of
 /// encoded entries, newest at index 0; every operation touches one session's list only.
-protocol ChatStorage: Sendable {
+protocol ChatStorage: CompactionStorage {
     /// Pushes the entries (oldest first, so the last ends up at the head) in one atomic step, as
     /// ``RetentionPolicy/fresh(_:held:)`` picks them from the ids held among the newest
     /// `entries.count + idempotencyWindow` entries; then caps the list at `maxLength` and

@@ -3,7 +3,7 @@ import Foundation
 /// Chat lists in this process's memory, with the same semantics as ``RedisChatStorage``
 /// (idempotent appends, length cap, time to live). Not shared between processes.
 final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
-    private struct List {
+    struct List {
         var entries: [[UInt8]] = []   // newest first
         var expires: ContinuousClock.Instant?
     }
@@ -12,9 +12,11 @@ final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
     private var lists: [[UInt8]: List] = [:]
     /// The earliest expiry among the lists, so expired lists are swept only when one is due.
     private var nextExpiry: ContinuousClock.Instant?
+    /// Compaction leases: key -> (holder's token, expiry).
+    var leases: [[UInt8]: (token: [UInt8], expires: ContinuousClock.Instant)] = [:]
 
     /// Runs `body` on the live lists, after dropping the expired ones.
-    private func withLists<R>(_ body: (inout [[UInt8]: List]) throws -> R) rethrows -> R {
+    func withLists<R>(_ body: (inout [[UInt8]: List]) throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         if let due = nextExpiry, due <= .now { sweepExpired() }

@@ -23,7 +23,7 @@ struct RedisChatStorage: ChatStorage {
 
     /// Every command this storage and its scripts send, as ACL names.
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
-                               "pttl", "scan", "type", "unlink"]
+                               "pttl", "scan", "type", "unlink", "lset", "set", "get"]
 
     /// KEYS[1]: the session list. ARGV[1]: the last index `LTRIM` keeps ('' : no cap), ARGV[2]:
     /// the time to live in ms ('' : none), ARGV[3]: the idempotency window, then (id prefix,
@@ -144,7 +144,7 @@ struct RedisChatStorage: ChatStorage {
     }
 
     /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``.
-    private func mapped(_ key: [UInt8], _ body: () async throws -> RedisValue) async throws -> RedisValue {
+    func mapped(_ key: [UInt8], _ body: () async throws -> RedisValue) async throws -> RedisValue {
         do {
             return try await body()
         } catch let error as RedisError where error.code == .server(.wrongType) {

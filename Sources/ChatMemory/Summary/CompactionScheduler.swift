@@ -1,0 +1,86 @@
+import Foundation
+
+/// Runs automatic compaction checks off the appenders' path, at most one per session at a time
+/// in this process, with at most one more queued behind it.
+final class CompactionScheduler: @unchecked Sendable {
+    private struct SessionKey: Hashable {
+        let storage: ObjectIdentifier
+        let key: [UInt8]
+    }
+
+    private let lock = NSLock()
+    /// Sessions with a check running; the value says whether another was asked for meanwhile.
+    private var running: [SessionKey: Bool] = [:]
+    private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+
+    /// How many times a check tries again after a conflict (another worker compacted first).
+    static let conflictRetries = 3
+
+    /// Schedules a check of `session` against `settings`.
+    func schedule(_ session: ChatSession, _ settings: AutomaticCompaction) {
+        let sessionKey = SessionKey(storage: session.storage.identity, key: session.key)
+        let start = lock.withLock { () -> Bool in
+            if running[sessionKey] != nil {
+                running[sessionKey] = true
+                return false
+            }
+            running[sessionKey] = false
+            return true
+        }
+        guard start else { return }
+        Task.detached {
+            repeat {
+                await Self.check(session, settings)
+            } while self.again(sessionKey)
+        }
+    }
+
+    /// Whether another check was asked for while one ran; when not, the session is done.
+    private func again(_ sessionKey: SessionKey) -> Bool {
+        let (again, waiters) = lock.withLock { () -> (Bool, [CheckedContinuation<Void, Never>]) in
+            if running[sessionKey] == true {
+                running[sessionKey] = false
+                return (true, [])
+            }
+            running[sessionKey] = nil
+            guard running.isEmpty else { return (false, []) }
+            defer { idleWaiters = [] }
+            return (false, idleWaiters)
+        }
+        for waiter in waiters { waiter.resume() }
+        return again
+    }
+
+    /// Returns once no check is running or queued (for tests and orderly shutdowns).
+    func idle() async {
+        await withCheckedContinuation { continuation in
+            let idle = lock.withLock { () -> Bool in
+                if running.isEmpty { return true }
+                idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
+    }
+
+    private static func check(_ session: ChatSession, _ settings: AutomaticCompaction) async {
+        do {
+            for _ in 0...conflictRetries {
+                guard try await session.storedTokens() > settings.thresholdTokens else { return }
+                let result = try await session.compact(targetTokens: settings.targetTokens, summarizer: settings.summarizer)
+                guard result.outcome == .conflict else { return }
+            }
+        } catch {
+            session.logger.warning("automatic compaction failed; the next append tries again",
+                                   metadata: ["session": "\(session.id)", "error": "\(error)"])
+        }
+    }
+}
+
+extension ChatSession {
+    /// Schedules an automatic compaction check when the configuration asks for them.
+    func scheduleCompactionCheck() {
+        guard let automatic = configuration.compaction.automatic else { return }
+        automatic.scheduler.schedule(self, automatic)
+    }
+}
