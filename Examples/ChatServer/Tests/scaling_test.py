@@ -370,7 +370,7 @@ def long_conversation_stays_within_budget_through_a_summary(binary):
     """A 500-turn conversation, round robin over three workers, compacted in the background: every
     window fits the budget, the summary leads it and still holds the first turn, and every turn is
     either in the session or covered by the summary, exactly once."""
-    budget, turns = 1500, 500
+    budget, turns = 4000, 500
     with Cluster(binary, 3, worker_args=["--tokens", str(budget)]) as cluster:
         session = f"long-{uuid.uuid4().hex[:8]}"
         for turn in range(turns):

@@ -61,8 +61,9 @@ struct ChatServerCommand: AsyncParsableCommand {
             environment: ProcessInfo.processInfo.environment)
         let logger = Self.logger(worker: settings.worker, level: settings.logLevel)
 
-        // The summary is kept to about a third of the threshold's tokens (some 3 to 4 characters each).
-        let model = RecallingModel(summaryCharacters: settings.compaction?.thresholdTokens ?? 2_000)
+        // The summary is kept to about a third of the threshold's tokens (2 to 4 characters each),
+        // so the summary and the newest messages, which are never folded, fit under it.
+        let model = RecallingModel(summaryCharacters: (settings.compaction?.thresholdTokens ?? 2_000) * 3 / 4)
         let backend = try ChatStoreBackend(redis: settings.redis, compaction: settings.compaction, summarizer: model, logger: logger)
         let conversation = Conversation(memory: backend.memory, counter: backend.counter, model: model,
                                         worker: settings.worker, tokenLimit: settings.limits.tokens)
