@@ -24,6 +24,32 @@ import Testing
         }
     }
 
+    /// With one check at a time in all, every session still gets its check, in turn.
+    @Test(arguments: [StoreKind.redis, .embedded])
+    func checksOfManySessionsWaitTheirTurn(kind: StoreKind) async throws {
+        var automatic = AutomaticCompaction(thresholdTokens: 100, targetTokens: 30, summarizer: CountingSummarizer())
+        automatic.maxConcurrentChecks = 1
+        try await withStore(kind, {
+            $0.tokenCounter = ApproximateTokenCounter()
+            $0.idempotencyWindow = 1
+            $0.compaction.automatic = automatic
+        }) { store in
+            let chats = try (0..<8).map { store.memory.session(try SessionID("many-\($0)")) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for chat in chats {
+                    group.addTask { for turn in storeTestTurns(20) { try await chat.append(turn) } }
+                }
+                try await group.waitForAll()
+            }
+            await automatic.scheduler.idle()
+            for chat in chats {
+                let summary = try #require(try await chat.summary())
+                #expect(try await summary.coveredMessageCount + chat.messagesWithoutSummary().count == 20)
+                #expect(try await chat.storedTokens() <= 100)
+            }
+        }
+    }
+
     @Test func settingsAreChecked() throws {
         for (threshold, target) in [(0, 0), (10, 10), (10, -1), (Int.min, 0)] {
             var configuration = ChatMemoryConfiguration()

@@ -1,7 +1,8 @@
 import Foundation
 
-/// Runs automatic compaction checks off the appenders' path, at most one per session at a time
-/// in this process, with at most one more queued behind it.
+/// Runs automatic compaction checks off the appenders' path: at most one per session at a time
+/// in this process, with at most one more queued behind it, and at most `limit` at once in all,
+/// so checks never crowd out the requests that share the client's connections.
 final class CompactionScheduler: @unchecked Sendable {
     private struct SessionKey: Hashable {
         let storage: ObjectIdentifier
@@ -11,7 +12,15 @@ final class CompactionScheduler: @unchecked Sendable {
     private let lock = NSLock()
     /// Sessions with a check running; the value says whether another was asked for meanwhile.
     private var running: [SessionKey: Bool] = [:]
+    /// Sessions waiting for a free place, oldest first, with the handle to check them with.
+    private var waiting: [Waiting] = []
     private var idleWaiters: [CheckedContinuation<Void, Never>] = []
+
+    private struct Waiting {
+        let key: SessionKey
+        let session: ChatSession
+        let settings: AutomaticCompaction
+    }
 
     /// How many times a check tries again after a conflict (another worker compacted first).
     static let conflictRetries = 3
@@ -24,10 +33,18 @@ final class CompactionScheduler: @unchecked Sendable {
                 running[sessionKey] = true
                 return false
             }
+            if waiting.contains(where: { $0.key == sessionKey }) { return false }
+            guard running.count < max(1, settings.maxConcurrentChecks) else {
+                waiting.append(Waiting(key: sessionKey, session: session, settings: settings))
+                return false
+            }
             running[sessionKey] = false
             return true
         }
-        guard start else { return }
+        if start { run(session, sessionKey, settings) }
+    }
+
+    private func run(_ session: ChatSession, _ sessionKey: SessionKey, _ settings: AutomaticCompaction) {
         Task.detached {
             repeat {
                 await Self.check(session, settings)
@@ -35,18 +52,25 @@ final class CompactionScheduler: @unchecked Sendable {
         }
     }
 
-    /// Whether another check was asked for while one ran; when not, the session is done.
+    /// Whether another check of the session was asked for while one ran; when not, the session
+    /// is done and its place goes to the next one waiting.
     private func again(_ sessionKey: SessionKey) -> Bool {
-        let (again, waiters) = lock.withLock { () -> (Bool, [CheckedContinuation<Void, Never>]) in
+        let (again, next, waiters) = lock.withLock { () -> (Bool, Waiting?, [CheckedContinuation<Void, Never>]) in
             if running[sessionKey] == true {
                 running[sessionKey] = false
-                return (true, [])
+                return (true, nil, [])
             }
             running[sessionKey] = nil
-            guard running.isEmpty else { return (false, []) }
+            if !waiting.isEmpty {
+                let next = waiting.removeFirst()
+                running[next.key] = false
+                return (false, next, [])
+            }
+            guard running.isEmpty else { return (false, nil, []) }
             defer { idleWaiters = [] }
-            return (false, idleWaiters)
+            return (false, nil, idleWaiters)
         }
+        if let next { run(next.session, next.key, next.settings) }
         for waiter in waiters { waiter.resume() }
         return again
     }
@@ -55,7 +79,7 @@ final class CompactionScheduler: @unchecked Sendable {
     func idle() async {
         await withCheckedContinuation { continuation in
             let idle = lock.withLock { () -> Bool in
-                if running.isEmpty { return true }
+                if running.isEmpty && waiting.isEmpty { return true }
                 idleWaiters.append(continuation)
                 return false
             }

@@ -44,6 +44,9 @@ public struct AutomaticCompaction: Sendable {
     /// Fold the oldest messages until those that stay total at most this (see ``ChatSession/compact(targetTokens:summarizer:)``).
     public var targetTokens: Int
     public var summarizer: any ChatSummarizer
+    /// How many checks (and compactions) one process runs at once, over all sessions (at least 1);
+    /// more wait their turn, so checks never crowd out the requests sharing the connections.
+    public var maxConcurrentChecks = 2
     /// Runs and coalesces the checks; shared by every copy of this value.
     let scheduler = CompactionScheduler()
 
