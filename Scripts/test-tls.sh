@@ -29,35 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- hiredis 1.x with hiredis_ssl -------------------------------------------------------------
-if [[ ! -f $PREFIX/lib/pkgconfig/hiredis_ssl.pc ]]; then
-    source_dir=$(fetch_hiredis_source "$WORK") || { say "TLS was NOT checked"; exit 1; }
-    found=$HIREDIS_VENDORED_VERSION
-    [[ -f $source_dir/ssl.c ]] || { say "ERROR: the sdist's hiredis $found has no ssl.c"; exit 1; }
-    say "building hiredis $found with hiredis_ssl"
-    rm -rf "$PREFIX"
-    mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include/hiredis"
-    (cd "$source_dir" && cc -std=c99 -O2 -fPIC -c alloc.c async.c hiredis.c net.c read.c sds.c sockcompat.c ssl.c &&
-        ar rcs "$PREFIX/lib/libhiredis.a" alloc.o async.o hiredis.o net.o read.o sds.o sockcompat.o &&
-        ar rcs "$PREFIX/lib/libhiredis_ssl.a" ssl.o)
-    cp "$source_dir"/{hiredis,read,sds,alloc,async,hiredis_ssl}.h "$PREFIX/include/hiredis/"
-    cat >"$PREFIX/lib/pkgconfig/hiredis.pc" <<PC
-prefix=$PREFIX
-Name: hiredis
-Description: hiredis $found built for the TLS check
-Version: $found
-Libs: -L\${prefix}/lib -lhiredis
-Cflags: -I\${prefix}/include
-PC
-    # Static archives: hiredis_ssl before what it uses.
-    cat >"$PREFIX/lib/pkgconfig/hiredis_ssl.pc" <<PC
-prefix=$PREFIX
-Name: hiredis_ssl
-Description: hiredis_ssl $found built for the TLS check
-Version: $found
-Libs: -L\${prefix}/lib -lhiredis_ssl -lhiredis -lssl -lcrypto
-Cflags: -I\${prefix}/include
-PC
-fi
+ensure_hiredis_tls_prefix "$PREFIX" "$WORK" || { say "TLS was NOT checked"; exit 1; }
 export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
 say "compiling against hiredis $(pkg-config --modversion hiredis) with hiredis_ssl"
 

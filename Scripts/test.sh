@@ -2,13 +2,14 @@
 # The test command: installs what is missing, starts a private redis-server, builds, runs the whole
 # suite against it; runs the example server's multi-worker and fault scenario; runs the client
 # suite again built against hiredis 1.x; runs the TLS suite and the store suite over TLS-only
-# servers (the TLS trait, hiredis 1.x with hiredis_ssl); runs the whole suite under the thread
-# sanitizer; and always stops its servers.
+# servers (the TLS trait, hiredis 1.x with hiredis_ssl); builds the DocC documentation, failing on
+# any DocC warning; runs the whole suite under the thread sanitizer; and always stops its servers.
 #
 #   Scripts/test.sh                 # everything
 #   SKIP_TSAN=1 Scripts/test.sh     # skip the thread-sanitizer pass (local iterations)
 #   SKIP_HIREDIS1=1 Scripts/test.sh # skip the client build against hiredis 1.x (fetched from PyPI)
 #   SKIP_TLS=1 Scripts/test.sh      # skip the TLS build and suite
+#   SKIP_DOCS=1 Scripts/test.sh     # skip the documentation build (Scripts/docs.sh)
 #   Scripts/test.sh --filter Redis  # extra arguments go to `swift test`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,15 +18,31 @@ source Scripts/lib/common.sh
 ensure_base_packages
 command -v swift >/dev/null || { say "swift is not on PATH"; exit 1; }
 
-trap stop_redis EXIT
+trap 'stop_redis; stop_cluster; stop_sentinel' EXIT
 start_redis
+# A Redis Cluster (3 primaries, 3 replicas) and a Sentinel group (a primary, 2 replicas, 3
+# sentinels; the data nodes and the sentinels with passwords of their own) for the topology suites.
+start_cluster
+start_sentinel --password "sentinel-data-$RANDOM$RANDOM" --sentinel-password "sentinel-own-$RANDOM$RANDOM"
+# Given to the Sentinel suites by name; left in the environment it would make every
+# RedisConfiguration.fromEnvironment() with another REDIS_URL refuse it.
+export TEST_SENTINEL_PASSWORD=$REDIS_SENTINEL_PASSWORD
+unset REDIS_SENTINEL_PASSWORD
 
 say "building"
 swift build --build-tests
 export CHAT_MEMORY_BIN="$(swift build --show-bin-path)/chat-memory"
 
-say "running the tests against $REDIS_URL"
+say "running the tests against $REDIS_URL (cluster $REDIS_CLUSTER_URL, sentinels $REDIS_SENTINEL_PORTS)"
 swift test --skip-build "$@"
+
+# The store suites again, unchanged, through a cluster and through Sentinel. Their admin commands
+# (ACL users for the least-privilege store) go to every data node.
+store_suites='ChatMemoryTests\.(Store|RedisStore|LeastPrivilege)'
+say "running the store suites against the cluster"
+REDIS_URL=$REDIS_CLUSTER_URL STORE_TEST_ADMIN_PORTS=$REDIS_CLUSTER_PORTS swift test --skip-build --filter "$store_suites"
+say "running the store suites against Sentinel"
+REDIS_URL=$REDIS_SENTINEL_URL REDIS_SENTINEL_PASSWORD=$TEST_SENTINEL_PASSWORD STORE_TEST_ADMIN_PORTS=$REDIS_SENTINEL_DATA_PORTS swift test --skip-build --filter "$store_suites"
 
 say "running the example's scaling scenario (Examples/ChatServer, several worker processes)"
 Scripts/test-examples.sh
@@ -38,6 +55,11 @@ fi
 if [[ ${SKIP_TLS:-0} != 1 ]]; then
     say "building with the TLS trait against hiredis 1.x with hiredis_ssl and running the TLS suite"
     Scripts/test-tls.sh
+fi
+
+if [[ ${SKIP_DOCS:-0} != 1 ]]; then
+    say "building the documentation (DocC warnings fail the test command)"
+    Scripts/docs.sh
 fi
 
 if [[ ${SKIP_TSAN:-0} != 1 ]]; then

@@ -86,6 +86,48 @@ start_redis() {
     say "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/') on 127.0.0.1:$REDIS_PORT (dir $REDIS_DIR)"
 }
 
+# The folder of the scripts (Scripts/), wherever this file is sourced from.
+_SCRIPTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Starts a private Redis Cluster (Scripts/redis-cluster.sh: 3 primaries, 3 replicas) in a new
+# folder and exports REDIS_CLUSTER_URL, REDIS_CLUSTER_PORTS, REDIS_CLUSTER_PASSWORD and
+# REDIS_CLUSTER_DIR. Extra arguments go to its start (e.g. --password PW).
+start_cluster() {
+    local dir
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/rcm-cluster.XXXXXX")
+    if ! "$_SCRIPTS_DIR/redis-cluster.sh" start "$dir" "$@" >/dev/null; then
+        "$_SCRIPTS_DIR/redis-cluster.sh" stop "$dir"
+        return 1
+    fi
+    source "$dir/env"
+}
+
+# Stops the cluster started by start_cluster and removes its folder.
+stop_cluster() {
+    if [[ -n ${REDIS_CLUSTER_DIR:-} ]]; then "$_SCRIPTS_DIR/redis-cluster.sh" stop "$REDIS_CLUSTER_DIR"; fi
+    REDIS_CLUSTER_DIR=
+}
+
+# Starts a private Sentinel setup (Scripts/redis-sentinel.sh: a primary, 2 replicas, 3 sentinels)
+# in a new folder and exports REDIS_SENTINEL_URL, REDIS_SENTINEL_PORTS, REDIS_SENTINEL_DATA_PORTS,
+# REDIS_SENTINEL_MASTER_NAME, REDIS_SENTINEL_PASSWORD, REDIS_SENTINEL_DATA_PASSWORD and
+# REDIS_SENTINEL_DIR. Extra arguments go to its start (e.g. --master-name NAME --password PW).
+start_sentinel() {
+    local dir
+    dir=$(mktemp -d "${TMPDIR:-/tmp}/rcm-sentinel.XXXXXX")
+    if ! "$_SCRIPTS_DIR/redis-sentinel.sh" start "$dir" "$@" >/dev/null; then
+        "$_SCRIPTS_DIR/redis-sentinel.sh" stop "$dir"
+        return 1
+    fi
+    source "$dir/env"
+}
+
+# Stops the setup started by start_sentinel and removes its folder.
+stop_sentinel() {
+    if [[ -n ${REDIS_SENTINEL_DIR:-} ]]; then "$_SCRIPTS_DIR/redis-sentinel.sh" stop "$REDIS_SENTINEL_DIR"; fi
+    REDIS_SENTINEL_DIR=
+}
+
 # Stops the server started by start_redis and removes its folder.
 stop_redis() {
     if [[ -n ${REDIS_PID:-} ]] && kill -0 "$REDIS_PID" 2>/dev/null; then
@@ -188,4 +230,39 @@ fetch_hiredis_source() {
         return 1
     fi
     printf '%s\n' "$source_dir"
+}
+
+# Builds hiredis $HIREDIS_VENDORED_VERSION with hiredis_ssl (static archives, headers, hiredis.pc
+# and hiredis_ssl.pc) into PREFIX from the pinned sdist, unless PREFIX has it already; WORK is a
+# scratch folder. Point PKG_CONFIG_PATH at PREFIX/lib/pkgconfig to build against it.
+# Usage: ensure_hiredis_tls_prefix PREFIX WORK
+ensure_hiredis_tls_prefix() {
+    local prefix=$1 work=$2 source_dir found=$HIREDIS_VENDORED_VERSION
+    [[ -f $prefix/lib/pkgconfig/hiredis_ssl.pc ]] && return 0
+    source_dir=$(fetch_hiredis_source "$work") || return 1
+    [[ -f $source_dir/ssl.c ]] || { say "ERROR: the sdist's hiredis $found has no ssl.c"; return 1; }
+    say "building hiredis $found with hiredis_ssl"
+    rm -rf "$prefix"
+    mkdir -p "$prefix/lib/pkgconfig" "$prefix/include/hiredis"
+    (cd "$source_dir" && cc -std=c99 -O2 -fPIC -c alloc.c async.c hiredis.c net.c read.c sds.c sockcompat.c ssl.c &&
+        ar rcs "$prefix/lib/libhiredis.a" alloc.o async.o hiredis.o net.o read.o sds.o sockcompat.o &&
+        ar rcs "$prefix/lib/libhiredis_ssl.a" ssl.o) || return 1
+    cp "$source_dir"/{hiredis,read,sds,alloc,async,hiredis_ssl}.h "$prefix/include/hiredis/" || return 1
+    cat >"$prefix/lib/pkgconfig/hiredis.pc" <<PC
+prefix=$prefix
+Name: hiredis
+Description: hiredis $found built for the TLS check
+Version: $found
+Libs: -L\${prefix}/lib -lhiredis
+Cflags: -I\${prefix}/include
+PC
+    # Static archives: hiredis_ssl before what it uses.
+    cat >"$prefix/lib/pkgconfig/hiredis_ssl.pc" <<PC
+prefix=$prefix
+Name: hiredis_ssl
+Description: hiredis_ssl $found built for the TLS check
+Version: $found
+Libs: -L\${prefix}/lib -lhiredis_ssl -lhiredis -lssl -lcrypto
+Cflags: -I\${prefix}/include
+PC
 }

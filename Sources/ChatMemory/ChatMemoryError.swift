@@ -1,30 +1,185 @@
-/// Errors thrown by chat memory, as values a caller can switch over.
+/// An error thrown by chat memory: a ``code`` to compare or switch over, the details that code
+/// carries, and a readable ``description``.
 ///
 /// ```swift
 /// do {
-///     let window = try builder.finish(historyExhausted: true)
-/// } catch ChatMemoryError.messageExceedsBudget(let id, let tokens, let budget) {
-///     print("message \(id) needs \(tokens) tokens, only \(budget) available")
+///     let window = try await chat.window(tokenLimit: 3000)
+/// } catch let error as ChatMemoryError where error.code == .messageExceedsBudget {
+///     print("message \(error.messageID ?? "") needs \(error.tokens ?? 0) tokens, only \(error.budget ?? 0) available")
 /// }
 /// ```
-public enum ChatMemoryError: Error, Sendable, Equatable {
-    /// The token budget is unusable: `tokenLimit < 1`, `reserving < 0` or `reserving > tokenLimit`.
-    case invalidTokenBudget(tokenLimit: Int, reserving: Int)
-    /// The newest unit of the history (a message, or an assistant tool call with its results)
-    /// needs more than the whole budget (`tokenLimit - reserving`), so no window can be built.
-    /// `messageID` is the unit's first message, `tokens` the unit's total.
-    case messageExceedsBudget(messageID: String, tokens: Int, budget: Int)
-    /// The session id is empty or longer than ``SessionID/maxLength`` bytes.
-    case invalidSessionID(String)
-    /// The session's key exists but is not a list (someone else wrote it).
-    case wrongKeyType(key: String)
-    /// A message is larger than ``ChatMemoryConfiguration/maxMessageBytes`` (UTF-8 bytes of all
-    /// its text); nothing was written.
-    case messageTooLarge(messageID: String, bytes: Int, limit: Int)
-    /// A message is not valid, for example it has an empty id (the text says why).
-    case invalidMessage(String)
-    /// A setting is out of range (the text says which).
-    case invalidConfiguration(String)
+///
+/// Later versions may add codes: switch over ``code`` with a `default:` branch.
+public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What went wrong.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        fileprivate enum Base: String, Sendable {
+            case invalidTokenBudget, messageExceedsBudget, invalidSessionID, wrongKeyType
+            case messageTooLarge, invalidMessage, invalidConfiguration, unexpectedReply
+            case replicationIncomplete, unsupportedByStorage
+        }
+
+        fileprivate let base: Base
+
+        private init(_ base: Base) { self.base = base }
+
+        /// The token budget is unusable: `tokenLimit < 1`, `reserving < 0` or `reserving > tokenLimit`
+        /// (details: ``ChatMemoryError/tokenLimit``, ``ChatMemoryError/reserving``).
+        public static let invalidTokenBudget = Code(.invalidTokenBudget)
+        /// The newest unit of the history (a message, or an assistant tool call with its results)
+        /// needs more than the whole budget (`tokenLimit - reserving`), so no window can be built
+        /// (details: ``ChatMemoryError/messageID`` of the unit's first message, the unit's
+        /// ``ChatMemoryError/tokens``, the ``ChatMemoryError/budget``).
+        public static let messageExceedsBudget = Code(.messageExceedsBudget)
+        /// The session id is empty or longer than ``SessionID/maxLength`` bytes
+        /// (``ChatMemoryError/reason`` says which).
+        public static let invalidSessionID = Code(.invalidSessionID)
+        /// The session's key exists but is not a list: someone else wrote it
+        /// (details: ``ChatMemoryError/key``).
+        public static let wrongKeyType = Code(.wrongKeyType)
+        /// A message is larger than ``ChatMemoryConfiguration/maxMessageBytes`` (UTF-8 bytes of all
+        /// its text); nothing was written (details: ``ChatMemoryError/messageID``,
+        /// ``ChatMemoryError/bytes``, ``ChatMemoryError/limit``).
+        public static let messageTooLarge = Code(.messageTooLarge)
+        /// A message is not valid, for example it has an empty id (``ChatMemoryError/reason`` says why).
+        public static let invalidMessage = Code(.invalidMessage)
+        /// A setting or argument is out of range (``ChatMemoryError/reason`` says which).
+        public static let invalidConfiguration = Code(.invalidConfiguration)
+        /// The store answered in a form the chat memory does not expect (``ChatMemoryError/reason``).
+        public static let unexpectedReply = Code(.unexpectedReply)
+        /// An append with ``ChatMemoryConfiguration/replication`` set was stored on the primary, but
+        /// fewer replicas than required confirmed it in time, so it may be lost if the primary
+        /// fails now (details: ``ChatMemoryError/acknowledgedReplicas``,
+        /// ``ChatMemoryError/requiredReplicas``). Retrying the append is safe: it stores nothing twice.
+        public static let replicationIncomplete = Code(.replicationIncomplete)
+        /// The session's ``ChatStorage`` cannot do what was asked: a backend of your own cannot be
+        /// compacted (``ChatMemoryError/reason`` says what); nothing was written.
+        public static let unsupportedByStorage = Code(.unsupportedByStorage)
+
+        /// The code's name, e.g. `messageTooLarge`.
+        public var description: String { base.rawValue }
+    }
+
+    /// What went wrong.
+    public let code: Code
+    /// Why, in words, for the codes that carry text (an invalid session id, message or setting,
+    /// an unexpected reply); `nil` otherwise.
+    public let reason: String?
+    /// The message concerned (``Code/messageExceedsBudget``, ``Code/messageTooLarge``).
+    public let messageID: String?
+    /// The tokens the message or unit needs (``Code/messageExceedsBudget``).
+    public let tokens: Int?
+    /// The whole token budget, `tokenLimit - reserving` (``Code/messageExceedsBudget``).
+    public let budget: Int?
+    /// The size of the message's text in UTF-8 bytes (``Code/messageTooLarge``).
+    public let bytes: Int?
+    /// The largest size allowed, in bytes (``Code/messageTooLarge``).
+    public let limit: Int?
+    /// The token limit asked for (``Code/invalidTokenBudget``).
+    public let tokenLimit: Int?
+    /// The tokens asked to be reserved (``Code/invalidTokenBudget``).
+    public let reserving: Int?
+    /// The storage key concerned, as text (``Code/wrongKeyType``).
+    public let key: String?
+    /// The replicas that confirmed an append (``Code/replicationIncomplete``).
+    public let acknowledgedReplicas: Int?
+    /// The replicas an append had to reach (``Code/replicationIncomplete``).
+    public let requiredReplicas: Int?
+
+    private init(_ code: Code, reason: String? = nil, messageID: String? = nil, tokens: Int? = nil, budget: Int? = nil,
+                 bytes: Int? = nil, limit: Int? = nil, tokenLimit: Int? = nil, reserving: Int? = nil, key: String? = nil,
+                 acknowledgedReplicas: Int? = nil, requiredReplicas: Int? = nil) {
+        self.code = code
+        self.reason = reason
+        self.messageID = messageID
+        self.tokens = tokens
+        self.budget = budget
+        self.bytes = bytes
+        self.limit = limit
+        self.tokenLimit = tokenLimit
+        self.reserving = reserving
+        self.key = key
+        self.acknowledgedReplicas = acknowledgedReplicas
+        self.requiredReplicas = requiredReplicas
+    }
+
+    /// The token budget is unusable.
+    public static func invalidTokenBudget(tokenLimit: Int, reserving: Int) -> ChatMemoryError {
+        ChatMemoryError(.invalidTokenBudget, tokenLimit: tokenLimit, reserving: reserving)
+    }
+
+    /// The newest unit of the history needs more than the whole budget.
+    public static func messageExceedsBudget(messageID: String, tokens: Int, budget: Int) -> ChatMemoryError {
+        ChatMemoryError(.messageExceedsBudget, messageID: messageID, tokens: tokens, budget: budget)
+    }
+
+    /// The session id is not valid.
+    public static func invalidSessionID(_ reason: String) -> ChatMemoryError {
+        ChatMemoryError(.invalidSessionID, reason: reason)
+    }
+
+    /// The key at a session's name is not a list.
+    public static func wrongKeyType(key: String) -> ChatMemoryError {
+        ChatMemoryError(.wrongKeyType, key: key)
+    }
+
+    /// A message is larger than the configured limit.
+    public static func messageTooLarge(messageID: String, bytes: Int, limit: Int) -> ChatMemoryError {
+        ChatMemoryError(.messageTooLarge, messageID: messageID, bytes: bytes, limit: limit)
+    }
+
+    /// A message is not valid.
+    public static func invalidMessage(_ reason: String) -> ChatMemoryError {
+        ChatMemoryError(.invalidMessage, reason: reason)
+    }
+
+    /// A setting or argument is out of range.
+    public static func invalidConfiguration(_ reason: String) -> ChatMemoryError {
+        ChatMemoryError(.invalidConfiguration, reason: reason)
+    }
+
     /// The store answered in a form the chat memory does not expect.
-    case unexpectedReply(String)
+    public static func unexpectedReply(_ reason: String) -> ChatMemoryError {
+        ChatMemoryError(.unexpectedReply, reason: reason)
+    }
+
+    /// An append reached fewer replicas than ``ChatMemoryConfiguration/replication`` requires.
+    public static func replicationIncomplete(acknowledged: Int, required: Int) -> ChatMemoryError {
+        ChatMemoryError(.replicationIncomplete, acknowledgedReplicas: acknowledged, requiredReplicas: required)
+    }
+
+    /// The session's storage cannot do what was asked.
+    public static func unsupportedByStorage(_ reason: String) -> ChatMemoryError {
+        ChatMemoryError(.unsupportedByStorage, reason: reason)
+    }
+
+    /// A readable sentence: what went wrong, with its details.
+    public var description: String {
+        switch code.base {
+        case .invalidTokenBudget:
+            "invalid token budget: tokenLimit must be at least 1 and reserving from 0 to tokenLimit "
+                + "(got tokenLimit \(tokenLimit.map(String.init) ?? "?"), reserving \(reserving.map(String.init) ?? "?"))"
+        case .messageExceedsBudget:
+            "message \(messageID ?? "?") needs \(tokens.map(String.init) ?? "?") tokens, "
+                + "more than the whole budget of \(budget.map(String.init) ?? "?")"
+        case .wrongKeyType:
+            "the key \(key ?? "?") holds another type of value, not a chat session list"
+        case .messageTooLarge:
+            "message \(messageID ?? "?") has \(bytes.map(String.init) ?? "?") bytes, "
+                + "more than the limit of \(limit.map(String.init) ?? "?")"
+        case .invalidSessionID:
+            "invalid session id: \(reason ?? "")"
+        case .invalidMessage:
+            "invalid message: \(reason ?? "")"
+        case .invalidConfiguration:
+            "invalid configuration: \(reason ?? "")"
+        case .unexpectedReply:
+            "unexpected reply: \(reason ?? "")"
+        case .unsupportedByStorage:
+            "not supported by this storage: \(reason ?? "")"
+        case .replicationIncomplete:
+            "stored on the primary, but only \(acknowledgedReplicas.map(String.init) ?? "?") of "
+                + "\(requiredReplicas.map(String.init) ?? "?") replicas confirmed it in time: it may be lost in a failover (retrying is safe)"
+        }
+    }
 }

@@ -26,8 +26,11 @@ public final class Tokenizer: Sendable {
     /// Loads an encoding from a `.tiktoken` rank file (`base64-token SPACE rank` per line).
     ///
     /// - Parameters:
-    ///   - expectedSHA256: if given, the file's SHA-256 in hex; a different file throws `hashMismatch`.
+    ///   - name: the encoding's name, such as `cl100k_base`.
+    ///   - rankFile: the `.tiktoken` file.
+    ///   - pattern: how the encoding splits text into pieces before merging.
     ///   - specialTokens: the special tokens' text and ids; ids must not be ranks in the file.
+    ///   - expectedSHA256: if given, the file's SHA-256 in hex; a different file throws `hashMismatch`.
     public convenience init(
         name: String, rankFile: URL, pattern: Pattern, specialTokens: [String: Int], expectedSHA256: String? = nil
     ) throws(TokenizerError) {

@@ -20,7 +20,7 @@ import Testing
             #expect(summary.coveredMessageCount + present.count == turns.count)
             #expect(present == Array(turns.suffix(present.count)))
             #expect(summary.text == "messages folded: \(summary.coveredMessageCount)")
-            #expect(try await chat.storedTokens() <= 150)
+            #expect(try await chat.storedTokens(logger: chat.logger) <= 150)
         }
     }
 
@@ -45,7 +45,7 @@ import Testing
             for chat in chats {
                 let summary = try #require(try await chat.summary())
                 #expect(try await summary.coveredMessageCount + chat.messagesWithoutSummary().count == 20)
-                #expect(try await chat.storedTokens() <= 100)
+                #expect(try await chat.storedTokens(logger: chat.logger) <= 100)
             }
         }
     }
@@ -54,12 +54,12 @@ import Testing
         for (threshold, target) in [(0, 0), (10, 10), (10, -1), (Int.min, 0)] {
             var configuration = ChatMemoryConfiguration()
             configuration.compaction.automatic = AutomaticCompaction(thresholdTokens: threshold, targetTokens: target, summarizer: CountingSummarizer())
-            #expect(throws: ChatMemoryError.self) { try EmbeddedChatMemory(configuration: configuration) }
+            #expect(throws: ChatMemoryError.self) { try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration) }
         }
         for lease in [Duration.zero, .seconds(-1), .seconds(86_401)] {
             var configuration = ChatMemoryConfiguration()
             configuration.compaction.leaseDuration = lease
-            #expect(throws: ChatMemoryError.self) { try EmbeddedChatMemory(configuration: configuration) }
+            #expect(throws: ChatMemoryError.self) { try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration) }
         }
     }
 }

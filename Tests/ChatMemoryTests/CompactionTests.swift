@@ -143,7 +143,7 @@ import Testing
             try await chat.append(contentsOf: storeTestTurns(4, label: "more"))
             #expect(try await chat.compact(targetTokens: 0, summarizer: JoiningSummarizer()).outcome == .compacted)
             // The lease key is no session.
-            #expect(try await store.memory.sessions() == [chat.id])
+            #expect(try await store.memory.sessions().collected() == [chat.id])
         }
     }
 
@@ -238,7 +238,8 @@ extension ChatSession {
     /// Commits a summary of everything foldable without taking the lease: a compactor whose
     /// lease expired while it summarised.
     func compactIgnoringLease(targetTokens: Int) async throws -> Bool {
-        let stored = Array(try await storage.range(key, start: 0, stop: -1).reversed())
+        let storage = try #require(storage as? any CompactionStorage)
+        let stored = Array(try await storage.range(key, start: 0, stop: -1, logger: logger).reversed())
         let entries = stored.map { bytes in
             let decoded = StoredEntry.decode(bytes)
             return CompactionPlan.Entry(message: decoded?.message, tokens: decoded.map(tokens(of:)) ?? 0, isSummary: decoded?.summary != nil)
@@ -247,6 +248,44 @@ extension ChatSession {
         let summary = ChatSummary(id: "summary:other", text: "by the other", tokens: 5, coveredMessageIDs: [], replacedSummaryID: nil,
                                   coveredMessageCount: 0, createdAt: Date())
         return try await storage.commitSummary(key, replacing: Array(stored[..<plan.foldedCount]),
-                                               with: SummaryMetadata.encode(summary, counter: "x"), keep: protectedEntries)
+                                               with: SummaryMetadata.encode(summary, counter: "x"), keep: protectedEntries, logger: logger)
+    }
+}
+
+/// A ``ChatStorage`` of the user's own (public API only) has no lease nor summary commit.
+@Suite struct CustomStorageCompactionTests {
+    @Test func aStorageOfYourOwnCannotCompactButItsSummaryLeadsItsWindows() async throws {
+        var configuration = ChatMemoryConfiguration()
+        configuration.tokenCounter = ApproximateTokenCounter()
+        configuration.idempotencyWindow = 1
+        let automatic = AutomaticCompaction(thresholdTokens: 10, targetTokens: 0, summarizer: JoiningSummarizer())
+        configuration.compaction.automatic = automatic
+        let storage = DictionaryStorage()
+        let memory = try RedisChatMemory(storage: storage, configuration: configuration)
+        let chat = memory.session("custom")
+        // A summary another tool wrote, at the oldest end, then the conversation.
+        let summary = ChatSummary(id: "summary:custom", text: "what came before", tokens: 0, coveredMessageIDs: ["m0"],
+                                  replacedSummaryID: nil, coveredMessageCount: 1, createdAt: Date(timeIntervalSince1970: 0))
+        let entry = SummaryMetadata.encode(summary, counter: "other")
+        let prefix = try #require(ChatStorageEntry.idPrefix(of: entry))
+        _ = await storage.append([ChatStorageEntry(bytes: entry, idPrefix: Array(prefix))], to: chat.key,
+                                     policy: configuration.retention, logger: chat.logger)
+        let turns = storeTestTurns(8)
+        try await chat.append(contentsOf: turns)
+        // Automatic compaction never runs over it (the session is far over its threshold).
+        await automatic.scheduler.idle()
+        #expect(try await chat.count() == 9)
+
+        await #expect {
+            try await chat.compact(targetTokens: 0, summarizer: JoiningSummarizer())
+        } throws: { error in
+            (error as? ChatMemoryError)?.code == .unsupportedByStorage
+        }
+        #expect(try await chat.count() == 9)
+        let window = try await chat.window(tokenLimit: 100_000)
+        #expect(window.messages.first?.id == summary.id && window.messages.first?.role == .system)
+        #expect(Array(window.messages.dropFirst()) == turns)
+        #expect(try await chat.window(tokenLimit: 100_000, policy: .llamaIndex).messages.first?.id == summary.id)
+        #expect(try await chat.window(tokenLimit: 100_000, summary: .excluded).messages == turns)
     }
 }

@@ -16,7 +16,7 @@ import Testing
 /// A store for one test: its own key prefix, so listings see only this test's sessions.
 struct StoreUnderTest: Sendable {
     let kind: StoreKind
-    let memory: any ChatMemoryStore
+    let memory: RedisChatMemory
     let client: RedisClient?
     let prefix: String
     /// The ACL user made for a `.leastPrivilege` store, deleted by ``cleanUp()``.
@@ -41,14 +41,14 @@ struct StoreUnderTest: Sendable {
             return StoreUnderTest(kind: kind, memory: try RedisChatMemory(client: client, configuration: configuration),
                                   client: client, prefix: configuration.keyPrefix, aclUser: user)
         case .embedded:
-            return StoreUnderTest(kind: kind, memory: try EmbeddedChatMemory(configuration: configuration),
+            return StoreUnderTest(kind: kind, memory: try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration),
                                   client: nil, prefix: configuration.keyPrefix)
         }
     }
 
     /// Deletes every session of this test and shuts the client down.
     func cleanUp() async throws {
-        for id in try await memory.sessions() { try await memory.delete(id) }
+        for try await id in memory.sessions() { try await memory.delete(id) }
         await client?.shutdown()
         if let aclUser { try storeTestAdmin(["ACL", "DELUSER", aclUser]) }
     }
@@ -74,25 +74,40 @@ func storeTestRedisConfiguration() throws -> RedisConfiguration {
 }
 
 /// Runs an admin command on the test server with `redis-cli` (synchronously, so a store can
-/// be made outside an async context); throws when it fails.
+/// be made outside an async context); throws when it fails. With STORE_TEST_ADMIN_PORTS (the
+/// data nodes of a cluster or a Sentinel group, on 127.0.0.1) it runs on each of them.
 func storeTestAdmin(_ arguments: [String]) throws {
     let configuration = try storeTestRedisConfiguration()
-    guard case .tcp(let host, let port) = configuration.endpoint else { throw StoreTestServerMissing() }
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    var targets: [(host: String, port: Int)] = []
+    if let ports = ProcessInfo.processInfo.environment["STORE_TEST_ADMIN_PORTS"], !ports.isEmpty {
+        targets = ports.split(separator: " ").compactMap { Int($0) }.map { ("127.0.0.1", $0) }
+    } else if case .tcp(let host, let port) = configuration.endpoint {
+        targets = [(host, port)]
+    }
+    guard !targets.isEmpty else { throw StoreTestServerMissing() }
     var tlsArguments: [String] = []
     if let tls = configuration.tls {
         tlsArguments = ["--tls"] + (tls.caFile.map { ["--cacert", $0] } ?? []) + (tls.serverName.map { ["--sni", $0] } ?? [])
         if let certificate = tls.certificateFile, let key = tls.privateKeyFile { tlsArguments += ["--cert", certificate, "--key", key] }
     }
-    process.arguments = ["redis-cli", "-h", host, "-p", String(port)] + tlsArguments + arguments
-    let output = Pipe()
-    process.standardOutput = output
-    try process.run()
-    let reply = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
-    guard process.terminationStatus == 0, !reply.hasPrefix("ERR"), !reply.hasPrefix("(error)") else {
-        throw StoreTestAdminFailed(reply: reply)
+    for target in targets {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var userArguments: [String] = []
+        if let credentials = configuration.credentials {
+            // The password goes through the environment, never the command line.
+            process.environment = ProcessInfo.processInfo.environment.merging(["REDISCLI_AUTH": credentials.password]) { $1 }
+            if let user = credentials.username { userArguments = ["--user", user] }
+        }
+        process.arguments = ["redis-cli", "-h", target.host, "-p", String(target.port)] + userArguments + tlsArguments + arguments
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let reply = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, !reply.hasPrefix("ERR"), !reply.hasPrefix("(error)") else {
+            throw StoreTestAdminFailed(reply: reply)
+        }
     }
 }
 
@@ -116,7 +131,7 @@ func withStore(_ kind: StoreKind, _ adjust: (inout ChatMemoryConfiguration) -> V
 }
 
 /// Counts what the window reads: a pass-through over the real storage.
-final class StoreTestCountingStorage: ChatStorage, @unchecked Sendable {
+final class StoreTestCountingStorage: CompactionStorage, @unchecked Sendable {
     let base: any ChatStorage
     private let lock = NSLock()
     private var fetched = 0
@@ -127,36 +142,40 @@ final class StoreTestCountingStorage: ChatStorage, @unchecked Sendable {
     var entriesFetched: Int { lock.withLock { fetched } }
     var rangeCalls: Int { lock.withLock { calls } }
 
-    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
-        try await base.append(entries, to: key, policy: policy)
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
+        try await base.append(entries, to: key, policy: policy, logger: logger)
     }
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
-        let entries = try await base.range(key, start: start, stop: stop)
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        let entries = try await base.range(key, start: start, stop: stop, logger: logger)
         lock.withLock { fetched += entries.count; calls += 1 }
         return entries
     }
-    func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
-    func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
-    func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] { try await base.keys(withPrefix: prefix) }
-    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration) async throws -> Bool {
-        try await base.acquireLease(key, token: token, duration: duration)
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int { try await base.length(key, logger: logger) }
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool { try await base.delete(key, logger: logger) }
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? { try await base.timeToLive(key, logger: logger) }
+    func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
+        try await base.keys(withPrefix: prefix, cursor: cursor)
     }
-    func releaseLease(_ key: [UInt8], token: [UInt8]) async throws { try await base.releaseLease(key, token: token) }
-    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int) async throws -> Bool {
-        try await base.commitSummary(key, replacing: expected, with: summary, keep: keep)
+    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration, logger: Logger) async throws -> Bool {
+        try await compacting(base).acquireLease(key, token: token, duration: duration, logger: logger)
     }
-    func headAndOldest(_ key: [UInt8], count: Int) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
-        let both = try await base.headAndOldest(key, count: count)
+    func releaseLease(_ key: [UInt8], token: [UInt8], logger: Logger) async throws {
+        try await compacting(base).releaseLease(key, token: token, logger: logger)
+    }
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool {
+        try await compacting(base).commitSummary(key, replacing: expected, with: summary, keep: keep, logger: logger)
+    }
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+        let both = try await compacting(base).headAndOldest(key, count: count, logger: logger)
         lock.withLock { fetched += both.head.count + (both.oldest == nil ? 0 : 1); calls += 1 }
         return both
     }
-    var identity: ObjectIdentifier { base.identity }
+    var identity: ObjectIdentifier { (base as? any CompactionStorage)?.identity ?? ObjectIdentifier(self) }
 }
 
 /// A pass-through storage that runs `inject` once, right after the first read: an
 /// append landing between two page reads, deterministically.
-final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
+final class StoreTestInjectingStorage: CompactionStorage, @unchecked Sendable {
     let base: any ChatStorage
     private let lock = NSLock()
     private var inject: (@Sendable (any ChatStorage) async throws -> Void)?
@@ -166,11 +185,11 @@ final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
         self.inject = inject
     }
 
-    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
-        try await base.append(entries, to: key, policy: policy)
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
+        try await base.append(entries, to: key, policy: policy, logger: logger)
     }
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
-        let entries = try await base.range(key, start: start, stop: stop)
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        let entries = try await base.range(key, start: start, stop: stop, logger: logger)
         try await injectOnce()
         return entries
     }
@@ -181,23 +200,36 @@ final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
         }
         try await pending?(base)
     }
-    func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
-    func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
-    func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] { try await base.keys(withPrefix: prefix) }
-    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration) async throws -> Bool {
-        try await base.acquireLease(key, token: token, duration: duration)
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int { try await base.length(key, logger: logger) }
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool { try await base.delete(key, logger: logger) }
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? { try await base.timeToLive(key, logger: logger) }
+    func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
+        try await base.keys(withPrefix: prefix, cursor: cursor)
     }
-    func releaseLease(_ key: [UInt8], token: [UInt8]) async throws { try await base.releaseLease(key, token: token) }
-    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int) async throws -> Bool {
-        try await base.commitSummary(key, replacing: expected, with: summary, keep: keep)
+    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration, logger: Logger) async throws -> Bool {
+        try await compacting(base).acquireLease(key, token: token, duration: duration, logger: logger)
     }
-    func headAndOldest(_ key: [UInt8], count: Int) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
-        let both = try await base.headAndOldest(key, count: count)
+    func releaseLease(_ key: [UInt8], token: [UInt8], logger: Logger) async throws {
+        try await compacting(base).releaseLease(key, token: token, logger: logger)
+    }
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool {
+        try await compacting(base).commitSummary(key, replacing: expected, with: summary, keep: keep, logger: logger)
+    }
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+        let both = try await compacting(base).headAndOldest(key, count: count, logger: logger)
         try await injectOnce()
         return both
     }
-    var identity: ObjectIdentifier { base.identity }
+    var identity: ObjectIdentifier { (base as? any CompactionStorage)?.identity ?? ObjectIdentifier(self) }
+}
+
+extension SessionIDs {
+    /// Every id, read to the end (for tests that compare whole listings).
+    func collected() async throws -> [SessionID] {
+        var ids: [SessionID] = []
+        for try await id in self { ids.append(id) }
+        return ids
+    }
 }
 
 /// A conversation of `count` plain turns, alternating user and assistant, 1 ms apart.
@@ -207,4 +239,10 @@ func storeTestTurns(_ count: Int, label: String = "turn", size: Int = 20) -> [Ch
                     content: "\(label) \(index) " + String(repeating: "w", count: size),
                     createdAt: Date(timeIntervalSince1970: 1_700_000_000 + Double(index) / 1000))
     }
+}
+
+/// The compaction side of a spy's base storage (the package's storages have one).
+private func compacting(_ base: any ChatStorage) throws -> any CompactionStorage {
+    guard let storage = base as? any CompactionStorage else { throw ChatMemoryError.unsupportedByStorage("the spy's base cannot compact") }
+    return storage
 }

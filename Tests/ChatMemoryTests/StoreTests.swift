@@ -91,7 +91,7 @@ import Testing
             if ContinuousClock.now - appended < .milliseconds(700) { #expect(count == 1) }
             try await Task.sleep(for: .milliseconds(1500))
             #expect(try await chat.count() == 0)
-            #expect(try await store.memory.sessions() == [])
+            #expect(try await store.memory.sessions().collected() == [])
         }
     }
 
@@ -157,7 +157,7 @@ import Testing
                 var configuration = chat.configuration
                 configuration.tokenCounter = try! TiktokenCounter(.cl100kBase)
                 return configuration
-            }(), logger: chat.logger)
+            }(), logger: chat.logger, tracing: chat.tracing)
             let exact = try TiktokenCounter(.cl100kBase)
             let window = try await reader.window(tokenLimit: 100_000)
             #expect(window.tokenCount == turns.reduce(0) { $0 + exact.count($1) })
@@ -175,8 +175,8 @@ import Testing
             await #expect {
                 _ = try await chat.window(tokenLimit: 100)
             } throws: { error in
-                guard case ChatMemoryError.messageExceedsBudget(let id, let tokens, let budget) = error else { return false }
-                return id == huge.id && tokens > 100 && budget == 100
+                guard let error = error as? ChatMemoryError, error.code == .messageExceedsBudget else { return false }
+                return error.messageID == huge.id && (error.tokens ?? 0) > 100 && error.budget == 100
             }
         }
     }
@@ -202,10 +202,10 @@ import Testing
                     #expect(try await store.redis().send("EXISTS", Array(store.prefix.utf8) + bytes) == .integer(1))
                 }
             }
-            let listed = try await store.memory.sessions()
+            let listed = try await store.memory.sessions().collected()
             #expect(Set(listed.map(\.bytes)) == Set(nasty))
             #expect(try await store.memory.delete(try SessionID(bytes: nasty[1])))
-            #expect(try await store.memory.sessions().count == 3)
+            #expect(try await store.memory.sessions().collected().count == 3)
         }
     }
 
@@ -221,7 +221,7 @@ import Testing
                 }
                 try await group.waitForAll()
             }
-            #expect(Set(try await store.memory.sessions()) == Set(ids))
+            #expect(Set(try await store.memory.sessions().collected()) == Set(ids))
         }
     }
 
@@ -271,7 +271,7 @@ import Testing
                 try await chat.append(contentsOf: Array(turns[chunk..<chunk + 1000]))
             }
             let spy = StoreTestCountingStorage(base: chat.storage)
-            let watched = ChatSession(id: chat.id, key: chat.key, storage: spy, configuration: chat.configuration, logger: chat.logger)
+            let watched = ChatSession(id: chat.id, key: chat.key, storage: spy, configuration: chat.configuration, logger: chat.logger, tracing: chat.tracing)
             let window = try await watched.window(tokenLimit: 3000)
             #expect(window.messages == Array(turns.suffix(window.messages.count)))
             #expect(window.messages.count > 40)

@@ -19,7 +19,7 @@ import ChatMemoryRedis
         struct OldEnvelope: Decodable { let message: ChatMessage; let tokens: Int? }
         let old = try ChatMessage.jsonDecoder.decode(OldEnvelope.self, from: Data(bytes))
         #expect(old.message.role == .system && old.message.content == Self.summary.text && old.tokens == 12)
-        #expect(StoredEntry.idPrefix(of: bytes) == Array(#"{"id":"summary:1","#.utf8)[...])
+        #expect(ChatStorageEntry.idPrefix(of: bytes) == Array(#"{"id":"summary:1","#.utf8)[...])
     }
 
     /// The fast reader and `JSONDecoder` agree on summary entries, hostile ones included.
@@ -54,7 +54,7 @@ import ChatMemoryRedis
             await stalled.waitUntilEntered()
             let admin = RedisClient(configuration: try storeTestRedisConfiguration())
             #expect(try await admin.send("EXISTS", ChatSession.leaseKey(of: chat.key)).int == 1)
-            #expect(try await store.memory.sessions() == [chat.id])
+            #expect(try await store.memory.sessions().collected() == [chat.id])
             stalled.release()
             #expect(try await compaction.value.outcome == .compacted)
             #expect(try await admin.send("EXISTS", ChatSession.leaseKey(of: chat.key)).int == 0)

@@ -77,11 +77,11 @@ import Testing
             try await chat.append(contentsOf: storeTestTurns(40))
             _ = try await chat.compact(targetTokens: 300, summarizer: JoiningSummarizer())
             let injecting = StoreTestInjectingStorage(base: chat.storage) { storage in
-                let other = ChatSession(id: chat.id, key: chat.key, storage: storage, configuration: chat.configuration, logger: chat.logger)
+                let other = ChatSession(id: chat.id, key: chat.key, storage: storage, configuration: chat.configuration, logger: chat.logger, tracing: chat.tracing)
                 let outcome = try await other.compact(targetTokens: 0, summarizer: JoiningSummarizer()).outcome
                 #expect(outcome == .compacted)
             }
-            let watched = ChatSession(id: chat.id, key: chat.key, storage: injecting, configuration: chat.configuration, logger: chat.logger)
+            let watched = ChatSession(id: chat.id, key: chat.key, storage: injecting, configuration: chat.configuration, logger: chat.logger, tracing: chat.tracing)
             let window = try await watched.window(tokenLimit: 100_000)
             let now = try await chat.all()
             #expect(window.messages == now, "\(window.messages.map(\.id)) vs \(now.map(\.id))")

@@ -503,7 +503,7 @@ def redis_password_never_leaves_the_server(binary):
             log = worker.log()
             check("chat memory in Redis" in log, f"{worker.name}: the startup log line is missing")
             check(right not in log and wrong not in log, f"{worker.name}: a password is in the log")
-        check("chat memory closed" in good.log(), "the Redis client was not closed at shutdown")
+        check("redis client shut down" in good.log(), "the Redis client was not closed at shutdown")
     finally:
         good.kill()
         bad.kill()

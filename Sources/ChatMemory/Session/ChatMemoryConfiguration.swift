@@ -37,10 +37,34 @@ public struct ChatMemoryConfiguration: Sendable {
     /// exact cl100k_base tokenizer (``TiktokenCounter``), or ``ApproximateTokenCounter`` should its
     /// bundled rank file be missing from a broken install.
     public var tokenCounter: any TokenCounter = DefaultTokenCounter()
-    /// The lease compactors take and the optional automatic compaction (see ``ChatSession/compact(targetTokens:summarizer:)``).
+    /// Makes every Redis append wait until this many replicas hold it (`WAIT` right after the
+    /// append script, on the same connection, in the same round trip); `nil` (the default) does
+    /// not wait. See ``Replication``.
+    public var replication: Replication?
+    /// The lease compactors take and the optional automatic compaction (see ``ChatSession/compact(targetTokens:summarizer:logger:)``).
     public var compaction = CompactionSettings()
 
     public init() {}
+
+    /// Durability on request. Redis replicates asynchronously, so an append that a primary
+    /// acknowledged and that no replica copied yet is lost if that primary dies and a replica
+    /// takes over. With this set, an append returns only once `replicas` replicas hold it;
+    /// when fewer confirm within `timeout` it throws
+    /// ``ChatMemoryError/replicationIncomplete(acknowledged:required:)``: the messages are stored
+    /// on the primary but may be lost in a failover, and retrying the append is safe (messages
+    /// already stored are not written again, and the retry waits for the replicas again).
+    public struct Replication: Sendable, Hashable {
+        /// How many replicas must confirm, 1 to 100.
+        public var replicas: Int
+        /// How long to wait for them, 1 ms to 1 hour and less than the client's `commandTimeout`.
+        /// The append's connection carries no other request meanwhile.
+        public var timeout: Duration
+
+        public init(replicas: Int = 1, timeout: Duration = .milliseconds(500)) {
+            self.replicas = replicas
+            self.timeout = timeout
+        }
+    }
 
     /// The largest ``maxMessages``.
     public static let maxMessagesLimit = 1 << 32
@@ -64,11 +88,19 @@ public struct ChatMemoryConfiguration: Sendable {
         if !(1...Self.maxMessageBytesLimit).contains(maxMessageBytes) {
             throw .invalidConfiguration("maxMessageBytes must be from 1 to \(Self.maxMessageBytesLimit) (got \(maxMessageBytes))")
         }
+        if let replication {
+            guard (1...100).contains(replication.replicas) else {
+                throw .invalidConfiguration("replication.replicas must be from 1 to 100 (got \(replication.replicas))")
+            }
+            guard (.milliseconds(1)...Duration.seconds(3600)).contains(replication.timeout) else {
+                throw .invalidConfiguration("replication.timeout must be from 1 ms to 1 hour (got \(replication.timeout))")
+            }
+        }
         try compaction.validate()
         return self
     }
 
     var retention: RetentionPolicy {
-        RetentionPolicy(maxLength: maxMessages, timeToLive: timeToLive, idempotencyWindow: idempotencyWindow)
+        RetentionPolicy(maxLength: maxMessages, timeToLive: timeToLive, idempotencyWindow: idempotencyWindow, replication: replication)
     }
 }

@@ -1,9 +1,10 @@
 import ChatMemoryRedis
+import Logging
 
-extension RedisChatStorage {
+extension RedisChatStorage: CompactionStorage {
     /// `SET lease token NX PX ms`: one command on the lease's own key.
-    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration) async throws -> Bool {
-        let reply = try await client.send("SET", key, token, "NX", "PX", String(RetentionPolicy.milliseconds(duration)))
+    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration, logger: Logger) async throws -> Bool {
+        let reply = try await client.send("SET", key, token, "NX", "PX", String(RetentionPolicy.milliseconds(duration)), logger: logger)
         return !reply.isNull
     }
 
@@ -14,8 +15,8 @@ extension RedisChatStorage {
         return 0
         """#)
 
-    func releaseLease(_ key: [UInt8], token: [UInt8]) async throws {
-        try await client.evaluate(Self.releaseScript, keys: [key], arguments: [token])
+    func releaseLease(_ key: [UInt8], token: [UInt8], logger: Logger) async throws {
+        try await client.evaluate(Self.releaseScript, keys: [key], arguments: [token], logger: logger)
     }
 
     /// KEYS[1]: the session list. ARGV[1]: how many newer entries must stay (at least 1, so the
@@ -41,19 +42,19 @@ extension RedisChatStorage {
         return 1
         """#)
 
-    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int) async throws -> Bool {
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool {
         var arguments: [any RedisArgument] = [max(1, keep), summary]
         arguments.reserveCapacity(2 + expected.count)
         for entry in expected { arguments.append(entry) }
-        let reply = try await mapped(key) { try await client.evaluate(Self.commitScript, keys: [key], arguments: arguments) }
+        let reply = try await mapped(key) { try await client.evaluate(Self.commitScript, keys: [key], arguments: arguments, logger: logger) }
         guard let committed = reply.int else { throw ChatMemoryError.unexpectedReply("commit script returned \(reply)") }
         return committed == 1
     }
 
-    func headAndOldest(_ key: [UInt8], count: Int) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
         let replies = try await mapped(key) {
-            let replies = try await client.pipeline([RedisCommand("LRANGE", key, 0, count - 1), RedisCommand("LRANGE", key, -1, -1)])
-            return .array(try replies.map { try $0.get() })
+            let replies = try await client.pipeline([RedisCommand("LRANGE", key, 0, count - 1), RedisCommand("LRANGE", key, -1, -1)], logger: logger)
+            return RedisValue.array(try replies.map { try $0.get() })
         }
         guard let parts = replies.array, parts.count == 2, let head = parts[0].array, let oldest = parts[1].array else {
             throw ChatMemoryError.unexpectedReply("LRANGE returned \(replies)")

@@ -1,4 +1,5 @@
 import ChatMemoryRedis
+import Logging
 
 /// Chat lists in Redis. An append is one Lua script on the session's single key (so it is atomic
 /// and Redis Cluster safe); reads are plain `LRANGE`s.
@@ -21,9 +22,13 @@ struct RedisChatStorage: ChatStorage {
 
         """#
 
-    /// Every command this storage and its scripts send, as ACL names.
+    /// Every command this storage, its scripts and the client under it send, as ACL names: on a
+    /// cluster the client reads the slot map (`CLUSTER SLOTS`) and follows `ASK` (`ASKING`); with
+    /// Sentinel it checks the primary's `ROLE`; with ``ChatMemoryConfiguration/replication`` an
+    /// append ends with `WAIT`.
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
-                               "pttl", "scan", "type", "unlink", "lset", "set", "get"]
+                               "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role", "wait",
+                               "lset", "set", "get"]
 
     /// KEYS[1]: the session list. ARGV[1]: the last index `LTRIM` keeps ('' : no cap), ARGV[2]:
     /// the time to live in ms ('' : none), ARGV[3]: the idempotency window, then (id prefix,
@@ -80,7 +85,7 @@ struct RedisChatStorage: ChatStorage {
         return {#fresh, duplicates, length}
         """#)
 
-    func append(_ entries: [StoredEntry.Encoded], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         var arguments: [any RedisArgument] = [
             policy.maxLength.map { String($0 - 1) } ?? "",
             policy.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? "",
@@ -91,21 +96,49 @@ struct RedisChatStorage: ChatStorage {
             arguments.append(entry.idPrefix)
             arguments.append(entry.bytes)
         }
-        let reply = try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments) }
+        let wait = policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
+        let (reply, waited) = try await retryingLostConnections(policy) {
+            try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments, then: wait, logger: logger) }
+        }
         guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
             throw ChatMemoryError.unexpectedReply("append script returned \(reply)")
+        }
+        if let replication = policy.replication {
+            guard let acknowledged = try waited.first?.get().int else { throw ChatMemoryError.unexpectedReply("WAIT returned no count") }
+            if acknowledged < replication.replicas {
+                throw ChatMemoryError.replicationIncomplete(acknowledged: acknowledged, required: replication.replicas)
+            }
         }
         return AppendResult(appended: numbers[0], duplicates: numbers[1], length: numbers[2])
     }
 
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
-        let reply = try await mapped(key) { try await client.send("LRANGE", key, start, stop) }
+    /// How many times an append is sent again after its connection broke.
+    static let appendAttempts = 4
+
+    /// Runs an append again when its connection broke after sending (a primary that died or
+    /// failed over): the script stores no message twice, so that is safe while the
+    /// idempotency check is on (`idempotencyWindow` > 0). Other errors, timeouts included,
+    /// reach the caller.
+    private func retryingLostConnections<R>(_ policy: RetentionPolicy, _ body: () async throws -> R) async throws -> R {
+        var attempt = 1
+        while true {
+            do {
+                return try await body()
+            } catch let error as RedisError where policy.idempotencyWindow > 0 && attempt < Self.appendAttempts
+                && [.connectionClosed, .io, .connectionRefused].contains(error.code) {
+                attempt += 1
+            }
+        }
+    }
+
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        let reply = try await mapped(key) { try await client.send("LRANGE", key, start, stop, logger: logger) }
         guard let items = reply.array else { throw ChatMemoryError.unexpectedReply("LRANGE returned \(reply)") }
         return items.map { $0.bytes ?? [] }
     }
 
-    func length(_ key: [UInt8]) async throws -> Int {
-        let reply = try await mapped(key) { try await client.send("LLEN", key) }
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int {
+        let reply = try await mapped(key) { try await client.send("LLEN", key, logger: logger) }
         guard let length = reply.int else { throw ChatMemoryError.unexpectedReply("LLEN returned \(reply)") }
         return length
     }
@@ -119,32 +152,30 @@ struct RedisChatStorage: ChatStorage {
         return run('UNLINK', KEYS[1])
         """#)
 
-    func delete(_ key: [UInt8]) async throws -> Bool {
-        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key]) }.int == 1
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
+        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key], logger: logger) }.int == 1
     }
 
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? {
-        let milliseconds = try await client.send("PTTL", key).int ?? -1
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {
+        let milliseconds = try await client.send("PTTL", key, logger: logger).int ?? -1
         return milliseconds >= 0 ? .milliseconds(milliseconds) : nil
     }
 
-    func keys(withPrefix prefix: [UInt8]) async throws -> [[UInt8]] {
+    /// One `SCAN` step over the lists whose key starts with `prefix`, on one primary at a time
+    /// (every primary of a cluster in turn); the cursor is the client's ``RedisScanCursor`` as text.
+    func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         let pattern = Self.globEscaped(prefix) + [UInt8(ascii: "*")]
-        var cursor = "0"
-        var keys: [[UInt8]] = []
-        repeat {
-            let reply = try await client.send("SCAN", cursor, "MATCH", pattern, "COUNT", 1000, "TYPE", "list")
-            guard let parts = reply.array, parts.count == 2, let next = parts[0].string, let batch = parts[1].array else {
-                throw ChatMemoryError.unexpectedReply("SCAN returned \(reply)")
-            }
-            keys += batch.compactMap(\.bytes)
-            cursor = next
-        } while cursor != "0"
-        return keys
+        var position: RedisScanCursor?
+        if let cursor {
+            guard let parsed = RedisScanCursor(cursor) else { throw ChatMemoryError.invalidConfiguration("not a session listing cursor: \(cursor)") }
+            position = parsed
+        }
+        let (keys, next) = try await client.scan(from: position, matching: pattern, type: "list", count: 1000)
+        return (keys, next?.description)
     }
 
     /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``.
-    func mapped(_ key: [UInt8], _ body: () async throws -> RedisValue) async throws -> RedisValue {
+    func mapped<R>(_ key: [UInt8], _ body: () async throws -> R) async throws -> R {
         do {
             return try await body()
         } catch let error as RedisError where error.code == .server(.wrongType) {

@@ -12,12 +12,6 @@ import Foundation
 enum StoredEntry {
     static let version = 1
 
-    /// The encoded element and the prefix that identifies its message id.
-    struct Encoded: Sendable {
-        let bytes: [UInt8]
-        let idPrefix: [UInt8]
-    }
-
     /// A decoded element.
     struct Decoded: Sendable {
         let message: ChatMessage
@@ -28,7 +22,7 @@ enum StoredEntry {
         var summary: SummaryMetadata?
     }
 
-    static func encode(_ message: ChatMessage, tokens: Int, counter: String) -> Encoded {
+    static func encode(_ message: ChatMessage, tokens: Int, counter: String) -> ChatStorageEntry {
         var prefix = Array(#"{"id":"#.utf8)
         EntryJSON.writeString(message.id, to: &prefix)
         prefix.append(UInt8(ascii: ","))
@@ -39,23 +33,7 @@ enum StoredEntry {
         bytes += Array(#","message":"#.utf8)
         EntryJSON.writeMessage(message, to: &bytes)
         bytes.append(UInt8(ascii: "}"))
-        return Encoded(bytes: bytes, idPrefix: prefix)
-    }
-
-    /// The prefix `{"id":"…",` that names the element's message id (what the append script
-    /// compares), or `nil` when the element does not start with one.
-    static func idPrefix(of bytes: [UInt8]) -> ArraySlice<UInt8>? {
-        let opening = Array(#"{"id":""#.utf8)
-        guard bytes.starts(with: opening) else { return nil }
-        var index = opening.count
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\\"): index += 2
-            case UInt8(ascii: "\""): return index + 1 < bytes.count ? bytes[...(index + 1)] : nil
-            default: index += 1
-            }
-        }
-        return nil
+        return ChatStorageEntry(bytes: bytes, idPrefix: prefix)
     }
 
     /// The element's message, or `nil` when the element is not ours (foreign or broken). Agrees

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 extension ChatSession {
     /// Folds the session's oldest messages into its running summary, so that what stays totals
@@ -24,29 +25,46 @@ extension ChatSession {
     ///
     /// Throws when the store fails, `targetTokens` is negative, or the summary is larger than
     /// ``ChatMemoryConfiguration/maxMessageBytes``; nothing was committed then, unless the
-    /// commit's connection failed after it was sent (``summary()`` tells).
-    public func compact(targetTokens: Int, summarizer: any ChatSummarizer) async throws -> CompactionResult {
+    /// commit's connection failed after it was sent (``summary(logger:)`` tells). Throws
+    /// ``ChatMemoryError/Code/unsupportedByStorage`` over a ``ChatStorage`` of your own (only
+    /// Redis and ``EmbeddedChatStorage`` hold leases and commit summaries).
+    public func compact(targetTokens: Int, summarizer: any ChatSummarizer, logger: Logger? = nil) async throws -> CompactionResult {
         guard targetTokens >= 0 else {
             throw ChatMemoryError.invalidConfiguration("compact(targetTokens:) needs a target of at least 0 (got \(targetTokens))")
         }
+        guard let storage = storage as? any CompactionStorage else {
+            throw ChatMemoryError.unsupportedByStorage("compaction needs Redis or EmbeddedChatStorage (\(type(of: self.storage)) has no lease and summary commit)")
+        }
+        let logger = callLogger(logger)
+        return try await tracing.span("chat.compact", session: id, attributes: ["chat.target_tokens": targetTokens]) { record in
+            let result = try await compact(in: storage, targetTokens: targetTokens, summarizer: summarizer, logger: logger)
+            record("chat.compact.removed_entries", result.removedEntries)
+            logger.debug("compaction finished", metadata: ["chat.compact.outcome": "\(result.outcome)",
+                                                           "chat.compact.removed_entries": "\(result.removedEntries)"])
+            return result
+        }
+    }
+
+    private func compact(in storage: some CompactionStorage, targetTokens: Int, summarizer: any ChatSummarizer,
+                         logger: Logger) async throws -> CompactionResult {
         let lease = Self.leaseKey(of: key)
         let token = Array(UUID().uuidString.utf8)
-        guard try await storage.acquireLease(lease, token: token, duration: configuration.compaction.leaseDuration) else {
+        guard try await storage.acquireLease(lease, token: token, duration: configuration.compaction.leaseDuration, logger: logger) else {
             return CompactionResult(outcome: .leaseHeld)
         }
         do {
-            let result = try await compactHoldingLease(targetTokens: targetTokens, summarizer: summarizer)
-            await releaseLease(lease, token: token)
+            let result = try await compactHoldingLease(storage, targetTokens: targetTokens, summarizer: summarizer, logger: logger)
+            await releaseLease(storage, lease, token: token, logger: logger)
             return result
         } catch {
-            await releaseLease(lease, token: token)
+            await releaseLease(storage, lease, token: token, logger: logger)
             throw error
         }
     }
 
     /// The session's summary: its oldest entry, when that is one.
-    public func summary() async throws -> ChatSummary? {
-        guard let bytes = try await storage.range(key, start: -1, stop: -1).first,
+    public func summary(logger: Logger? = nil) async throws -> ChatSummary? {
+        guard let bytes = try await storage.range(key, start: -1, stop: -1, logger: callLogger(logger)).first,
               let decoded = StoredEntry.decode(bytes) else { return nil }
         return ChatSummary(decoded, tokens: tokens(of: decoded))
     }
@@ -62,8 +80,9 @@ extension ChatSession {
     /// among the newest `batch + idempotencyWindow` entries, so those stay messages.
     var protectedEntries: Int { configuration.idempotencyWindow + 1 }
 
-    private func compactHoldingLease(targetTokens: Int, summarizer: any ChatSummarizer) async throws -> CompactionResult {
-        let stored = Array(try await storage.range(key, start: 0, stop: -1).reversed())
+    private func compactHoldingLease(_ storage: some CompactionStorage, targetTokens: Int, summarizer: any ChatSummarizer,
+                                     logger: Logger) async throws -> CompactionResult {
+        let stored = Array(try await storage.range(key, start: 0, stop: -1, logger: logger).reversed())
         var planned: [CompactionPlan.Entry] = []
         var decodedEntries: [StoredEntry.Decoded?] = []
         planned.reserveCapacity(stored.count)
@@ -93,25 +112,25 @@ extension ChatSession {
         summary.tokens = counter.count(summary.message)
         let entry = SummaryMetadata.encode(summary, counter: counter.identifier)
         let committed = try await storage.commitSummary(key, replacing: Array(stored[..<plan.foldedCount]), with: entry,
-                                                        keep: protectedEntries)
+                                                        keep: protectedEntries, logger: logger)
         guard committed else { return CompactionResult(outcome: .conflict, keptTokens: plan.keptTokens) }
         return CompactionResult(outcome: .compacted, summary: summary, removedEntries: plan.foldedCount, keptTokens: plan.keptTokens)
     }
 
     /// Best effort: a lease that cannot be given back expires.
-    private func releaseLease(_ lease: [UInt8], token: [UInt8]) async {
+    private func releaseLease(_ storage: some CompactionStorage, _ lease: [UInt8], token: [UInt8], logger: Logger) async {
         do {
-            try await storage.releaseLease(lease, token: token)
+            try await storage.releaseLease(lease, token: token, logger: logger)
         } catch {
-            logger.warning("could not release the compaction lease; it expires by itself",
-                           metadata: ["session": "\(id)", "error": "\(error)"])
+            logger.debug("could not release the compaction lease; it expires by itself",
+                         metadata: ["error": "\(error)"])
         }
     }
 
     /// The session's stored tokens (the summary included) and whether they exceed `threshold`.
-    func storedTokens() async throws -> Int {
+    func storedTokens(logger: Logger) async throws -> Int {
         var total = 0
-        for bytes in try await storage.range(key, start: 0, stop: -1) {
+        for bytes in try await storage.range(key, start: 0, stop: -1, logger: logger) {
             if let decoded = StoredEntry.decode(bytes) { total = ModelSafeWindow.adding(total, tokens(of: decoded)) }
         }
         return total

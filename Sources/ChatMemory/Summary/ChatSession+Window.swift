@@ -1,3 +1,5 @@
+import Logging
+
 extension ChatSession {
     /// The newest messages that fit `tokenLimit - reserving`, oldest first, led by the session's
     /// summary when it has one.
@@ -25,7 +27,18 @@ extension ChatSession {
     /// token counts are used when they were made by this memory's counter and are plausible for
     /// their message; other messages are recounted.
     public func window(tokenLimit: Int, reserving: Int = 0, policy: WindowPolicy = .modelSafe,
-                       summary placement: SummaryPlacement? = nil) async throws -> ChatWindow {
+                       summary placement: SummaryPlacement? = nil, logger: Logger? = nil) async throws -> ChatWindow {
+        let logger = callLogger(logger)
+        return try await tracing.span("chat.window", session: id, attributes: ["chat.token_limit": tokenLimit, "chat.reserving": reserving]) { record in
+            let window = try await readWindow(tokenLimit: tokenLimit, reserving: reserving, policy: policy, summary: placement, logger: logger)
+            record("chat.window.messages", window.messages.count)
+            record("chat.window.tokens", window.tokenCount)
+            return window
+        }
+    }
+
+    private func readWindow(tokenLimit: Int, reserving: Int, policy: WindowPolicy, summary placement: SummaryPlacement?,
+                            logger: Logger) async throws -> ChatWindow {
         let counter = configuration.tokenCounter
         let placement = placement ?? (policy == .modelSafe ? .leading : .asStored)
         if placement.kind == .leading(.tool) {
@@ -43,7 +56,7 @@ extension ChatSession {
             var oldest: [UInt8]?
             var leading: CountedMessage?
             if case .leading(let role) = placement.kind, leadingAllowed {
-                let both = try await storage.headAndOldest(key, count: pageSize)
+                let both = try await storage.readHeadAndOldest(key, count: pageSize, logger: logger)
                 (firstEntries, oldest) = (both.head, both.oldest)
                 leading = leadingSummary(both.oldest, role: role, policy: policy, budget: tokenLimit - reserving)
             }
@@ -56,7 +69,7 @@ extension ChatSession {
                     entries = head
                     firstEntries = nil
                 } else {
-                    entries = try await storage.range(key, start: 0, stop: read.count + pageSize - 1)
+                    entries = try await storage.range(key, start: 0, stop: read.count + pageSize - 1, logger: logger)
                 }
                 guard entries.count >= read.count, entries[..<read.count].elementsEqual(read) else {
                     consistent = false
@@ -80,7 +93,7 @@ extension ChatSession {
             }
             if consistent, leading != nil {
                 // No compaction may have committed since the summary was read.
-                let now = exhausted ? read.last : try await storage.range(key, start: -1, stop: -1).first
+                let now = exhausted ? read.last : try await storage.range(key, start: -1, stop: -1, logger: logger).first
                 consistent = now == oldest
             }
             guard consistent else {
@@ -95,7 +108,7 @@ extension ChatSession {
                 leadingAllowed = false
                 continue
             }
-            reportSkipped(skipped)
+            reportSkipped(skipped, logger: logger)
             if let leading {
                 window.messages.insert(leading.message, at: 0)
                 window.tokenCount = ModelSafeWindow.adding(window.tokenCount, leading.tokens)

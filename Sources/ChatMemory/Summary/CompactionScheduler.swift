@@ -25,9 +25,9 @@ final class CompactionScheduler: @unchecked Sendable {
     /// How many times a check tries again after a conflict (another worker compacted first).
     static let conflictRetries = 3
 
-    /// Schedules a check of `session` against `settings`.
-    func schedule(_ session: ChatSession, _ settings: AutomaticCompaction) {
-        let sessionKey = SessionKey(storage: session.storage.identity, key: session.key)
+    /// Schedules a check of `session` (over the storage `storage` tells apart) against `settings`.
+    func schedule(_ session: ChatSession, storage: ObjectIdentifier, _ settings: AutomaticCompaction) {
+        let sessionKey = SessionKey(storage: storage, key: session.key)
         let start = lock.withLock { () -> Bool in
             if running[sessionKey] != nil {
                 running[sessionKey] = true
@@ -88,23 +88,24 @@ final class CompactionScheduler: @unchecked Sendable {
     }
 
     private static func check(_ session: ChatSession, _ settings: AutomaticCompaction) async {
+        let logger = session.callLogger(nil)
         do {
             for _ in 0...conflictRetries {
-                guard try await session.storedTokens() > settings.thresholdTokens else { return }
-                let result = try await session.compact(targetTokens: settings.targetTokens, summarizer: settings.summarizer)
+                guard try await session.storedTokens(logger: logger) > settings.thresholdTokens else { return }
+                let result = try await session.compact(targetTokens: settings.targetTokens, summarizer: settings.summarizer, logger: logger)
                 guard result.outcome == .conflict else { return }
             }
         } catch {
-            session.logger.warning("automatic compaction failed; the next append tries again",
-                                   metadata: ["session": "\(session.id)", "error": "\(error)"])
+            logger.debug("automatic compaction failed; the next append tries again", metadata: ["error": "\(error)"])
         }
     }
 }
 
 extension ChatSession {
-    /// Schedules an automatic compaction check when the configuration asks for them.
+    /// Schedules an automatic compaction check when the configuration asks for them and the
+    /// storage can compact (a ``ChatStorage`` of your own cannot).
     func scheduleCompactionCheck() {
-        guard let automatic = configuration.compaction.automatic else { return }
-        automatic.scheduler.schedule(self, automatic)
+        guard let automatic = configuration.compaction.automatic, let storage = storage as? any CompactionStorage else { return }
+        automatic.scheduler.schedule(self, storage: storage.identity, automatic)
     }
 }

@@ -36,12 +36,12 @@ public struct CompactionSettings: Sendable {
 /// the check reads the session and sums its stored counts, and when they exceed
 /// `thresholdTokens` it compacts down to `targetTokens`. Checks of one session are coalesced
 /// within a process (one runs, at most one waits), and every worker may check: the lease and
-/// the compare-and-set keep their compactions apart. Failures are logged, never thrown to the
+/// the compare-and-set keep their compactions apart. Failures are logged at `debug`, never thrown to the
 /// appender. Keep the summary's size plus `targetTokens` under `thresholdTokens`.
 public struct AutomaticCompaction: Sendable {
     /// Compact when the session's stored tokens (the summary included) exceed this.
     public var thresholdTokens: Int
-    /// Fold the oldest messages until those that stay total at most this (see ``ChatSession/compact(targetTokens:summarizer:)``).
+    /// Fold the oldest messages until those that stay total at most this (see ``ChatSession/compact(targetTokens:summarizer:logger:)``).
     public var targetTokens: Int
     public var summarizer: any ChatSummarizer
     /// How many checks (and compactions) one process runs at once, over all sessions (at least 1);

@@ -1,4 +1,4 @@
-/// Where a window puts the session's summary (see ``ChatSession/window(tokenLimit:reserving:policy:summary:)``).
+/// Where a window puts the session's summary (see ``ChatSession/window(tokenLimit:reserving:policy:summary:logger:)``).
 ///
 /// ```swift
 /// let window = try await chat.window(tokenLimit: 3000, summary: .leading(as: .user))

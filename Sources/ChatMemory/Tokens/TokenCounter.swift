@@ -52,7 +52,7 @@ struct RecountingJoinedCounter: JoinedTextCounting {
 extension TokenCounter {
     public func joinedCounter() -> any JoinedTextCounting { RecountingJoinedCounter(counter: self) }
 
-    /// The fixed overhead of every message in ``count(_:)-(ChatMessage)``.
+    /// The fixed overhead of every message in ``TokenCounter/count(_:)-(ChatMessage)``.
     public static var perMessageOverhead: Int { 3 }
 
     /// The tokens a message costs in a prompt:

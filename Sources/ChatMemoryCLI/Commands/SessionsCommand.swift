@@ -20,7 +20,10 @@ struct SessionsCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await connection.run { connection in
-            let sessions = try await connection.memory.sessions().sorted()
+            // Sorted output needs them all; a set, since SCAN may return a key twice.
+            var unique = Set<SessionID>()
+            for try await id in connection.memory.sessions() { unique.insert(id) }
+            let sessions = unique.sorted()
             if output.json {
                 try printJSON(sessions.map(SessionJSON.init))
                 return

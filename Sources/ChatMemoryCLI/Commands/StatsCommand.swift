@@ -89,7 +89,7 @@ struct StatsCommand: AsyncParsableCommand {
             }
             var summary = Summary()
             var all: [SessionStats] = []
-            for id in try await connection.memory.sessions() {
+            for try await id in connection.memory.sessions() {
                 let stats = try await Self.stats(of: connection.memory.session(id))
                 summary.sessions += 1
                 summary.messages = summary.messages.addingClamped(stats.messages)

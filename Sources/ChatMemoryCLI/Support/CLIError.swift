@@ -32,7 +32,7 @@ enum CLIError: Error {
         case let error as CLIError:
             self = error
         case let error as ChatMemoryError:
-            switch error {
+            switch error.code {
             case .invalidSessionID, .invalidTokenBudget, .invalidConfiguration:
                 self = .usage(Self.describe(error))
             case .invalidMessage, .messageTooLarge:
@@ -49,30 +49,26 @@ enum CLIError: Error {
 
     /// A readable sentence for a chat memory error.
     static func describe(_ error: ChatMemoryError) -> String {
-        switch error {
-        case .invalidTokenBudget(let limit, let reserving):
-            "invalid token budget: --tokens must be at least 1 and --reserve from 0 to --tokens (got --tokens \(limit) --reserve \(reserving))"
-        case .messageExceedsBudget(let id, let tokens, let budget):
-            "message \(id) needs \(tokens) tokens, more than the whole budget of \(budget) (--tokens minus --reserve)"
-        case .invalidSessionID(let why):
-            "invalid session id: \(why)"
-        case .wrongKeyType(let key):
-            "the key \(printable(key)) holds another type of value, not a chat session list"
-        case .invalidMessage(let why):
-            "invalid message: \(why)"
-        case .messageTooLarge(let id, let bytes, let limit):
-            "message \(id) has \(bytes) bytes, more than the limit of \(limit)"
-        case .invalidConfiguration(let why):
-            "invalid setting: \(why)"
-        case .unexpectedReply(let what):
-            "unexpected reply from Redis: \(what)"
+        switch error.code {
+        case .invalidTokenBudget:
+            "invalid token budget: --tokens must be at least 1 and --reserve from 0 to --tokens (got --tokens \(error.tokenLimit ?? 0) --reserve \(error.reserving ?? 0))"
+        case .messageExceedsBudget:
+            "message \(error.messageID ?? "") needs \(error.tokens ?? 0) tokens, more than the whole budget of \(error.budget ?? 0) (--tokens minus --reserve)"
+        case .wrongKeyType:
+            "the key \(printable(error.key ?? "")) holds another type of value, not a chat session list"
+        case .invalidConfiguration:
+            "invalid setting: \(error.reason ?? "")"
+        case .unexpectedReply:
+            "unexpected reply from Redis: \(error.reason ?? "")"
+        default:
+            error.description
         }
     }
 
     /// A readable sentence for a Redis error (the library's messages never carry a password).
     static func describe(_ error: RedisError) -> String {
-        switch error.code {
-        case .server: "Redis replied: \(error.message)"
+        if error.code.serverErrorKind != nil { return "Redis replied: \(error.message)" }
+        return switch error.code {
         case .connectionRefused: "cannot connect to Redis: \(error.message)"
         case .timeout: "Redis timed out: \(error.message)"
         default: "Redis: \(error.message)"

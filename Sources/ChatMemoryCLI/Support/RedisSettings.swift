@@ -7,11 +7,15 @@ import Darwin
 #endif
 
 /// The Redis configuration of a run: the library's `RedisConfiguration.fromEnvironment` (REDIS_URL,
-/// REDIS_USERNAME, REDIS_PASSWORD or REDIS_PASSWORD_FILE), with `--url` in place of REDIS_URL
+/// REDIS_USERNAME, REDIS_PASSWORD or REDIS_PASSWORD_FILE, the sentinels' REDIS_SENTINEL_* and the
+/// REDIS_TLS_* settings), with `--url` in place of REDIS_URL
 /// and `--password-file` in place of both password variables. Its errors never quote a password.
 enum RedisSettings {
     /// The variables `fromEnvironment` reads.
-    static let variables = ["REDIS_URL", "REDIS_USERNAME", "REDIS_PASSWORD", "REDIS_PASSWORD_FILE"]
+    static let variables = ["REDIS_URL", "REDIS_USERNAME", "REDIS_PASSWORD", "REDIS_PASSWORD_FILE",
+                            "REDIS_SENTINEL_USERNAME", "REDIS_SENTINEL_PASSWORD", "REDIS_SENTINEL_PASSWORD_FILE",
+                            "REDIS_TLS_CA_FILE", "REDIS_TLS_CA_DIR", "REDIS_TLS_CERT_FILE", "REDIS_TLS_KEY_FILE",
+                            "REDIS_TLS_KEY_PASSPHRASE", "REDIS_TLS_SERVER_NAME"]
 
     static func configuration(url: String?, passwordFile: String?) throws(CLIError) -> RedisConfiguration {
         var environment: [String: String] = [:]

@@ -2,6 +2,14 @@ import Logging
 
 /// A shared, thread-safe Redis client with a bounded connection pool and an async API.
 ///
+/// The same client talks to one server, to a Redis Cluster or to a Sentinel-managed primary,
+/// as its configuration's ``RedisConfiguration/topology`` says (a `redis+cluster://` or
+/// `redis+sentinel://` URL sets it): the API is the same. On a cluster each command goes to the
+/// primary that serves its key's hash slot (commands without keys go to any primary), redirects
+/// are followed, and the keys of one command, one ``transaction(_:)`` or one script must share a
+/// slot (use a hash tag, `{user42}:a` and `{user42}:b`): otherwise the call fails with
+/// `.server(.crossSlot)` before anything is sent. See ``RedisConfiguration/Topology``.
+///
 /// Create one per process and share it between tasks and request handlers. Commands are argument
 /// vectors, so any bytes are safe; server error replies are thrown as ``RedisError``. Each
 /// connection owns an I/O thread, started with its first request: call ``shutdown()`` when you
@@ -11,7 +19,7 @@ import Logging
 /// Pooled connections are shared, so commands that change or hold a connection (`SELECT`,
 /// `MULTI`, `WATCH`, `SUBSCRIBE`, `MONITOR`, `CLIENT REPLY`, `BLPOP`, `XREAD ... BLOCK`...) are
 /// refused there with `.requiresDedicatedConnection`, before anything is sent; run them inside
-/// ``withDedicatedConnection(blockingCommandTimeout:_:)``.
+/// ``withDedicatedConnection(blockingCommandTimeout:routingKey:_:)``.
 ///
 /// A configuration that ``RedisConfiguration/validate()`` refuses does not trap: the client opens
 /// no connection and every call throws that `.invalidConfiguration` error. The client never
@@ -26,39 +34,47 @@ import Logging
 /// ```
 public final class RedisClient: Sendable {
     public let configuration: RedisConfiguration
-    /// The pool, or why the configuration was refused (internal so tests can watch its queues).
-    let pool: Result<ConnectionPool, RedisError>
+    /// Where commands go, or why the configuration was refused.
+    let backend: Result<Backend, RedisError>
     private let logger: Logger
+    /// Where metrics and spans go (see ``Observability``).
+    public let observability: Observability
+    let instruments: ClientInstruments
     /// `configuration.commandTimeout`, at most ``RedisConfiguration/maximumTimeout``.
     private let commandTimeout: Duration?
 
     /// Creates the client; connections open lazily, on first use. An invalid configuration is
     /// logged and thrown by every call. A `credentialsProvider` is asked for the credentials of
     /// every new connection, instead of `configuration.credentials` (see ``RedisCredentialsProvider``).
-    public init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger = Logger(label: "redis")) {
+    /// The client logs at `debug` and `trace` only; each call can take a logger of its own.
+    public init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger = Logger(label: "redis"),
+                observability: Observability = Observability()) {
         self.configuration = configuration
         self.logger = logger
+        self.observability = observability
+        instruments = ClientInstruments(configuration: configuration, observability: observability)
         commandTimeout = configuration.commandTimeout.map { min($0, RedisConfiguration.maximumTimeout) }
         do throws(RedisError) {
             try configuration.validate()
-            pool = .success(ConnectionPool(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger))
+            backend = .success(Backend(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: instruments.metrics))
             logger.debug("redis client created", metadata: ["redis": "\(configuration)"])
         } catch {
-            pool = .failure(error)
-            logger.error("invalid Redis configuration; every call will fail", metadata: ["error": "\(error)"])
+            backend = .failure(error)
+            logger.debug("invalid Redis configuration; every call will fail", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Sends one command and returns its reply; an error reply is thrown.
+    /// Sends one command and returns its reply; an error reply is thrown. `logger` (default: the
+    /// client's) gets this call's `trace` and `debug` lines, with its metadata (a request id...).
     @discardableResult
-    public func send(_ command: RedisCommand) async throws -> RedisValue {
-        try await pipeline([command])[0].get()
+    public func send(_ command: RedisCommand, logger: Logger? = nil) async throws -> RedisValue {
+        try await pipeline([command], logger: logger)[0].get()
     }
 
     /// Sends one command given by name and arguments.
     @discardableResult
-    public func send(_ name: String, _ arguments: any RedisArgument...) async throws -> RedisValue {
-        try await send(RedisCommand(name, arguments))
+    public func send(_ name: String, _ arguments: any RedisArgument..., logger: Logger? = nil) async throws -> RedisValue {
+        try await send(RedisCommand(name, arguments), logger: logger)
     }
 
     /// Sends many commands in one write and returns each reply in order, in one round trip.
@@ -67,10 +83,10 @@ public final class RedisClient: Sendable {
     ///
     /// A command that changes or holds the connection (`SELECT`, `MULTI`, `SUBSCRIBE`, `BLPOP`,
     /// `CLIENT REPLY`...) is refused with `.requiresDedicatedConnection` and nothing is sent; run
-    /// it inside ``withDedicatedConnection(blockingCommandTimeout:_:)``.
-    public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    /// it inside ``withDedicatedConnection(blockingCommandTimeout:routingKey:_:)``.
+    public func pipeline(_ commands: [RedisCommand], logger: Logger? = nil) async throws -> [Result<RedisValue, RedisError>] {
         try checkShared(commands, inTransaction: false)
-        return try await run(commands)
+        return try await run(commands, logger: logger ?? self.logger)
     }
 
     /// Runs the commands atomically inside `MULTI`/`EXEC`, in one round trip, and returns the
@@ -78,9 +94,9 @@ public final class RedisClient: Sendable {
     /// Commands that change the connection's state (`SELECT`, `MULTI`, `WATCH`...) are refused
     /// with `.requiresDedicatedConnection` before anything is sent; blocking commands are allowed
     /// (inside a transaction they do not block). For `WATCH`, use a dedicated connection.
-    public func transaction(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    public func transaction(_ commands: [RedisCommand], logger: Logger? = nil) async throws -> [Result<RedisValue, RedisError>] {
         try checkShared(commands, inTransaction: true)
-        let replies = try await run([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
+        let replies = try await runUnit([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")], inTransaction: true, logger: logger ?? self.logger)
         for reply in replies.dropLast() {
             if case .failure(let error) = reply { throw error }
         }
@@ -95,16 +111,32 @@ public final class RedisClient: Sendable {
 
     /// Runs a Lua script by its SHA-1, loading it first if the server does not know it.
     @discardableResult
-    public func evaluate(_ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = []) async throws -> RedisValue {
+    public func evaluate(_ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = [],
+                         logger: Logger? = nil) async throws -> RedisValue {
+        try await evaluate(script, keys: keys, arguments: arguments, then: [], logger: logger).reply
+    }
+
+    /// Runs a Lua script by its SHA-1 and then `followUps` on the same connection, in the same
+    /// write (one round trip), for example `WAIT 1 100` to learn how many replicas have the
+    /// script's writes. On a cluster they all go to the node that serves the script's keys. The
+    /// script's error reply is thrown; each follow-up's result is returned as it came. `WAIT` and
+    /// `WAITAOF` are accepted here (they hold the pooled connection for up to their timeout);
+    /// other commands the pool refuses are refused here too.
+    public func evaluate(
+        _ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = [], then followUps: [RedisCommand],
+        logger: Logger? = nil
+    ) async throws -> (reply: RedisValue, followUps: [Result<RedisValue, RedisError>]) {
+        let logger = logger ?? self.logger
+        try checkShared(followUps.filter { !["WAIT", "WAITAOF"].contains($0.name) }, inTransaction: false)
         let evalsha = RedisCommand("EVALSHA", [script.sha1, keys.count] + keys + arguments)
-        do {
-            return try await send(evalsha)
-        } catch let error as RedisError where error.code == .server(.noScript) {
+        var replies = try await runUnit([evalsha] + followUps, inTransaction: false, logger: logger)
+        if case .failure(let error) = replies[0], error.code == .server(.noScript) {
             logger.debug("script not cached on the server; loading it", metadata: ["sha1": "\(script.sha1)"])
-            let replies = try await pipeline([RedisCommand("SCRIPT", "LOAD", script.source), evalsha])
+            replies = try await runUnit([RedisCommand("SCRIPT", "LOAD", script.source), evalsha] + followUps, inTransaction: false, logger: logger)
             _ = try replies[0].get()
-            return try replies[1].get()
+            replies.removeFirst()
         }
+        return (try replies[0].get(), Array(replies.dropFirst()))
     }
 
     /// Runs `body` with a connection of its own, for commands the shared pool refuses: `SELECT`,
@@ -129,16 +161,24 @@ public final class RedisClient: Sendable {
     /// `blockingCommandTimeout` bounds each blocking command (and `receive()`) on the connection;
     /// `nil` allows a blocking command its own block time plus `commandTimeout`. It must be more
     /// than zero.
+    ///
+    /// On a cluster the connection goes to the primary that serves `routingKey`'s slot (any
+    /// primary without one); with Sentinel, to the primary. Elsewhere `routingKey` is ignored.
     public func withDedicatedConnection<R: Sendable>(
         blockingCommandTimeout: Duration? = nil,
+        routingKey: (any RedisArgument)? = nil,
         _ body: (RedisDedicatedConnection) async throws -> R
     ) async throws -> R {
         if let blockingCommandTimeout, blockingCommandTimeout <= .zero {
             throw RedisError(.invalidConfiguration, "blockingCommandTimeout \(blockingCommandTimeout) is not more than zero (nil means the command's own block time)")
         }
         let blockingTimeout = blockingCommandTimeout.map { min($0, RedisConfiguration.maximumTimeout) }
-        return try await pool.get().withDedicatedConnection { connection in
-            try await body(RedisDedicatedConnection(connection: connection, commandTimeout: commandTimeout, blockingCommandTimeout: blockingTimeout))
+        let lend = { (connection: RedisConnection) in
+            try await body(RedisDedicatedConnection(connection: connection, commandTimeout: self.commandTimeout, blockingCommandTimeout: blockingTimeout))
+        }
+        switch try backend.get() {
+        case .node(let pool): return try await pool.withDedicatedConnection(lend)
+        case .routed(let router): return try await router.withDedicatedConnection(routingKey: routingKey?.redisBytes, lend)
         }
     }
 
@@ -151,16 +191,81 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// Sends the commands on a pooled connection.
-    private func run(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    /// Sends the commands, each on its own (on a cluster, each to the node of its key).
+    private func run(_ commands: [RedisCommand], logger: Logger) async throws -> [Result<RedisValue, RedisError>] {
         guard !commands.isEmpty else { return [] }
+        try checkNonEmpty(commands)
+        // The whole call, from waiting for a slot to the last reply, fits in the command timeout.
+        let deadline = commandTimeout.map { ContinuousClock.now + $0 }
+        let backend = try backend.get()
+        return try await instruments.observe(commands, inTransaction: false, logger: logger) {
+            switch backend {
+            case .node(let pool):
+                return try await pool.withConnection(deadline: deadline) { connection in
+                    (connection.id, try await connection.execute(commands, deadline: deadline))
+                }
+            case .routed(let router):
+                return (nil, try await router.run(commands.map { [$0] }, deadline: deadline).flatMap { $0 })
+            }
+        }
+    }
+
+    /// Sends commands that must run together: on one connection, in order, in one write.
+    private func runUnit(_ unit: [RedisCommand], inTransaction: Bool, logger: Logger) async throws -> [Result<RedisValue, RedisError>] {
+        try checkNonEmpty(unit)
+        let deadline = commandTimeout.map { ContinuousClock.now + $0 }
+        let backend = try backend.get()
+        return try await instruments.observe(unit, inTransaction: inTransaction, logger: logger) {
+            switch backend {
+            case .node(let pool):
+                return try await pool.withConnection(deadline: deadline) { connection in
+                    (connection.id, try await connection.execute(unit, deadline: deadline))
+                }
+            case .routed(let router):
+                return (nil, try await router.run([unit], deadline: deadline)[0])
+            }
+        }
+    }
+
+    private func checkNonEmpty(_ commands: [RedisCommand]) throws(RedisError) {
         if let empty = commands.first(where: { $0.arguments.isEmpty }) {
             throw RedisError(.invalidCommand, "a command needs at least a name (got \(empty.arguments.count) arguments)")
         }
-        // The whole call, from waiting for a slot to the last reply, fits in the command timeout.
+    }
+
+    /// The pools of every primary: the one server, the cluster's primaries, or the Sentinel primary.
+    func primaryPools() async throws -> [ConnectionPool] {
+        switch try backend.get() {
+        case .node(let pool): return [pool]
+        case .routed(let router): return try await router.primaryPools(deadline: commandTimeout.map { ContinuousClock.now + $0 })
+        }
+    }
+
+    /// Sends one command to the node behind `pool` (no routing), within the command timeout.
+    func send(_ command: RedisCommand, on pool: ConnectionPool) async throws -> RedisValue {
         let deadline = commandTimeout.map { ContinuousClock.now + $0 }
-        return try await pool.get().withConnection(deadline: deadline) { connection in
-            try await connection.execute(commands, deadline: deadline)
+        return try await pool.withConnection(deadline: deadline) { connection in
+            try await connection.execute([command], deadline: deadline)
+        }[0].get()
+    }
+
+    /// The cluster router, for tests and benchmarks that read its statistics.
+    var clusterRouter: ClusterRouter? {
+        if case .success(.routed(let router)) = backend { return router as? ClusterRouter }
+        return nil
+    }
+
+    /// The Sentinel router, likewise.
+    var sentinelRouter: SentinelRouter? {
+        if case .success(.routed(let router)) = backend { return router as? SentinelRouter }
+        return nil
+    }
+
+    /// The single server's pool (for tests that watch its queues); fails for a cluster or Sentinel.
+    var pool: Result<ConnectionPool, RedisError> {
+        backend.flatMap { backend in
+            guard case .node(let pool) = backend else { return .failure(RedisError(.invalidConfiguration, "not a single-server client")) }
+            return .success(pool)
         }
     }
 
@@ -169,7 +274,30 @@ public final class RedisClient: Sendable {
     /// for its reply fails with `.shutdown` as well (it may have run). Call it once your own work
     /// is done.
     public func shutdown() async {
-        if case .success(let pool) = pool { await pool.shutdown() }
+        switch backend {
+        case .success(.node(let pool)): await pool.shutdown()
+        case .success(.routed(let router)): await router.shutdown()
+        case .failure: break
+        }
         logger.debug("redis client shut down")
+    }
+}
+
+/// Where a client's commands go.
+enum Backend: Sendable {
+    /// One server's pool.
+    case node(ConnectionPool)
+    /// A cluster or a Sentinel-managed primary.
+    case routed(any CommandRouter)
+
+    init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider?, logger: Logger, metrics: ClientMetrics) {
+        switch configuration.topology {
+        case .standalone:
+            self = .node(ConnectionPool(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics))
+        case .cluster(let cluster):
+            self = .routed(ClusterRouter(configuration: configuration, cluster: cluster, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics))
+        case .sentinel(let sentinel):
+            self = .routed(SentinelRouter(configuration: configuration, sentinel: sentinel, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics))
+        }
     }
 }

@@ -1,4 +1,4 @@
-/// A connection of one caller's own, lent by ``RedisClient/withDedicatedConnection(blockingCommandTimeout:_:)``,
+/// A connection of one caller's own, lent by ``RedisClient/withDedicatedConnection(blockingCommandTimeout:routingKey:_:)``,
 /// for the commands the shared pool refuses: `SELECT`, `WATCH`/`MULTI`/`EXEC`, `SUBSCRIBE`,
 /// `MONITOR`, `CLIENT REPLY`, blocking commands (`BLPOP`, `XREAD ... BLOCK`, `WAIT`...).
 ///

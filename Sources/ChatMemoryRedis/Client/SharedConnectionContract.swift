@@ -4,7 +4,7 @@
 /// that changes or holds the connection's state would leak into the next caller's commands:
 /// `SELECT` would switch their database, `SUBSCRIBE` would swallow their replies, `BLPOP` would
 /// hold everyone queued behind it. Such commands are refused before anything is sent; they run on
-/// a connection of the caller's own (``RedisClient/withDedicatedConnection(blockingCommandTimeout:_:)``).
+/// a connection of the caller's own (``RedisClient/withDedicatedConnection(blockingCommandTimeout:routingKey:_:)``).
 enum SharedConnectionContract {
     /// Why a command changes or holds a connection.
     enum Hazard {

@@ -16,6 +16,10 @@ extension RedisConfiguration {
     ///   `caFolder`, `certificateFile`, `privateKeyFile`, `privateKeyPassphrase`, `serverName`).
     ///   Setting one with a URL that is not `rediss://` is an error (it would be ignored).
     ///   Verification cannot be turned off from the environment.
+    /// - With a `redis+sentinel://` URL: `REDIS_SENTINEL_USERNAME` and `REDIS_SENTINEL_PASSWORD`
+    ///   (or `REDIS_SENTINEL_PASSWORD_FILE`): the sentinels' own credentials
+    ///   (``Sentinel/credentials``), apart from the data nodes'. Setting one with another URL is
+    ///   an error.
     ///
     /// ```swift
     /// // REDIS_URL=redis://redis.internal:6379/2 REDIS_USERNAME=chat REDIS_PASSWORD_FILE=/run/secrets/redis
@@ -30,17 +34,7 @@ extension RedisConfiguration {
     ) throws -> RedisConfiguration {
         func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
         var configuration = try RedisConfiguration(url: value("REDIS_URL") ?? fallback)
-        let password: String?
-        switch (value("REDIS_PASSWORD"), value("REDIS_PASSWORD_FILE")) {
-        case (.some, .some):
-            throw RedisError(.invalidConfiguration, "set REDIS_PASSWORD or REDIS_PASSWORD_FILE, not both")
-        case (let text?, nil):
-            password = text
-        case (nil, let path?):
-            password = try readPasswordFile(path)
-        case (nil, nil):
-            password = nil
-        }
+        let password = try self.password(value, variable: "REDIS_PASSWORD")
         let username = value("REDIS_USERNAME") ?? configuration.credentials?.username
         if let password {
             configuration.credentials = Credentials(username: username, password: password)
@@ -50,7 +44,33 @@ extension RedisConfiguration {
             throw RedisError(.invalidConfiguration, "REDIS_USERNAME is set but no password is (set REDIS_PASSWORD or REDIS_PASSWORD_FILE)")
         }
         try applyTLSEnvironment(to: &configuration, value)
+        try applySentinelEnvironment(to: &configuration, value)
         return configuration
+    }
+
+    /// The password in `variable`, or in the file that `variable_FILE` names; setting both is an error.
+    private static func password(_ value: (String) -> String?, variable: String) throws -> String? {
+        switch (value(variable), value(variable + "_FILE")) {
+        case (.some, .some): throw RedisError(.invalidConfiguration, "set \(variable) or \(variable)_FILE, not both")
+        case (let text?, nil): return text
+        case (nil, let path?): return try readPasswordFile(path, variable: variable + "_FILE")
+        case (nil, nil): return nil
+        }
+    }
+
+    /// Sets the sentinels' credentials named by REDIS_SENTINEL_* on a `redis+sentinel://` configuration.
+    private static func applySentinelEnvironment(to configuration: inout RedisConfiguration, _ value: (String) -> String?) throws {
+        let username = value("REDIS_SENTINEL_USERNAME")
+        let password = try self.password(value, variable: "REDIS_SENTINEL_PASSWORD")
+        guard username != nil || password != nil else { return }
+        guard case .sentinel(var sentinel) = configuration.topology else {
+            throw RedisError(.invalidConfiguration, "REDIS_SENTINEL_USERNAME/REDIS_SENTINEL_PASSWORD set, but REDIS_URL is not a redis+sentinel:// URL")
+        }
+        guard let password else {
+            throw RedisError(.invalidConfiguration, "REDIS_SENTINEL_USERNAME is set but no password is (set REDIS_SENTINEL_PASSWORD or REDIS_SENTINEL_PASSWORD_FILE)")
+        }
+        sentinel.credentials = Credentials(username: username, password: password)
+        configuration.topology = .sentinel(sentinel)
     }
 
     /// The environment variables of the ``TLS`` settings, by setting.
@@ -77,26 +97,26 @@ extension RedisConfiguration {
     }
 
     /// The password in a file, without the line breaks at its end.
-    private static func readPasswordFile(_ path: String) throws -> String {
+    private static func readPasswordFile(_ path: String, variable: String) throws -> String {
         let limit = 64 * 1024
         guard let file = FileHandle(forReadingAtPath: path) else {
-            throw RedisError(.invalidConfiguration, "cannot open REDIS_PASSWORD_FILE '\(path)'")
+            throw RedisError(.invalidConfiguration, "cannot open \(variable) '\(path)'")
         }
         defer { try? file.close() }
         let data: Data
         do {
             data = try file.read(upToCount: limit + 1) ?? Data()
         } catch {
-            throw RedisError(.invalidConfiguration, "cannot read REDIS_PASSWORD_FILE '\(path)'")
+            throw RedisError(.invalidConfiguration, "cannot read \(variable) '\(path)'")
         }
         guard data.count <= limit else {
-            throw RedisError(.invalidConfiguration, "REDIS_PASSWORD_FILE '\(path)' is larger than 64 KiB")
+            throw RedisError(.invalidConfiguration, "\(variable) '\(path)' is larger than 64 KiB")
         }
         guard var text = String(validating: data, as: UTF8.self) else {
-            throw RedisError(.invalidConfiguration, "REDIS_PASSWORD_FILE '\(path)' is not UTF-8 text")
+            throw RedisError(.invalidConfiguration, "\(variable) '\(path)' is not UTF-8 text")
         }
         while let last = text.utf8.last, last == 0x0A || last == 0x0D { text.removeLast() }
-        guard !text.isEmpty else { throw RedisError(.invalidConfiguration, "REDIS_PASSWORD_FILE '\(path)' is empty") }
+        guard !text.isEmpty else { throw RedisError(.invalidConfiguration, "\(variable) '\(path)' is empty") }
         return text
     }
 }

@@ -7,7 +7,15 @@ extension RedisConfiguration {
     /// - `rediss://…`, the same over TLS with the default ``TLS`` settings (the server's
     ///   certificate verified against the system's CAs and the host); in a build without TLS
     ///   (``isTLSAvailable`` false) it throws, saying how to get TLS;
-    /// - `unix://[user[:password]@]/path/to/socket[?db=N]`.
+    /// - `unix://[user[:password]@]/path/to/socket[?db=N]`;
+    /// - `redis+cluster://[user:password@]host1:port1,host2:port2[,…]`: a Redis Cluster reached
+    ///   through those seed nodes (``Topology/cluster(_:)``);
+    /// - `redis+sentinel://[user:password@]host1:port1,host2:port2[,…]/<master-name>[/db]`: the
+    ///   primary that those sentinels (port 26379 unless given) monitor under that name
+    ///   (``Topology/sentinel(_:)``). The credentials are the data nodes'; the sentinels' own
+    ///   go in ``Sentinel/credentials`` (or `REDIS_SENTINEL_PASSWORD`, see ``fromEnvironment(_:fallback:)``);
+    /// - `rediss+cluster://…` and `rediss+sentinel://…`: the same over TLS (the sentinels are
+    ///   reached over TLS too).
     ///
     /// The credentials run up to the last `@`, and the user name up to the first `:` in them, so a
     /// password may hold `/`, `@` and `:` as they are (`redis://app:a/b@c:d@host`); `%XX` escapes
@@ -21,7 +29,7 @@ extension RedisConfiguration {
         let parts = URLParts(url)
         let invalid = { (why: String) in RedisError(.invalidConfiguration, "invalid Redis URL \(parts.shown): \(why)") }
         guard let scheme = parts.scheme, let location = parts.location else {
-            throw RedisError(.invalidConfiguration, "invalid Redis URL: expected redis://host[:port][/db], rediss://host[:port][/db] or unix:///path/to/socket")
+            throw RedisError(.invalidConfiguration, "invalid Redis URL: expected redis://host[:port][/db], rediss://host[:port][/db], unix:///path/to/socket, redis+cluster://host:port,host:port or redis+sentinel://host:port,host:port/master-name")
         }
         let credentials = try parts.userInfo.map { try Self.credentials(from: $0, invalid: invalid) }
         switch scheme.lowercased() {
@@ -32,8 +40,14 @@ extension RedisConfiguration {
         case "rediss":
             try self.init(redisLocation: location, invalid: invalid)
             tls = TLS()
+        case "redis+cluster", "rediss+cluster":
+            try self.init(clusterLocation: location, invalid: invalid)
+            if scheme.lowercased() == "rediss+cluster" { tls = TLS() }
+        case "redis+sentinel", "rediss+sentinel":
+            try self.init(sentinelLocation: location, invalid: invalid)
+            if scheme.lowercased() == "rediss+sentinel" { tls = TLS() }
         default:
-            throw invalid("unsupported scheme (expected redis, rediss or unix)")
+            throw invalid("unsupported scheme (expected redis, rediss, unix, redis+cluster or redis+sentinel)")
         }
         self.credentials = credentials
         do {
@@ -46,9 +60,41 @@ extension RedisConfiguration {
     private init(redisLocation location: Substring, invalid: (String) -> RedisError) throws {
         guard !location.contains("?") && !location.contains("#") else { throw invalid("query and fragment are not supported") }
         let pathStart = location.firstIndex(of: "/") ?? location.endIndex
-        let (host, port) = try Self.hostAndPort(location[..<pathStart], invalid: invalid)
+        let (host, port) = try Self.hostAndPort(location[..<pathStart], defaultPort: 6379, invalid: invalid)
         let database = try Self.database(location[pathStart...].dropFirst(), invalid: invalid)
         self.init(endpoint: .tcp(host: host, port: port), database: database)
+    }
+
+    private init(clusterLocation location: Substring, invalid: (String) -> RedisError) throws {
+        guard !location.contains("?") && !location.contains("#") else { throw invalid("query and fragment are not supported") }
+        let pathStart = location.firstIndex(of: "/") ?? location.endIndex
+        guard location[pathStart...].dropFirst().isEmpty else { throw invalid("a cluster URL has no path (a Redis Cluster has database 0 only)") }
+        let seeds = try Self.endpoints(location[..<pathStart], defaultPort: 6379, invalid: invalid)
+        self.init(endpoint: seeds[0])
+        topology = .cluster(Cluster(seeds: seeds))
+    }
+
+    private init(sentinelLocation location: Substring, invalid: (String) -> RedisError) throws {
+        guard !location.contains("?") && !location.contains("#") else { throw invalid("query and fragment are not supported") }
+        guard let pathStart = location.firstIndex(of: "/") else { throw invalid("missing the master name, as in redis+sentinel://host:26379/mymaster") }
+        let sentinels = try Self.endpoints(location[..<pathStart], defaultPort: 26379, invalid: invalid)
+        let path = location[location.index(after: pathStart)...].split(separator: "/", omittingEmptySubsequences: false)
+        guard let name = path.first.flatMap({ Self.percentDecoded($0) }), !name.isEmpty else {
+            throw invalid("missing the master name, as in redis+sentinel://host:26379/mymaster")
+        }
+        guard path.count <= 2 else { throw invalid("expected /<master-name>[/db] after the sentinels") }
+        self.init(endpoint: sentinels[0], database: try Self.database(path.count == 2 ? path[1] : "", invalid: invalid))
+        topology = .sentinel(Sentinel(sentinels: sentinels, masterName: name))
+    }
+
+    /// `host:port,host:port,…`, at least one.
+    private static func endpoints(_ text: Substring, defaultPort: Int, invalid: (String) -> RedisError) throws -> [Endpoint] {
+        let hosts = text.split(separator: ",", omittingEmptySubsequences: false)
+        guard hosts.count <= 1024 else { throw invalid("more than 1024 hosts") }
+        return try hosts.map { item in
+            let (host, port) = try hostAndPort(item, defaultPort: defaultPort, invalid: invalid)
+            return .tcp(host: host, port: port)
+        }
     }
 
     private init(unixLocation location: Substring, invalid: (String) -> RedisError) throws {
@@ -83,7 +129,7 @@ extension RedisConfiguration {
         return number
     }
 
-    private static func hostAndPort(_ text: Substring, invalid: (String) -> RedisError) throws -> (String, Int) {
+    private static func hostAndPort(_ text: Substring, defaultPort: Int, invalid: (String) -> RedisError) throws -> (String, Int) {
         var host: Substring
         var portText: Substring?
         if text.hasPrefix("[") {
@@ -101,7 +147,7 @@ extension RedisConfiguration {
             host = text
         }
         guard !host.isEmpty else { throw invalid("missing host") }
-        var port = 6379
+        var port = defaultPort
         if let portText {
             guard let number = Int(portText), (1...65535).contains(number) else {
                 throw invalid("the port is not a number from 1 to 65535")

@@ -32,18 +32,10 @@ extension RedisConfiguration {
     ///   only with a key.
     public func validate() throws(RedisError) {
         func invalid(_ why: String) -> RedisError { RedisError(.invalidConfiguration, why) }
-        switch endpoint {
-        case .tcp(let host, let port):
-            guard !host.isEmpty else { throw invalid("the host is empty") }
-            guard !host.utf8.contains(0) else { throw invalid("the host contains a NUL byte") }
-            guard (1...65535).contains(port) else { throw invalid("port \(port) is not from 1 to 65535") }
-        case .unixSocket(let path):
-            guard !path.isEmpty else { throw invalid("the socket path is empty") }
-            guard !path.utf8.contains(0) else { throw invalid("the socket path contains a NUL byte") }
-            let limit = Self.maximumSocketPathBytes
-            guard path.utf8.count <= limit else {
-                throw invalid("the socket path is \(path.utf8.count) bytes long; the system allows \(limit)")
-            }
+        switch topology {
+        case .standalone: try Self.validate(endpoint, invalid)
+        case .cluster(let cluster): try validate(cluster, invalid)
+        case .sentinel(let sentinel): try Self.validate(sentinel, invalid)
         }
         guard (0...Int(Int32.max)).contains(database) else {
             throw invalid("database \(database) is not from 0 to \(Int32.max)")
@@ -65,6 +57,49 @@ extension RedisConfiguration {
             throw invalid("pool.maxBackoff \(pool.maxBackoff) is shorter than pool.initialBackoff \(pool.initialBackoff)")
         }
         if let tls { try validateTLS(tls) }
+    }
+
+    private static func validate(_ endpoint: Endpoint, _ invalid: (String) -> RedisError) throws(RedisError) {
+        switch endpoint {
+        case .tcp(let host, let port):
+            guard !host.isEmpty else { throw invalid("the host is empty") }
+            guard !host.utf8.contains(0) else { throw invalid("the host contains a NUL byte") }
+            guard (1...65535).contains(port) else { throw invalid("port \(port) is not from 1 to 65535") }
+        case .unixSocket(let path):
+            guard !path.isEmpty else { throw invalid("the socket path is empty") }
+            guard !path.utf8.contains(0) else { throw invalid("the socket path contains a NUL byte") }
+            let limit = maximumSocketPathBytes
+            guard path.utf8.count <= limit else {
+                throw invalid("the socket path is \(path.utf8.count) bytes long; the system allows \(limit)")
+            }
+        }
+    }
+
+    private func validate(_ cluster: Cluster, _ invalid: (String) -> RedisError) throws(RedisError) {
+        guard !cluster.seeds.isEmpty else { throw invalid("a cluster needs at least one seed node") }
+        for seed in cluster.seeds {
+            guard case .tcp = seed else { throw invalid("cluster seed \(seed) is not a TCP address") }
+            try Self.validate(seed, invalid)
+        }
+        guard database == 0 else { throw invalid("database \(database): a Redis Cluster has database 0 only") }
+        guard (1...64).contains(cluster.maxRedirects) else { throw invalid("cluster.maxRedirects is \(cluster.maxRedirects); it must be from 1 to 64") }
+        guard (0...64).contains(cluster.maxRetries) else { throw invalid("cluster.maxRetries is \(cluster.maxRetries); it must be from 0 to 64") }
+        guard cluster.retryBackoff > .zero else { throw invalid("cluster.retryBackoff \(cluster.retryBackoff) is not more than zero") }
+        guard cluster.refreshInterval > .zero else { throw invalid("cluster.refreshInterval \(cluster.refreshInterval) is not more than zero") }
+    }
+
+    private static func validate(_ sentinel: Sentinel, _ invalid: (String) -> RedisError) throws(RedisError) {
+        guard !sentinel.sentinels.isEmpty else { throw invalid("Sentinel needs at least one sentinel address") }
+        for address in sentinel.sentinels {
+            guard case .tcp = address else { throw invalid("sentinel \(address) is not a TCP address") }
+            try validate(address, invalid)
+        }
+        guard !sentinel.masterName.isEmpty, sentinel.masterName.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) else {
+            throw invalid("the Sentinel master name must be non-empty printable ASCII without spaces")
+        }
+        if let credentials = sentinel.credentials, credentials.password.isEmpty {
+            throw invalid("the sentinels' password is empty")
+        }
     }
 
     /// The longest timeout the system takes (`Int32.max` milliseconds, about 24.8 days); a longer

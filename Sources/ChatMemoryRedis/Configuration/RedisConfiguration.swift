@@ -12,7 +12,7 @@
 /// call. Printing, `dump` and `Mirror` never show the password (nor a TLS key passphrase).
 public struct RedisConfiguration: Sendable, Equatable {
     /// Where the server listens.
-    public enum Endpoint: Sendable, Equatable, CustomStringConvertible {
+    public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
         case tcp(host: String, port: Int)
         case unixSocket(path: String)
 
@@ -67,7 +67,11 @@ public struct RedisConfiguration: Sendable, Equatable {
         public init() {}
     }
 
+    /// The server, for the ``Topology/standalone`` topology (the default).
     public var endpoint: Endpoint
+    /// One server, a Redis Cluster or a Sentinel-managed primary (what `redis+cluster://` and
+    /// `redis+sentinel://` URLs set). See ``Topology``.
+    public var topology: Topology = .standalone
     public var credentials: Credentials?
     /// The logical database selected on every new connection (0...2147483647).
     public var database: Int = 0
@@ -101,7 +105,11 @@ public struct RedisConfiguration: Sendable, Equatable {
 extension RedisConfiguration: CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The endpoint, database and user, never the password.
     public var description: String {
-        var text = "\(tls == nil ? "redis" : "rediss") \(endpoint) db \(database)"
+        var text: String
+        switch topology {
+        case .standalone: text = "\(tls == nil ? "redis" : "rediss") \(endpoint) db \(database)"
+        default: text = "\(tls == nil ? "redis" : "rediss") \(topology) db \(database)"
+        }
         if let user = credentials?.username { text += " user \(user)" }
         if credentials != nil { text += " password <redacted>" }
         if tls?.insecureSkipVerification == true { text += " tls unverified" }
@@ -115,6 +123,7 @@ extension RedisConfiguration: CustomStringConvertible, CustomDebugStringConverti
     public var customMirror: Mirror {
         Mirror(self, children: [
             "endpoint": endpoint,
+            "topology": topology,
             "credentials": credentials as Any,
             "database": database,
             "clientName": clientName as Any,

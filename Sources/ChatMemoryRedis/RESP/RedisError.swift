@@ -24,62 +24,115 @@ import Foundation
 /// replace the credentials. `description`, `debugDescription`, `localizedDescription` and `dump`
 /// show the code and the message.
 public struct RedisError: Error, Sendable, Hashable {
-    /// What went wrong.
-    public enum Code: Sendable, Hashable {
+    /// What went wrong: compare it with `==` or switch over it (with a `default:` branch, since
+    /// later versions may add codes without breaking your code).
+    ///
+    /// ```swift
+    /// switch error.code {
+    /// case .timeout, .connectionClosed: retryLater()
+    /// case .server(.wrongType): print("not a list")
+    /// default: throw error
+    /// }
+    /// ```
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: Hashable, Sendable {
+            case connectionRefused, timeout, connectionClosed, io, protocolError
+            case server(ServerErrorKind)
+            case invalidConfiguration, invalidCommand, requiresDedicatedConnection, unexpectedReply, shutdown
+        }
+
+        private let base: Base
+
+        private init(_ base: Base) { self.base = base }
+
         /// Nobody listens at the address (or the socket file is missing).
-        case connectionRefused
+        public static let connectionRefused = Code(.connectionRefused)
         /// Connecting, reading or writing took longer than the configured timeout.
-        case timeout
+        public static let timeout = Code(.timeout)
         /// The connection broke (reset, closed by the server, or a socket error).
-        case connectionClosed
+        public static let connectionClosed = Code(.connectionClosed)
         /// Another I/O failure while talking to the server.
-        case io
+        public static let io = Code(.io)
         /// The server sent bytes that are not valid RESP.
-        case protocolError
-        /// The server answered with an error reply.
-        case server(ServerErrorKind)
+        public static let protocolError = Code(.protocolError)
         /// The configuration or URL is not valid.
-        case invalidConfiguration
+        public static let invalidConfiguration = Code(.invalidConfiguration)
         /// A command was malformed before it was sent (for example, no arguments).
-        case invalidCommand
+        public static let invalidCommand = Code(.invalidCommand)
         /// The command changes or holds its connection's state (`SELECT`, `SUBSCRIBE`, `BLPOP`,
         /// `MULTI`...), so it was refused on the shared pool before anything was sent. Run it
-        /// inside ``RedisClient/withDedicatedConnection(blockingCommandTimeout:_:)``.
-        case requiresDedicatedConnection
+        /// inside ``RedisClient/withDedicatedConnection(blockingCommandTimeout:routingKey:_:)``.
+        public static let requiresDedicatedConnection = Code(.requiresDedicatedConnection)
         /// A reply did not have the shape the caller expected.
-        case unexpectedReply
+        public static let unexpectedReply = Code(.unexpectedReply)
         /// The client was shut down.
-        case shutdown
+        public static let shutdown = Code(.shutdown)
+
+        /// The server answered with an error reply of this kind (`error.code == .server(.wrongType)`).
+        public static func server(_ kind: ServerErrorKind) -> Code { Code(.server(kind)) }
+
+        /// The kind of a server error reply; `nil` for every other code.
+        public var serverErrorKind: ServerErrorKind? {
+            if case .server(let kind) = base { return kind }
+            return nil
+        }
+
+        /// The code's name, e.g. `timeout` or `server(WRONGTYPE)`.
+        public var description: String {
+            switch base {
+            case .connectionRefused: "connectionRefused"
+            case .timeout: "timeout"
+            case .connectionClosed: "connectionClosed"
+            case .io: "io"
+            case .protocolError: "protocolError"
+            case .server(let kind): "server(\(kind))"
+            case .invalidConfiguration: "invalidConfiguration"
+            case .invalidCommand: "invalidCommand"
+            case .requiresDedicatedConnection: "requiresDedicatedConnection"
+            case .unexpectedReply: "unexpectedReply"
+            case .shutdown: "shutdown"
+            }
+        }
     }
 
-    /// The class of a server error reply, taken from its first word.
-    public enum ServerErrorKind: String, Sendable, Hashable, CaseIterable {
-        case generic = "ERR"
-        case wrongType = "WRONGTYPE"
-        case noAuth = "NOAUTH"
-        case noPermission = "NOPERM"
-        case wrongPassword = "WRONGPASS"
-        case readOnly = "READONLY"
-        case outOfMemory = "OOM"
-        case noScript = "NOSCRIPT"
-        case moved = "MOVED"
-        case ask = "ASK"
-        case busy = "BUSY"
-        case busyKey = "BUSYKEY"
-        case tryAgain = "TRYAGAIN"
-        case clusterDown = "CLUSTERDOWN"
-        case crossSlot = "CROSSSLOT"
-        case loading = "LOADING"
-        case masterDown = "MASTERDOWN"
-        case execAbort = "EXECABORT"
-        case noReplicas = "NOREPLICAS"
-        case unknown = ""
+    /// The class of a server error reply: its first word (`WRONGTYPE`, `NOPERM`, ...), kept as
+    /// sent, so a word without a static member here (`NOGROUP`, `BUSYGROUP`, a module's own)
+    /// still compares: `.server(ServerErrorKind(rawValue: "NOGROUP"))`.
+    public struct ServerErrorKind: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+        /// The error's first word, exactly as the server sent it.
+        public let rawValue: String
 
-        /// Classifies a server error message by its leading word.
+        public init(rawValue: String) { self.rawValue = rawValue }
+
+        /// Classifies a server error message by its leading word (up to the first space).
         init(message: String) {
-            let word = message.prefix { $0 != " " }
-            self = ServerErrorKind(rawValue: String(word)) ?? .unknown
+            self.init(rawValue: String(message.prefix { $0 != " " }))
         }
+
+        public var description: String { rawValue }
+
+        /// `ERR`: a generic error.
+        public static let generic = ServerErrorKind(rawValue: "ERR")
+        public static let wrongType = ServerErrorKind(rawValue: "WRONGTYPE")
+        public static let noAuth = ServerErrorKind(rawValue: "NOAUTH")
+        public static let noPermission = ServerErrorKind(rawValue: "NOPERM")
+        public static let wrongPassword = ServerErrorKind(rawValue: "WRONGPASS")
+        public static let readOnly = ServerErrorKind(rawValue: "READONLY")
+        public static let outOfMemory = ServerErrorKind(rawValue: "OOM")
+        public static let noScript = ServerErrorKind(rawValue: "NOSCRIPT")
+        public static let moved = ServerErrorKind(rawValue: "MOVED")
+        public static let ask = ServerErrorKind(rawValue: "ASK")
+        public static let busy = ServerErrorKind(rawValue: "BUSY")
+        public static let busyKey = ServerErrorKind(rawValue: "BUSYKEY")
+        public static let tryAgain = ServerErrorKind(rawValue: "TRYAGAIN")
+        public static let clusterDown = ServerErrorKind(rawValue: "CLUSTERDOWN")
+        public static let crossSlot = ServerErrorKind(rawValue: "CROSSSLOT")
+        public static let loading = ServerErrorKind(rawValue: "LOADING")
+        public static let masterDown = ServerErrorKind(rawValue: "MASTERDOWN")
+        public static let execAbort = ServerErrorKind(rawValue: "EXECABORT")
+        public static let noReplicas = ServerErrorKind(rawValue: "NOREPLICAS")
+        /// An error reply that starts with a space or is empty, so it has no first word.
+        public static let unknown = ServerErrorKind(rawValue: "")
     }
 
     public var code: Code
@@ -114,10 +167,7 @@ public struct RedisError: Error, Sendable, Hashable {
 extension RedisError: CustomStringConvertible, CustomDebugStringConvertible, LocalizedError {
     /// The message, after the code unless it is a server error (whose message starts with its kind).
     public var description: String {
-        switch code {
-        case .server: return message
-        default: return "\(code): \(message)"
-        }
+        code.serverErrorKind == nil ? "\(code): \(message)" : message
     }
 
     public var debugDescription: String { "RedisError(\(description))" }

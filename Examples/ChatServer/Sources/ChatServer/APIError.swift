@@ -65,22 +65,24 @@ extension APIError {
     }
 
     private init(chatMemory error: ChatMemoryError) {
-        switch error {
-        case .invalidSessionID(let why):
-            self.init(status: .badRequest, code: "invalid_session_id", message: why)
-        case .invalidMessage(let why):
-            self.init(status: .badRequest, code: "invalid_message", message: why)
-        case .invalidTokenBudget(let limit, let reserving):
-            self.init(status: .badRequest, code: "invalid_token_budget", message: "unusable token budget: tokens=\(limit), reserving=\(reserving)")
-        case .messageExceedsBudget(let id, let tokens, let budget):
+        switch error.code {
+        case .invalidSessionID:
+            self.init(status: .badRequest, code: "invalid_session_id", message: error.reason ?? "invalid session id")
+        case .invalidMessage:
+            self.init(status: .badRequest, code: "invalid_message", message: error.reason ?? "invalid message")
+        case .invalidTokenBudget:
+            self.init(status: .badRequest, code: "invalid_token_budget",
+                      message: "unusable token budget: tokens=\(error.tokenLimit ?? 0), reserving=\(error.reserving ?? 0)")
+        case .messageExceedsBudget:
             self.init(status: .unprocessableContent, code: "message_exceeds_budget",
-                      message: "message \(id) needs \(tokens) tokens; the window allows \(budget)")
-        case .messageTooLarge(_, let bytes, let limit):
-            self.init(status: .contentTooLarge, code: "content_too_large", message: "the message has \(bytes) bytes; the limit is \(limit)")
+                      message: "message \(error.messageID ?? "") needs \(error.tokens ?? 0) tokens; the window allows \(error.budget ?? 0)")
+        case .messageTooLarge:
+            self.init(status: .contentTooLarge, code: "content_too_large",
+                      message: "the message has \(error.bytes ?? 0) bytes; the limit is \(error.limit ?? 0)")
         case .wrongKeyType:
             self.init(status: .conflict, code: "wrong_key_type", message: "the session's key holds something that is not a chat history",
                       detail: "\(error)")
-        case .invalidConfiguration, .unexpectedReply:
+        default:
             self.init(status: .internalServerError, code: "internal", message: "internal error", detail: "\(error)")
         }
     }
@@ -97,13 +99,9 @@ extension APIError {
     /// Redis states that pass by themselves: unreachable, timed out, loading its data, busy with
     /// a script, out of memory, a read-only or cut-off replica, a cluster in reconfiguration.
     static func isTransient(_ code: RedisError.Code) -> Bool {
-        switch code {
-        case .connectionRefused, .timeout, .connectionClosed, .io, .shutdown:
-            return true
-        case .server(let kind):
+        if let kind = code.serverErrorKind {
             return [.loading, .busy, .outOfMemory, .readOnly, .masterDown, .tryAgain, .clusterDown, .noReplicas].contains(kind)
-        case .protocolError, .invalidConfiguration, .invalidCommand, .unexpectedReply, .requiresDedicatedConnection:
-            return false
         }
+        return [.connectionRefused, .timeout, .connectionClosed, .io, .shutdown].contains(code)
     }
 }

@@ -82,7 +82,9 @@ struct ChatServerCommand: AsyncParsableCommand {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "chat-server"),
             onServerRunning: { _ in logger.info("listening", metadata: ["address": "\(address)", "store": "\(settings.store.rawValue)"]) },
             logger: logger)
-        app.addServices(StoreShutdownService(backend: backend, logger: logger))
+        // The service group shuts its services down in reverse order: the HTTP server (last)
+        // answers its last request before the Redis client (added here, before it) closes.
+        app.addServices(backend.services)
         try await app.runService()
         logger.info("stopped")
     }

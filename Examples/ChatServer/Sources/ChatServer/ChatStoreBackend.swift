@@ -4,20 +4,22 @@ import Logging
 import ChatMemoryRedis
 import ServiceLifecycle
 
-/// Which ``ChatMemoryStore`` a worker uses.
+/// Which storage a worker's ``RedisChatMemory`` uses.
 enum StoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {
-    /// ``RedisChatMemory``: shared by every worker that points at the same Redis.
+    /// Redis: shared by every worker that points at the same Redis.
     case redis
-    /// ``EmbeddedChatMemory``: this process only (for comparing the cost of sharing).
+    /// ``EmbeddedChatStorage``: this process only (for comparing the cost of sharing).
     case embedded
 }
 
-/// The store a worker keeps conversations in, and what must be closed when it stops.
+/// The store a worker keeps conversations in, and the services it needs.
 struct ChatStoreBackend: Sendable {
-    let memory: any ChatMemoryStore
+    let memory: RedisChatMemory
     /// The counter the store writes with; the same counts decide what fits a window.
     let counter: any TokenCounter
-    private let client: RedisClient?
+    /// The Redis client (a `Service`, closed when the application's service group shuts down),
+    /// or none for the embedded store.
+    let services: [any Service]
 
     /// `redis` is where Redis is (the Redis store), `nil` for the embedded store. With
     /// `compaction`, a conversation whose stored tokens pass its threshold is compacted in the
@@ -32,18 +34,13 @@ struct ChatStoreBackend: Sendable {
         if let redis {
             let client = RedisClient(configuration: redis, logger: logger)
             memory = try RedisChatMemory(client: client, configuration: configuration, logger: logger)
-            self.client = client
+            services = [client]
             // The endpoint only: the configuration's credentials are never logged.
             logger.info("chat memory in Redis", metadata: ["redis": "\(redis.endpoint)", "db": "\(redis.database)"])
         } else {
-            memory = try EmbeddedChatMemory(configuration: configuration, logger: logger)
-            client = nil
+            memory = try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration, logger: logger)
+            services = []
         }
-    }
-
-    /// Closes the Redis connections (nothing to close for the embedded store).
-    func shutdown() async {
-        await client?.shutdown()
     }
 }
 
@@ -52,18 +49,4 @@ struct ChatStoreBackend: Sendable {
 struct Compaction: Sendable {
     var thresholdTokens: Int
     var targetTokens: Int
-}
-
-/// Closes the store after the HTTP server stopped. The application's service group shuts its
-/// services down in reverse order, so this one ends after the server answered its last request.
-struct StoreShutdownService: Service {
-    let backend: ChatStoreBackend
-    let logger: Logger
-
-    func run() async throws {
-        // Throws CancellationError when the group is cancelled (the server failed): close anyway.
-        try? await gracefulShutdown()
-        await backend.shutdown()
-        logger.info("chat memory closed")
-    }
 }

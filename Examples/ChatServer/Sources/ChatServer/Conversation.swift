@@ -9,7 +9,7 @@ import Foundation
 /// clients may not use), and a retry replays it only if it is an assistant message whose
 /// `reply_to` names that user message.
 struct Conversation: Sendable {
-    let memory: any ChatMemoryStore
+    let memory: RedisChatMemory
     /// The store's counter, to refuse a message the window can't hold before storing it.
     let counter: any TokenCounter
     let model: any ChatModel

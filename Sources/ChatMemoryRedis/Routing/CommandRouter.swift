@@ -1,0 +1,53 @@
+/// Where a client's commands go: one server, the nodes of a Redis Cluster, or the primary that
+/// Sentinel names.
+///
+/// Work arrives in units: commands that must run together on one connection, in order, in one
+/// write (a single command, `MULTI … EXEC`, `SCRIPT LOAD` + `EVALSHA`, a script + `WAIT`).
+protocol CommandRouter: Sendable {
+    /// Runs every unit on the node that serves it and returns each unit's replies, in the
+    /// caller's order. A unit's commands run on one connection in one write.
+    func run(_ units: [[RedisCommand]], deadline: ContinuousClock.Instant?) async throws -> [[Result<RedisValue, RedisError>]]
+
+    /// Runs `body` with a new connection of its own to the node that serves `routingKey` (any
+    /// primary when `nil`).
+    func withDedicatedConnection<R: Sendable>(routingKey: [UInt8]?, _ body: (RedisConnection) async throws -> R) async throws -> R
+
+    /// The pools of every primary, each once (one for a single server).
+    func primaryPools(deadline: ContinuousClock.Instant?) async throws -> [ConnectionPool]
+
+    /// Closes every connection.
+    func shutdown() async
+}
+
+/// Helpers for units of commands.
+enum RoutedUnits {
+    /// Cuts the flat list of replies back into one list per unit.
+    static func split<T>(_ replies: [T], like units: [[RedisCommand]]) -> [[T]] {
+        var result: [[T]] = []
+        result.reserveCapacity(units.count)
+        var start = 0
+        for unit in units {
+            result.append(Array(replies[start..<(start + unit.count)]))
+            start += unit.count
+        }
+        return result
+    }
+
+    /// Whether an error means that the connection, not the command, failed.
+    static func isConnectionFailure(_ error: RedisError) -> Bool {
+        [.connectionRefused, .connectionClosed, .io, .protocolError].contains(error.code)
+    }
+
+    /// Sleeps for `delay` with up to half of it again as jitter, never past `deadline`; false when
+    /// the deadline leaves no time (the caller then gives up).
+    static func backOff(_ delay: Duration, deadline: ContinuousClock.Instant?) async throws -> Bool {
+        var wait = delay + delay * Double.random(in: 0...0.5)
+        if let deadline {
+            let left = deadline - .now
+            guard left > .zero else { return false }
+            wait = min(wait, left)
+        }
+        try await Task.sleep(for: wait)
+        return true
+    }
+}
