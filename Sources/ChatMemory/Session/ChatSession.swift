@@ -23,7 +23,7 @@ public struct ChatSession: Sendable {
     /// Spans around appends and window reads.
     let tracing: SessionTracing
 
-    /// Appends one message (see ``append(contentsOf:)``).
+    /// Appends one message (see ``append(contentsOf:logger:)``).
     @discardableResult
     public func append(_ message: ChatMessage, logger: Logger? = nil) async throws -> AppendResult {
         try await append(contentsOf: [message], logger: logger)
