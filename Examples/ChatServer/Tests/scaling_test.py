@@ -366,6 +366,43 @@ def oversized_bodies_are_refused_before_anything_is_stored(binary):
 
 
 @case
+def long_conversation_stays_within_budget_through_a_summary(binary):
+    """A 500-turn conversation, round robin over three workers, compacted in the background: every
+    window fits the budget, the summary leads it and still holds the first turn, and every turn is
+    either in the session or covered by the summary, exactly once."""
+    budget, turns = 4000, 500
+    with Cluster(binary, 3, worker_args=["--tokens", str(budget)]) as cluster:
+        session = f"long-{uuid.uuid4().hex[:8]}"
+        for turn in range(turns):
+            worker = cluster.workers[turn % 3]
+            status, _, payload = post_turn(worker.port, session, f"turn {turn} via {worker.name}", f"m{turn}")
+            check(status == 200, f"turn {turn}: HTTP {status} {payload}")
+            check(payload["window_tokens"] <= budget, f"turn {turn}: a window of {payload['window_tokens']} tokens")
+        last = payload["assistant"]["content"]
+        check('my summary starts: "user: turn 0 via w1"' in last, f"the last reply forgot the first turn: {last}")
+
+        found = {}
+        def settled():
+            found["window"] = request(cluster.workers[0].port, "GET", f"/sessions/{session}/messages?tokens={budget}")[2]
+            return found["window"]["whole_history"]
+        # A hang guard only: the background compaction after the last turn has to finish.
+        wait_until(settled, 60, "the whole session to fit the budget")
+        window = found["window"]
+        summary = window["messages"][0]
+        check(summary["role"] == "system" and summary["id"].startswith("summary:"), f"no summary first: {summary}")
+        check(summary["content"].startswith("user: turn 0 via w1\nuser: turn 1 via w2"), f"summary: {summary['content'][:80]!r}")
+
+        entries = [json.loads(raw) for raw in cluster.redis.command("LRANGE", "chat:" + session, 0, -1)]
+        stored, present = entries[-1], [entry["id"] for entry in reversed(entries[:-1])]
+        check(stored["kind"] == "summary", f"the oldest entry is no summary: {stored['id']}")
+        expected = [f"m{turn}{suffix}" for turn in range(turns) for suffix in ("", ":reply")]
+        covered = stored["summary"]["covered"]
+        check(present == expected[covered:], f"{covered} covered, then {present[:4]}..., expected {expected[covered:covered + 4]}...")
+        print(f"    {covered} of {len(expected)} messages folded into the summary; "
+              f"the last window held {len(window['messages'])} messages, {window['token_count']} tokens", flush=True)
+
+
+@case
 def configuration_is_checked_at_startup(binary):
     """Every bad setting stops the worker before it listens: exit code 64 and a message naming the
     setting on stderr; a password in a malformed REDIS_URL never shows."""
@@ -387,6 +424,10 @@ def configuration_is_checked_at_startup(binary):
         (["--max-content-bytes", str(64 * 1024 + 1)], {}, "--max-content-bytes"),
         (["--read-timeout", "0"], {}, "--read-timeout"),
         (["--host", ""], {}, "--host"),
+        (["--compact-at", "10"], {}, "--compact-at"),
+        (["--compact-at", "1000", "--compact-to", "1000"], {}, "--compact-to"),
+        (["--compact-to=-1"], {}, "--compact-to"),
+        (["--compact-at", "0", "--compact-to", "5"], {}, "--compact-to"),
         ([], {"REDIS_URL": "localhost:6379"}, "REDIS_URL"),
         ([], {"REDIS_URL": ""}, "REDIS_URL"),
         # Malformed URLs holding a password ("/" in a password is fine: it is not malformed).

@@ -23,7 +23,7 @@ public struct ChatSession: Sendable {
     /// Spans around appends and window reads.
     let tracing: SessionTracing
 
-    /// Appends one message (see ``append(contentsOf:)``).
+    /// Appends one message (see ``append(contentsOf:logger:)``).
     @discardableResult
     public func append(_ message: ChatMessage, logger: Logger? = nil) async throws -> AppendResult {
         try await append(contentsOf: [message], logger: logger)
@@ -58,67 +58,8 @@ public struct ChatSession: Sendable {
             record("chat.appended", result.appended)
             record("chat.duplicates", result.duplicates)
             logger.trace("appended", metadata: ["chat.appended": "\(result.appended)", "chat.duplicates": "\(result.duplicates)"])
+            if result.appended > 0 { scheduleCompactionCheck() }
             return result
-        }
-    }
-
-    /// The newest messages that fit `tokenLimit - reserving`, oldest first.
-    ///
-    /// The window is a suffix of the session as it stood at one instant, even while other
-    /// workers append: the session is read newest first in growing pages, each read from the
-    /// head so that it also returns the entries read before; when those differ (an append landed
-    /// between two reads), the read starts again with one page as large as all read so far. So
-    /// the cost follows the window, not the history (the entries of earlier pages are sent
-    /// again, about a third more in all). Stored token counts are used when
-    /// they were made by this memory's counter and are plausible for their message; other
-    /// messages are recounted.
-    public func window(tokenLimit: Int, reserving: Int = 0, policy: WindowPolicy = .modelSafe, logger: Logger? = nil) async throws -> ChatWindow {
-        let logger = callLogger(logger)
-        return try await tracing.span("chat.window", session: id, attributes: ["chat.token_limit": tokenLimit, "chat.reserving": reserving]) { record in
-            let window = try await readWindow(tokenLimit: tokenLimit, reserving: reserving, policy: policy, logger: logger)
-            record("chat.window.messages", window.messages.count)
-            record("chat.window.tokens", window.tokenCount)
-            return window
-        }
-    }
-
-    private func readWindow(tokenLimit: Int, reserving: Int, policy: WindowPolicy, logger: Logger) async throws -> ChatWindow {
-        let counter = configuration.tokenCounter
-        var firstPage = 16
-        while true {
-            var builder = try WindowBuilder(policy: policy, tokenLimit: tokenLimit, reserving: reserving, counter: counter)
-            var read: [[UInt8]] = []
-            var pageSize = firstPage
-            var skipped = 0
-            var exhausted = false
-            var consistent = true
-            reading: while true {
-                // Every page is read from the head, so the entries read before are compared too.
-                let entries = try await storage.range(key, start: 0, stop: read.count + pageSize - 1, logger: logger)
-                guard entries.count >= read.count, entries[..<read.count].elementsEqual(read) else {
-                    consistent = false
-                    break reading
-                }
-                let page = entries[read.count...]
-                var counted: [CountedMessage] = []
-                counted.reserveCapacity(page.count)
-                for bytes in page {
-                    guard let decoded = StoredEntry.decode(bytes) else { skipped += 1; continue }
-                    counted.append(CountedMessage(message: decoded.message, tokens: tokens(of: decoded)))
-                }
-                if page.count < pageSize { exhausted = true }
-                if !builder.feed(counted) || exhausted { break reading }
-                read = entries
-                pageSize = min(pageSize * 4, 1024)
-            }
-            guard consistent else {
-                firstPage = read.count + pageSize
-                continue
-            }
-            reportSkipped(skipped, logger: logger)
-            var window = try builder.finish(historyExhausted: exhausted)
-            window.skippedEntries = skipped
-            return window
         }
     }
 
@@ -169,7 +110,7 @@ public struct ChatSession: Sendable {
 
     /// The call's logger (the memory's when `nil`), with the session id as metadata when it logs
     /// at `debug` or below (so a call that logs nothing pays nothing for it).
-    private func callLogger(_ logger: Logger?) -> Logger {
+    func callLogger(_ logger: Logger?) -> Logger {
         var logger = logger ?? self.logger
         if logger.logLevel <= .debug { logger[metadataKey: "chat.session"] = "\(id)" }
         return logger
@@ -181,7 +122,7 @@ public struct ChatSession: Sendable {
     /// fixed overhead plus one token per 256 bytes of text, at most the overhead plus one token
     /// per byte. A forged or corrupted count is recounted, so it can neither overflow a sum, nor
     /// push every window over its budget, nor smuggle a huge message into a small window.
-    private func tokens(of decoded: StoredEntry.Decoded) -> Int {
+    func tokens(of decoded: StoredEntry.Decoded) -> Int {
         let counter = configuration.tokenCounter
         let bytes = decoded.message.textBytes
         if let tokens = decoded.tokens, decoded.counter == counter.identifier,
@@ -204,7 +145,7 @@ public struct ChatSession: Sendable {
 
     /// At `debug`: foreign entries are the data's business (``ChatWindow/skippedEntries`` counts
     /// them), and a server would log them on every read of such a session.
-    private func reportSkipped(_ skipped: Int, logger: Logger) {
+    func reportSkipped(_ skipped: Int, logger: Logger) {
         guard skipped > 0 else { return }
         logger.debug("skipped entries that are not chat messages", metadata: ["chat.skipped": "\(skipped)"])
     }

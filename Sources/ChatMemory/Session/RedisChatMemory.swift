@@ -87,11 +87,12 @@ public final class RedisChatMemory: Sendable {
     ///
     /// ```swift
     /// let rules = RedisChatMemory.aclRules(keyPrefix: "chat:")
-    /// // ["resetkeys", "~chat:*", "resetchannels", "-@all", "+evalsha", "+script|load", ...]
+    /// // ["resetkeys", "~chat:*", "~lease:chat:*", "resetchannels", "-@all", "+evalsha", "+script|load", ...]
     /// ```
     public static func aclRules(keyPrefix: String = ChatMemoryConfiguration().keyPrefix) -> [String] {
         let pattern = String(decoding: RedisChatStorage.globEscaped(Array(keyPrefix.utf8)), as: UTF8.self) + "*"
-        return ["resetkeys", "~" + pattern, "resetchannels", "-@all"]
+        let leases = String(decoding: RedisChatStorage.globEscaped(ChatSession.leaseKey(of: Array(keyPrefix.utf8))), as: UTF8.self) + "*"
+        return ["resetkeys", "~" + pattern, "~" + leases, "resetchannels", "-@all"]
             + RedisChatStorage.commandsUsed.map { "+" + $0 }
     }
 }

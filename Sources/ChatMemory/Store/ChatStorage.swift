@@ -44,6 +44,15 @@ import Logging
 /// ``ChatMemoryError/wrongKeyType(key:)`` and leave it alone; for a reply of the wrong shape,
 /// ``ChatMemoryError/unexpectedReply(_:)``. Entries the backend did not get from ``append(_:to:policy:logger:)``
 /// may sit in a list (typed by hand): return them as they are; the reader skips what it cannot decode.
+///
+/// ## Compaction
+///
+/// Compaction (``ChatSession/compact(targetTokens:summarizer:logger:)``) needs a lease per
+/// session and an atomic compare-and-set commit of a summary, which are not part of this
+/// protocol: only Redis and ``EmbeddedChatStorage`` provide them. Over a backend of your own,
+/// `compact` throws ``ChatMemoryError/Code/unsupportedByStorage`` and
+/// ``CompactionSettings/automatic`` never runs; windows still lead with a summary that is
+/// stored (reading the oldest entry with one more ``range(_:start:stop:logger:)``).
 public protocol ChatStorage: Sendable {
     /// Pushes the entries (oldest first) that ``RetentionPolicy/select(_:newestStored:)`` picks,
     /// caps the list and refreshes its time to live, in one atomic step.

@@ -12,7 +12,7 @@ import Logging
 ///   Kubernetes replica, each serverless instance) gets its own, so a conversation whose turns
 ///   land on different workers sees different histories. Use Redis there.
 public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
-    private struct List {
+    struct List {
         var entries: [[UInt8]] = []   // newest first
         var expires: ContinuousClock.Instant?
         /// When the list was created, in creation order: what a listing's cursor counts.
@@ -23,17 +23,19 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
     static let batchSize = 1000
 
     private let lock = NSLock()
-    private var lists: [[UInt8]: List] = [:]
+    var lists: [[UInt8]: List] = [:]
     /// The earliest expiry among the lists, so expired lists are swept only when one is due.
     private var nextExpiry: ContinuousClock.Instant?
     /// Every list's key by serial, ascending; removed lists stay until ``compact()``.
     private var created: [(serial: UInt64, key: [UInt8])] = []
     private var lastSerial: UInt64 = 0
+    /// Compaction leases: key -> (holder's token, expiry).
+    var leases: [[UInt8]: (token: [UInt8], expires: ContinuousClock.Instant)] = [:]
 
     public init() {}
 
     /// Runs `body` on the live lists, after dropping the expired ones.
-    private func withLists<R>(_ body: () throws -> R) rethrows -> R {
+    func withLists<R>(_ body: () throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         if let due = nextExpiry, due <= .now { sweepExpired() }

@@ -27,7 +27,8 @@ struct RedisChatStorage: ChatStorage {
     /// Sentinel it checks the primary's `ROLE`; with ``ChatMemoryConfiguration/replication`` an
     /// append ends with `WAIT`.
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
-                               "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role", "wait"]
+                               "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role", "wait",
+                               "lset", "set", "get"]
 
     /// KEYS[1]: the session list. ARGV[1]: the last index `LTRIM` keeps ('' : no cap), ARGV[2]:
     /// the time to live in ms ('' : none), ARGV[3]: the idempotency window, then (id prefix,
@@ -174,7 +175,7 @@ struct RedisChatStorage: ChatStorage {
     }
 
     /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``.
-    private func mapped<R>(_ key: [UInt8], _ body: () async throws -> R) async throws -> R {
+    func mapped<R>(_ key: [UInt8], _ body: () async throws -> R) async throws -> R {
         do {
             return try await body()
         } catch let error as RedisError where error.code == .server(.wrongType) {

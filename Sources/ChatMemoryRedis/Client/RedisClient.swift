@@ -6,7 +6,7 @@ import Logging
 /// as its configuration's ``RedisConfiguration/topology`` says (a `redis+cluster://` or
 /// `redis+sentinel://` URL sets it): the API is the same. On a cluster each command goes to the
 /// primary that serves its key's hash slot (commands without keys go to any primary), redirects
-/// are followed, and the keys of one command, one ``transaction(_:)`` or one script must share a
+/// are followed, and the keys of one command, one ``transaction(_:logger:)`` or one script must share a
 /// slot (use a hash tag, `{user42}:a` and `{user42}:b`): otherwise the call fails with
 /// `.server(.crossSlot)` before anything is sent. See ``RedisConfiguration/Topology``.
 ///

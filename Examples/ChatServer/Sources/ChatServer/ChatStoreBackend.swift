@@ -21,9 +21,15 @@ struct ChatStoreBackend: Sendable {
     /// or none for the embedded store.
     let services: [any Service]
 
-    /// `redis` is where Redis is (the Redis store), `nil` for the embedded store.
-    init(redis: RedisConfiguration?, logger: Logger) throws {
-        let configuration = ChatMemoryConfiguration()
+    /// `redis` is where Redis is (the Redis store), `nil` for the embedded store. With
+    /// `compaction`, a conversation whose stored tokens pass its threshold is compacted in the
+    /// background by `summarizer`.
+    init(redis: RedisConfiguration?, compaction: Compaction?, summarizer: any ChatSummarizer, logger: Logger) throws {
+        var configuration = ChatMemoryConfiguration()
+        if let compaction {
+            configuration.compaction.automatic = AutomaticCompaction(
+                thresholdTokens: compaction.thresholdTokens, targetTokens: compaction.targetTokens, summarizer: summarizer)
+        }
         counter = configuration.tokenCounter
         if let redis {
             let client = RedisClient(configuration: redis, logger: logger)
@@ -36,4 +42,11 @@ struct ChatStoreBackend: Sendable {
             services = []
         }
     }
+}
+
+/// When a conversation is compacted: past `thresholdTokens` stored, down to `targetTokens` of
+/// messages (the summary comes on top).
+struct Compaction: Sendable {
+    var thresholdTokens: Int
+    var targetTokens: Int
 }

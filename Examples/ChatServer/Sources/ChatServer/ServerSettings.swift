@@ -17,6 +17,8 @@ struct ServerSettings: Sendable {
     /// Where Redis is, for the Redis store; `nil` for the embedded store.
     var redis: RedisConfiguration?
     var limits: RequestLimits
+    /// Automatic compaction; `nil` when turned off (`--compact-at 0`).
+    var compaction: Compaction?
     /// How long, in seconds, the worker waits for a client: a connection without a complete
     /// request head this long after it opened or after its previous response (idle keep-alive,
     /// slow headers) is closed, and so is one whose body has not arrived this long after its head.
@@ -29,7 +31,7 @@ struct ServerSettings: Sendable {
 
     /// The options as given (`nil` when not given) and the process's environment.
     init(host: String, port: Int?, store: StoreKind, worker: String?, tokens: Int, maxBodyBytes: Int,
-         maxContentBytes: Int, readTimeout: Int, environment: [String: String]) throws {
+         maxContentBytes: Int, readTimeout: Int, compactAt: Int? = nil, compactTo: Int? = nil, environment: [String: String]) throws {
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
         self.host = host
         self.store = store
@@ -71,6 +73,19 @@ struct ServerSettings: Sendable {
             throw ValidationError("--max-content-bytes must be from 1 to --max-body-bytes (\(maxBodyBytes)) (got \(maxContentBytes))")
         }
         limits = RequestLimits(tokens: tokens, maxBodyBytes: maxBodyBytes, maxContentBytes: maxContentBytes)
+        let threshold = compactAt ?? tokens
+        if threshold != 0 {
+            guard Self.tokenRange.contains(threshold) else {
+                throw ValidationError("--compact-at must be 0 (off) or from \(Self.tokenRange.lowerBound) to \(Self.tokenRange.upperBound) (got \(threshold))")
+            }
+            let target = compactTo ?? threshold / 2
+            guard (0..<threshold).contains(target) else {
+                throw ValidationError("--compact-to must be from 0 to --compact-at - 1 (\(threshold - 1)) (got \(target))")
+            }
+            compaction = Compaction(thresholdTokens: threshold, targetTokens: target)
+        } else if let compactTo {
+            throw ValidationError("--compact-to needs compaction on (got --compact-at 0 and --compact-to \(compactTo))")
+        }
         guard Self.readTimeoutRange.contains(readTimeout) else {
             throw ValidationError("--read-timeout must be from \(Self.readTimeoutRange.lowerBound) to \(Self.readTimeoutRange.upperBound) seconds (got \(readTimeout))")
         }
