@@ -9,7 +9,7 @@ import NIOCore
 /// [--max-body-bytes N] [--max-content-bytes N] [--read-timeout S]`
 ///
 /// Environment: `PORT`, `WORKER_NAME`, `REDIS_URL` (default `redis://127.0.0.1:6379`),
-/// `LOG_LEVEL`. Every setting is checked before the worker starts: a bad one exits with code 64.
+/// `LOG_LEVEL`, `CHAT_REPLICAS` (replicas each append waits for). Every setting is checked before the worker starts: a bad one exits with code 64.
 /// Stops gracefully on SIGTERM and SIGINT: in-flight requests finish, then Redis is closed.
 @main
 struct ChatServerCommand: AsyncParsableCommand {
@@ -50,7 +50,7 @@ struct ChatServerCommand: AsyncParsableCommand {
             maxContentBytes: maxContentBytes, readTimeout: readTimeout, environment: ProcessInfo.processInfo.environment)
         let logger = Self.logger(worker: settings.worker, level: settings.logLevel)
 
-        let backend = try ChatStoreBackend(redis: settings.redis, logger: logger)
+        let backend = try ChatStoreBackend(redis: settings.redis, replication: settings.replication, logger: logger)
         let conversation = Conversation(memory: backend.memory, counter: backend.counter, model: RecallingModel(),
                                         worker: settings.worker, tokenLimit: settings.limits.tokens)
         let router = Router()

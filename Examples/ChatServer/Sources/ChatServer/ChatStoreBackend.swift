@@ -19,16 +19,19 @@ struct ChatStoreBackend: Sendable {
     let counter: any TokenCounter
     private let client: RedisClient?
 
-    /// `redis` is where Redis is (the Redis store), `nil` for the embedded store.
-    init(redis: RedisConfiguration?, logger: Logger) throws {
-        let configuration = ChatMemoryConfiguration()
+    /// `redis` is where Redis is (the Redis store), `nil` for the embedded store; `replication`
+    /// makes every append wait for that many replicas (Redis store only).
+    init(redis: RedisConfiguration?, replication: ChatMemoryConfiguration.Replication? = nil, logger: Logger) throws {
+        var configuration = ChatMemoryConfiguration()
+        configuration.replication = replication
         counter = configuration.tokenCounter
         if let redis {
             let client = RedisClient(configuration: redis, logger: logger)
             memory = try RedisChatMemory(client: client, configuration: configuration, logger: logger)
             self.client = client
             // The endpoint only: the configuration's credentials are never logged.
-            logger.info("chat memory in Redis", metadata: ["redis": "\(redis.endpoint)", "db": "\(redis.database)"])
+            logger.info("chat memory in Redis", metadata: ["redis": "\(redis.topology == .standalone ? "\(redis.endpoint)" : "\(redis.topology)")", "db": "\(redis.database)",
+                                                      "replicas": "\(replication?.replicas ?? 0)"])
         } else {
             memory = try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration, logger: logger)
             client = nil
