@@ -14,8 +14,8 @@ start_topology() {
         # The spare replica: with CHAT_REPLICAS=1 a turn is answered only once a replica holds
         # it, so the promoted replica needs a replica of its own for the turns after a failover.
         add_spare_replica "$owner" "$owner_id"
-        echo "   chat:$session hashes to slot $slot, owned by primary $owner;" \
-            "its replicas: $(replicas_of "$owner_id" | paste -sd' ') (one is a spare added for this demo)"
+        echo "   chat:$session hashes to slot $slot (CLUSTER KEYSLOT), owned by primary $owner;" \
+            "its replicas: $(replicas_of "$owner_id" | grep -vx "$spare" | paste -sd' ') and $spare, a spare this demo added"
     else
         start_sentinel
         REDIS_URL=$REDIS_SENTINEL_URL
