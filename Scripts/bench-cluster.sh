@@ -81,7 +81,7 @@ done
 say "measured in $((SECONDS - started)) s"
 
 python3 - "$WORK/results.csv" "$REPEATS" <<'PY'
-import csv, statistics, sys
+import csv, os, statistics, sys
 path, repeats = sys.argv[1], sys.argv[2]
 runs = {}
 for target, kind, conc, n, warm, reps, mean, p50, p99, rate in csv.reader(open(path)):
@@ -93,7 +93,8 @@ def cells(key):
     return f"{med(key, 'mean'):>7.3f} {med(key, 'p50'):>7.3f} {med(key, 'p99'):>7.3f} {med(key, 'rate'):>8.0f}"
 head = f"{'mean ms':>7} {'p50 ms':>7} {'p99 ms':>7} {'ops/s':>8}"
 print()
-print(f"medians of {repeats} runs; n = measured requests per run, after the warm-up ones")
+print(f"medians of {repeats} runs; n = measured requests per run, after the warm-up ones;"
+      f" {os.cpu_count()} cores shared by the client and every server, nothing pinned")
 print(f"{'operation':<9} {'conc':>4} {'n':>6} {'warm':>5} | node + 1 replica: {head} | cluster 3+3: {head} | {'cluster/node':>12}")
 for kind in ("append", "window"):
     for conc in (1, 50):

@@ -31,9 +31,14 @@ func measureRates(client: RedisClient, arguments: [String]) async throws {
         let turns = (0..<100).map { ChatMessage(role: $0.isMultiple(of: 2) ? .user : .assistant, content: "\($0): " + String(repeating: turnText, count: 4)) }
         for session in sessions { try await session.append(contentsOf: turns) }
     }
-    let operation: @Sendable (ChatSession) async throws -> Void = kind == "append"
-        ? { _ = try await $0.append(.user(turnText)) }
-        : { _ = try await $0.window(tokenLimit: 3000) }
+    let appending = kind == "append"
+    @Sendable func operation(_ session: ChatSession) async throws {
+        if appending {
+            _ = try await session.append(.user(turnText))
+        } else {
+            _ = try await session.window(tokenLimit: 3000)
+        }
+    }
 
     /// Runs `count` operations spread over the tasks; returns each one's latency and the wall time.
     func phase(_ count: Int) async throws -> (latencies: [Duration], wall: Duration) {
