@@ -8,6 +8,7 @@
 //                       counting its joined text once; prints long-llama,N,tokens,read_ms,count_ms
 //   batch -n N          server time of one N-message append (~300 bytes each), of its retry, and
 //                       of a plain LPUSH of the same entries; prints batch,N,append_us,retry_us,lpush_us
+//   rates append|window -c C -n N -w W [-r R]   rates through any topology (Rates.swift)
 import ChatMemory
 import Foundation
 import ChatMemoryRedis
@@ -137,7 +138,10 @@ case "batch":
     print("batch,\(size),\(append),\(retry),\(lpush)")
     try await chat.clear()
 
+case "rates":
+    try await measureRates(client: client, arguments: arguments)
+
 default:
-    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N")
+    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N | rates ...")
 }
 await client.shutdown()

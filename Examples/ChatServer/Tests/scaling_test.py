@@ -419,6 +419,10 @@ def configuration_is_checked_at_startup(binary):
         ([], {"WORKER_NAME": ""}, "WORKER_NAME"),
         (["--worker", "w\r\nX-Injected: 1"], {}, "--worker"),
         ([], {"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
+        ([], {"CHAT_REPLICAS": "0"}, "CHAT_REPLICAS"),
+        ([], {"CHAT_REPLICAS": "101"}, "CHAT_REPLICAS"),
+        ([], {"CHAT_REPLICAS": "one"}, "CHAT_REPLICAS"),
+        ([], {"CHAT_REPLICAS": ""}, "CHAT_REPLICAS"),
         (["--max-body-bytes", "0"], {}, "--max-body-bytes"),
         (["--max-content-bytes", "0"], {}, "--max-content-bytes"),
         (["--max-content-bytes", str(64 * 1024 + 1)], {}, "--max-content-bytes"),
@@ -474,6 +478,43 @@ def redis_errors_are_stable_codes_without_internals(binary):
             check(cause in log, f"the worker's log does not show the cause {cause}")
         redis.kill()
         check_unavailable(*post_turn(worker.port, session, "nobody home", timeout=15), redis, "Redis down")
+
+
+@case
+def replicas_are_waited_for(binary):
+    """With CHAT_REPLICAS=1 a turn is answered only once a replica holds it: without a replica it
+    is a retryable 503 `replicas_unavailable` (the message is stored once, on the primary only);
+    the same message id sent again once a replica is attached is answered, nothing stored twice,
+    and the replica holds the turn."""
+    logs = tempfile.mkdtemp(prefix="chatserver-logs.")
+    primary, replica = RedisServer(), None
+    worker = Worker(binary, "r1", primary.url, log_dir=logs, env={"CHAT_REPLICAS": "1"})
+    try:
+        primary.start()
+        worker.start()
+        session = f"replicas-{uuid.uuid4().hex[:6]}"
+        key = f"chat:{session}"
+        status, headers, payload = post_turn(worker.port, session, "kept twice", "m1")
+        check(status == 503, f"no replica: HTTP {status} {payload}")
+        error = payload["error"]
+        check(error["code"] == "replicas_unavailable" and error["retryable"] is True, f"no replica: {payload}")
+        check(headers.get("retry-after", "").isdigit(), f"no Retry-After header in {headers}")
+        check_no_internals(payload, primary, "no replica")
+        check(primary.command("LLEN", key) == 1, f"the primary holds {primary.command('LLEN', key)} messages, expected the user's 1")
+
+        replica = RedisServer("--replicaof", "127.0.0.1", str(primary.port)).start()
+        wait_until(lambda: "master_link_status:up" in (replica.command("INFO", "replication") or ""), 15, "the replica's link")
+        status, headers, payload = post_turn(worker.port, session, "kept twice", "m1")
+        check(status == 200, f"with a replica: HTTP {status} {payload}")
+        check(payload["remembered"] == 0, f"the retried first turn remembers {payload['remembered']} messages")
+        check(primary.command("LLEN", key) == 2, f"the primary holds {primary.command('LLEN', key)} messages, expected 2")
+        check(replica.command("LLEN", key) == 2, f"the replica holds {replica.command('LLEN', key)} messages when the turn is answered")
+    finally:
+        worker.kill()
+        if replica:
+            replica.remove()
+        primary.remove()
+        shutil.rmtree(logs, ignore_errors=True)
 
 
 @case

@@ -9,7 +9,7 @@ import NIOCore
 /// [--max-body-bytes N] [--max-content-bytes N] [--read-timeout S]`
 ///
 /// Environment: `PORT`, `WORKER_NAME`, `REDIS_URL` (default `redis://127.0.0.1:6379`),
-/// `LOG_LEVEL`. Every setting is checked before the worker starts: a bad one exits with code 64.
+/// `LOG_LEVEL`, `CHAT_REPLICAS` (replicas each append waits for). Every setting is checked before the worker starts: a bad one exits with code 64.
 /// Stops gracefully on SIGTERM and SIGINT: in-flight requests finish, then Redis is closed.
 @main
 struct ChatServerCommand: AsyncParsableCommand {
@@ -64,7 +64,8 @@ struct ChatServerCommand: AsyncParsableCommand {
         // The summary is kept to about a third of the threshold's tokens (2 to 4 characters each),
         // so the summary and the newest messages, which are never folded, fit under it.
         let model = RecallingModel(summaryCharacters: (settings.compaction?.thresholdTokens ?? 2_000) * 3 / 4)
-        let backend = try ChatStoreBackend(redis: settings.redis, compaction: settings.compaction, summarizer: model, logger: logger)
+        let backend = try ChatStoreBackend(redis: settings.redis, replication: settings.replication, compaction: settings.compaction,
+                                           summarizer: model, logger: logger)
         let conversation = Conversation(memory: backend.memory, counter: backend.counter, model: model,
                                         worker: settings.worker, tokenLimit: settings.limits.tokens)
         let router = Router()

@@ -21,11 +21,14 @@ struct ChatStoreBackend: Sendable {
     /// or none for the embedded store.
     let services: [any Service]
 
-    /// `redis` is where Redis is (the Redis store), `nil` for the embedded store. With
-    /// `compaction`, a conversation whose stored tokens pass its threshold is compacted in the
-    /// background by `summarizer`.
-    init(redis: RedisConfiguration?, compaction: Compaction?, summarizer: any ChatSummarizer, logger: Logger) throws {
+    /// `redis` is where Redis is (the Redis store), `nil` for the embedded store; `replication`
+    /// makes every append wait for that many replicas (Redis store only). With `compaction`, a
+    /// conversation whose stored tokens pass its threshold is compacted in the background by
+    /// `summarizer`.
+    init(redis: RedisConfiguration?, replication: ChatMemoryConfiguration.Replication? = nil, compaction: Compaction?,
+         summarizer: any ChatSummarizer, logger: Logger) throws {
         var configuration = ChatMemoryConfiguration()
+        configuration.replication = replication
         if let compaction {
             configuration.compaction.automatic = AutomaticCompaction(
                 thresholdTokens: compaction.thresholdTokens, targetTokens: compaction.targetTokens, summarizer: summarizer)
@@ -36,7 +39,8 @@ struct ChatStoreBackend: Sendable {
             memory = try RedisChatMemory(client: client, configuration: configuration, logger: logger)
             services = [client]
             // The endpoint only: the configuration's credentials are never logged.
-            logger.info("chat memory in Redis", metadata: ["redis": "\(redis.endpoint)", "db": "\(redis.database)"])
+            logger.info("chat memory in Redis", metadata: ["redis": "\(redis.topology == .standalone ? "\(redis.endpoint)" : "\(redis.topology)")", "db": "\(redis.database)",
+                                                      "replicas": "\(replication?.replicas ?? 0)"])
         } else {
             memory = try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration, logger: logger)
             services = []

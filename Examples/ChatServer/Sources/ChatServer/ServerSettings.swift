@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatMemory
 import Foundation
 import Logging
 import ChatMemoryRedis
@@ -16,6 +17,8 @@ struct ServerSettings: Sendable {
     var logLevel: Logger.Level
     /// Where Redis is, for the Redis store; `nil` for the embedded store.
     var redis: RedisConfiguration?
+    /// Replicas every append waits for (`CHAT_REPLICAS`, 1 to 100, Redis store only); `nil` when unset.
+    var replication: ChatMemoryConfiguration.Replication?
     var limits: RequestLimits
     /// Automatic compaction; `nil` when turned off (`--compact-at 0`).
     var compaction: Compaction?
@@ -94,6 +97,7 @@ struct ServerSettings: Sendable {
         switch store {
         case .embedded:
             redis = nil
+            guard environment["CHAT_REPLICAS"] == nil else { throw ValidationError("CHAT_REPLICAS needs --store redis") }
         case .redis:
             var configuration = try Self.redisConfiguration(url: environment["REDIS_URL"] ?? Self.defaultRedisURL)
             configuration.clientName = "chat-server:\(self.worker)"
@@ -101,6 +105,12 @@ struct ServerSettings: Sendable {
             configuration.connectTimeout = .seconds(1)
             configuration.commandTimeout = .seconds(3)
             redis = configuration
+            if let text = environment["CHAT_REPLICAS"] {
+                guard let replicas = Int(text), (1...100).contains(replicas) else {
+                    throw ValidationError("CHAT_REPLICAS must be a number from 1 to 100 (got '\(text)')")
+                }
+                replication = .init(replicas: replicas, timeout: .milliseconds(500))
+            }
         }
     }
 
