@@ -100,6 +100,13 @@ let package = Package(
             dependencies: ["ChatTokenizer"],
             swiftSettings: defaultSwiftSettings
         ),
+        // Tests that need no server: configuration, URLs, hash slots, command keys.
+        .testTarget(
+            name: "ChatMemoryRedisUnitTests",
+            dependencies: ["ChatMemoryRedis"],
+            swiftSettings: defaultSwiftSettings
+        ),
+        // Integration tests: against the redis-server, cluster and Sentinel group Scripts/test.sh starts.
         .testTarget(
             name: "ChatMemoryRedisTests",
             dependencies: [
@@ -116,13 +123,21 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: defaultSwiftSettings
         ),
+        // Tests that need no server: messages, the entry format, windows, LlamaIndex parity,
+        // the extractive summariser, a storage of one's own.
+        .testTarget(
+            name: "ChatMemoryUnitTests",
+            dependencies: ["ChatMemory", "ChatTokenizer", .product(name: "Logging", package: "swift-log")],
+            resources: [.copy("Fixtures")],
+            swiftSettings: defaultSwiftSettings
+        ),
+        // Integration tests: the stores, the CLI, the topologies, against real servers.
         .testTarget(
             name: "ChatMemoryTests",
             dependencies: [
                 "ChatMemory", "ChatMemoryRedis", .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing", condition: .when(traits: ["DistributedTracingSupport"])),
             ],
-            resources: [.copy("Fixtures")],
             swiftSettings: defaultSwiftSettings
         ),
     ]

@@ -90,7 +90,7 @@ case "window":
 
 case "long-llama":
     // About 240 cl100k tokens a message: 288 of them hold ~69k tokens.
-    let chat = memory.session(try SessionID("bench:long-llama"))
+    let chat = memory.session("bench:long-llama")
     try await chat.clear()
     let turns = (0..<288).map { ChatMessage(role: $0.isMultiple(of: 2) ? .user : .assistant, content: "\($0): " + String(repeating: turnText, count: 3)) }
     try await chat.append(contentsOf: turns)
@@ -113,7 +113,7 @@ case "long-llama":
 
 case "batch":
     let size = option("-n", 10_000)
-    let chat = memory.session(try SessionID("bench:batch"))
+    let chat = memory.session("bench:batch")
     try await chat.clear()
     let turns = (0..<size).map { ChatMessage(role: .user, content: "\($0): " + turnText) }
     /// Microseconds of server time spent in `command` by `body`, from INFO commandstats.
