@@ -28,9 +28,6 @@ struct ChatStoreBackend: Sendable {
     init(redis: RedisConfiguration?, replication: ChatMemoryConfiguration.Replication? = nil, compaction: Compaction?,
          summarizer: any ChatSummarizer, logger: Logger) throws {
         var configuration = ChatMemoryConfiguration()
-        // Clients retry a turn after a timeout; a busy session may get dozens of appends from
-        // other workers meanwhile, so a retry is checked against the newest 128 entries.
-        configuration.idempotencyWindow = 128
         configuration.replication = replication
         if let compaction {
             configuration.compaction.automatic = AutomaticCompaction(
