@@ -208,9 +208,10 @@ final class ClusterRouter: CommandRouter {
     }
 
     /// Waits before the next try, refreshing the map first when asked; false (give up) once the
-    /// retries or the deadline run out.
+    /// retries or the deadline run out. Throws `.shutdown` once the client is shut down.
     private func pause(retries: Int, deadline: ContinuousClock.Instant?, refresh: Bool) async throws -> Bool {
         counters.withLock { $0.retries += 1 }
+        guard !state.withLock({ $0.isShutdown }) else { throw RedisError.clientShutDown }
         guard retries <= cluster.maxRetries else { return false }
         if refresh { await requestRefresh()?.value }
         let exponent = min(retries - 1, 10)

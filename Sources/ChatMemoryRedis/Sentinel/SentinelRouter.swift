@@ -148,7 +148,8 @@ final class SentinelRouter: CommandRouter {
                 let reply = try await sentinelPool(for: address).withConnection(deadline: deadline) { connection in
                     try await connection.execute([RedisCommand("SENTINEL", "GET-MASTER-ADDR-BY-NAME", sentinel.masterName)], deadline: deadline)[0].get()
                 }
-                guard let parts = reply.array, parts.count == 2, let host = parts[0].string, let port = parts[1].string.flatMap({ Int($0) }) else {
+                guard let parts = reply.array, parts.count == 2, let host = parts[0].string, !host.isEmpty,
+                      let port = parts[1].string.flatMap({ Int($0) }), (1...65535).contains(port) else {
                     lastError = RedisError(.unexpectedReply, "sentinel \(address) does not know a primary named '\(sentinel.masterName)'")
                     continue
                 }

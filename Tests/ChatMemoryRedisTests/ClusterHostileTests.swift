@@ -1,0 +1,97 @@
+@testable import ChatMemoryRedis
+import Foundation
+import Testing
+
+/// Cluster routing fed what a careless user or an attacker would send: argument counts the
+/// server refuses, `numkeys` up to `Int.max`, names that look like keywords.
+@Suite struct ClusterHostileTests {
+    @Test(arguments: [
+        // A blocking pop with no key and no timeout (it used to trap on an empty range).
+        (["BLPOP"], []),
+        (["BZPOPMAX"], []),
+        (["BRPOP", "k"], []),
+        // A numkeys of Int.max (it used to overflow when added to its position).
+        (["EVAL", "return 1", "9223372036854775807", "k"], ["k"]),
+        (["FCALL", "f", "9223372036854775807"], []),
+        (["LMPOP", "9223372036854775807", "a", "b"], ["a", "b"]),
+        (["BZMPOP", "0", "9223372036854775807", "a"], ["a"]),
+        (["ZUNIONSTORE", "d", "9223372036854775807", "a"], ["d", "a"]),
+        (["EVAL", "return 1", "-9223372036854775808", "k"], []),
+        // XREADGROUP's group or consumer may be called "streams".
+        (["XREADGROUP", "GROUP", "streams", "c", "STREAMS", "s1", ">"], ["s1"]),
+        (["XREADGROUP", "GROUP", "g", "Streams", "COUNT", "1", "STREAMS", "s1", "s2", ">", ">"], ["s1", "s2"]),
+        (["XREADGROUP", "GROUP", "streams", "streams"], []),
+        (["XREAD", "STREAMS"], []),
+        // BITOP's keys follow the operation.
+        (["BITOP", "AND", "dst", "a", "b"], ["dst", "a", "b"]),
+        (["BITOP", "NOT"], []),
+    ] as [([String], [String])])
+    func keysOfHostileCommands(command: [String], keys: [String]) {
+        #expect(CommandKeys.keys(of: command.map { Array($0.utf8) }) == keys.map { Array($0.utf8) })
+    }
+
+    /// Every command name the router knows, with every arity up to 6 and numbers at the edges,
+    /// gives keys without trapping; each key is one of the arguments.
+    @Test func keysNeverTrapWhateverTheArguments() {
+        let names = ["DEL", "MSET", "RENAME", "BLPOP", "BZPOPMIN", "EVAL", "EVALSHA_RO", "FCALL", "LMPOP", "SINTERCARD",
+                     "BLMPOP", "BZMPOP", "ZUNIONSTORE", "ZDIFFSTORE", "XREAD", "XREADGROUP", "OBJECT", "XGROUP", "MEMORY",
+                     "BITOP", "GET", "PING", "MULTI", "lmpop", "xread"]
+        let values = ["0", "1", "-1", "2", "9223372036854775807", "-9223372036854775808", "99999999999999999999", "STREAMS", "streams", "", "k"]
+        var random = SystemRandomNumberGenerator()
+        for name in names {
+            for arity in 0...6 {
+                for _ in 0..<50 {
+                    let arguments = [Array(name.utf8)] + (0..<arity).map { _ in Array(values.randomElement(using: &random)!.utf8) }
+                    for key in CommandKeys.keys(of: arguments) {
+                        #expect(arguments.dropFirst().contains(key))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The same commands against the real cluster: the server's own error, never a trap, and a
+    /// valid command never refused by the client.
+    @Test func hostileCommandsReachTheServerOrRunThere() async throws {
+        try await withClient(configuration: try TestTopologies.cluster()) { client in
+            let tag = "{\(UUID().uuidString)}"
+            await expectRedisError(.server(.generic)) {
+                _ = try await client.send("EVAL", "return 1", "9223372036854775807", tag + "a")
+            }
+            do {
+                _ = try await client.transaction([RedisCommand("BLPOP")])
+                Issue.record("a BLPOP without arguments was queued")
+            } catch let error as RedisError {
+                #expect(error.code != .server(.crossSlot), "\(error)")
+            }
+            // A group named "streams" and BITOP in a transaction, all keys under one tag.
+            try await client.send("XADD", tag + "s", "*", "f", "v")
+            try await client.send("XGROUP", "CREATE", tag + "s", "streams", "0")
+            let read = try await client.send("XREADGROUP", "GROUP", "streams", "consumer", "STREAMS", tag + "s", ">")
+            #expect(read.array?.count == 1)
+            try await client.send("SET", tag + "a", "x")
+            let results = try await client.transaction([RedisCommand("BITOP", "AND", tag + "d", tag + "a", tag + "a"), RedisCommand("GET", tag + "d")])
+            #expect(try results[1].get().string == "x")
+            try await client.send("DEL", tag + "s", tag + "a", tag + "d")
+        }
+    }
+
+    /// A call that waits for a cluster no node of which answers ends with `.shutdown` once the
+    /// client is shut down, instead of retrying on for its whole retry budget.
+    @Test func shutdownEndsACallWaitingForTheCluster() async throws {
+        var configuration = try RedisConfiguration(url: "redis+cluster://127.0.0.1:1")
+        configuration.commandTimeout = nil
+        let client = RedisClient(configuration: configuration)
+        let router = try #require(client.clusterRouter)
+        let call = Task { try await client.send("GET", "k") }
+        while router.statistics.retries < 1 { try await Task.sleep(for: .milliseconds(10)) }
+        await client.shutdown()
+        do {
+            _ = try await call.value
+            Issue.record("a cluster without nodes answered")
+        } catch let error as RedisError {
+            #expect(error.code == .shutdown, "\(error)")
+            #expect(error.mayHaveRun == false)
+        }
+    }
+}
