@@ -50,6 +50,30 @@ import Testing
         }
     }
 
+    /// Redis 6 lists `CLUSTER SLOTS` by node, in an order that changes from node to node; the
+    /// map lists primaries by slot, so a scan cursor's node index keeps naming the same shard.
+    @Test func primariesAreListedInSlotOrderWhateverTheReplysOrder() throws {
+        func range(_ start: Int64, _ end: Int64, _ port: Int64) -> RedisValue {
+            .array([.integer(start), .integer(end), .array([.bulkString(Array("127.0.0.1".utf8)), .integer(port)])])
+        }
+        let reply = RedisValue.array([range(10000, 16383, 7002), range(0, 99, 7001), range(5000, 9999, 7000), range(100, 4999, 7001)])
+        let map = try SlotMap(clusterSlots: reply, answeredBy: .tcp(host: "127.0.0.1", port: 7000))
+        #expect(map.primaries == [7001, 7000, 7002].map { .tcp(host: "127.0.0.1", port: $0) })
+        #expect(map.nodes.count == 3 && map.coversEverySlot)
+    }
+
+    /// A reply naming a node per slot (16384 nodes) is read, each node once.
+    @Test func aSlotMapOfSixteenThousandNodesIsRead() throws {
+        func node(_ host: String, _ port: Int64) -> RedisValue { .array([.bulkString(Array(host.utf8)), .integer(port)]) }
+        let ranges: [RedisValue] = (0..<Int64(HashSlot.count)).map { (slot: Int64) -> RedisValue in
+            .array([.integer(slot), .integer(slot), node("10.0.0.1", 1 + slot), node("10.0.0.2", 1 + slot)])
+        }
+        let reply = RedisValue.array(ranges)
+        let map = try SlotMap(clusterSlots: reply, answeredBy: .tcp(host: "127.0.0.1", port: 7000))
+        #expect(map.primaries.count == HashSlot.count && map.nodes.count == 2 * HashSlot.count)
+        #expect(map.owners[16383] == RedisConfiguration.Endpoint.tcp(host: "10.0.0.1", port: 16384))
+    }
+
     /// The same commands against the real cluster: the server's own error, never a trap, and a
     /// valid command never refused by the client.
     @Test func hostileCommandsReachTheServerOrRunThere() async throws {

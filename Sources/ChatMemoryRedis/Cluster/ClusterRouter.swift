@@ -304,9 +304,10 @@ final class ClusterRouter: CommandRouter {
     }
 
     /// Starts a refresh of the slot map unless one is running (then returns that one) or one
-    /// started less than ``minimumRefreshGap`` ago (then returns `nil`).
+    /// started less than ``minimumRefreshGap`` ago (then returns `nil`). A scan step calls it
+    /// when a primary failed, since its `SCAN` does not go through ``run(_:deadline:)``.
     @discardableResult
-    private func requestRefresh() -> Task<Void, Never>? {
+    func requestRefresh() -> Task<Void, Never>? {
         state.withLock { state in
             guard !state.isShutdown else { return nil }
             if let running = state.refresh { return running }
