@@ -74,6 +74,14 @@ import Testing
         #expect(map.owners[16383] == RedisConfiguration.Endpoint.tcp(host: "10.0.0.1", port: 16384))
     }
 
+    /// A master name with a broken `%` escape is named as such, not as a missing name.
+    @Test func aBrokenEscapeInTheMasterNameIsNamed() {
+        for url in ["redis+sentinel://h/%ZZ", "redis+sentinel://h/m%4"] {
+            let error = #expect(throws: RedisError.self) { try RedisConfiguration(url: url) }
+            #expect(error?.message.contains("percent-encoding") == true, "\(String(describing: error))")
+        }
+    }
+
     /// The same commands against the real cluster: the server's own error, never a trap, and a
     /// valid command never refused by the client.
     @Test func hostileCommandsReachTheServerOrRunThere() async throws {
