@@ -16,7 +16,7 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         fileprivate enum Base: String, Sendable {
             case invalidTokenBudget, messageExceedsBudget, invalidSessionID, wrongKeyType
             case messageTooLarge, invalidMessage, invalidConfiguration, unexpectedReply
-            case replicationIncomplete
+            case replicationIncomplete, unsupportedByStorage
         }
 
         fileprivate let base: Base
@@ -52,6 +52,9 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         /// fails now (details: ``ChatMemoryError/acknowledgedReplicas``,
         /// ``ChatMemoryError/requiredReplicas``). Retrying the append is safe: it stores nothing twice.
         public static let replicationIncomplete = Code(.replicationIncomplete)
+        /// The session's ``ChatStorage`` cannot do what was asked: a backend of your own cannot be
+        /// compacted (``ChatMemoryError/reason`` says what); nothing was written.
+        public static let unsupportedByStorage = Code(.unsupportedByStorage)
 
         /// The code's name, e.g. `messageTooLarge`.
         public var description: String { base.rawValue }
@@ -145,6 +148,11 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         ChatMemoryError(.replicationIncomplete, acknowledgedReplicas: acknowledged, requiredReplicas: required)
     }
 
+    /// The session's storage cannot do what was asked.
+    public static func unsupportedByStorage(_ reason: String) -> ChatMemoryError {
+        ChatMemoryError(.unsupportedByStorage, reason: reason)
+    }
+
     /// A readable sentence: what went wrong, with its details.
     public var description: String {
         switch code.base {
@@ -167,6 +175,8 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
             "invalid configuration: \(reason ?? "")"
         case .unexpectedReply:
             "unexpected reply: \(reason ?? "")"
+        case .unsupportedByStorage:
+            "not supported by this storage: \(reason ?? "")"
         case .replicationIncomplete:
             "stored on the primary, but only \(acknowledgedReplicas.map(String.init) ?? "?") of "
                 + "\(requiredReplicas.map(String.init) ?? "?") replicas confirmed it in time: it may be lost in a failover (retrying is safe)"

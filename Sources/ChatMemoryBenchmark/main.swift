@@ -8,6 +8,7 @@
 //                       counting its joined text once; prints long-llama,N,tokens,read_ms,count_ms
 //   batch -n N          server time of one N-message append (~300 bytes each), of its retry, and
 //                       of a plain LPUSH of the same entries; prints batch,N,append_us,retry_us,lpush_us
+//   rates append|window -c C -n N -w W [-r R]   rates through any topology (Rates.swift)
 import ChatMemory
 import Foundation
 import ChatMemoryRedis
@@ -89,7 +90,7 @@ case "window":
 
 case "long-llama":
     // About 240 cl100k tokens a message: 288 of them hold ~69k tokens.
-    let chat = memory.session(try SessionID("bench:long-llama"))
+    let chat = memory.session("bench:long-llama")
     try await chat.clear()
     let turns = (0..<288).map { ChatMessage(role: $0.isMultiple(of: 2) ? .user : .assistant, content: "\($0): " + String(repeating: turnText, count: 3)) }
     try await chat.append(contentsOf: turns)
@@ -112,7 +113,7 @@ case "long-llama":
 
 case "batch":
     let size = option("-n", 10_000)
-    let chat = memory.session(try SessionID("bench:batch"))
+    let chat = memory.session("bench:batch")
     try await chat.clear()
     let turns = (0..<size).map { ChatMessage(role: .user, content: "\($0): " + turnText) }
     /// Microseconds of server time spent in `command` by `body`, from INFO commandstats.
@@ -137,7 +138,10 @@ case "batch":
     print("batch,\(size),\(append),\(retry),\(lpush)")
     try await chat.clear()
 
+case "rates":
+    try await measureRates(client: client, arguments: arguments)
+
 default:
-    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N")
+    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N | rates ...")
 }
 await client.shutdown()

@@ -42,7 +42,7 @@ struct ChatMemoryCommand: AsyncParsableCommand {
         subcommands: [
             SessionsCommand.self, ShowCommand.self, WindowCommand.self, AppendCommand.self,
             CountCommand.self, ClearCommand.self, ExportCommand.self, ImportCommand.self,
-            StatsCommand.self,
+            StatsCommand.self, CompactCommand.self,
         ]
     )
 

@@ -37,17 +37,17 @@ struct TestServerMissing: Error, CustomStringConvertible {
 /// Runs `body` with a client of the test server and always shuts the client down.
 @discardableResult
 func withClient<R>(_ adjust: (inout RedisConfiguration) -> Void = { _ in }, logger: Logger = Logger(label: "test"),
-                   _ body: (RedisClient) async throws -> R) async throws -> R {
+                   observability: RedisClient.Observability = .init(), _ body: (RedisClient) async throws -> R) async throws -> R {
     var configuration = try TestServer.configuration()
     adjust(&configuration)
-    return try await withClient(configuration: configuration, logger: logger, body)
+    return try await withClient(configuration: configuration, logger: logger, observability: observability, body)
 }
 
 /// Runs `body` with a client for `configuration` and always shuts the client down.
 @discardableResult
 func withClient<R>(configuration: RedisConfiguration, logger: Logger = Logger(label: "test"),
-                   _ body: (RedisClient) async throws -> R) async throws -> R {
-    let client = RedisClient(configuration: configuration, logger: logger)
+                   observability: RedisClient.Observability = .init(), _ body: (RedisClient) async throws -> R) async throws -> R {
+    let client = RedisClient(configuration: configuration, logger: logger, observability: observability)
     do {
         let result = try await body(client)
         await client.shutdown()

@@ -1,3 +1,4 @@
+import Logging
 import ChatMemory
 import Testing
 
@@ -6,7 +7,7 @@ import Testing
 actor DictionaryStorage: ChatStorage {
     private var lists: [[UInt8]: [[UInt8]]] = [:]   // newest first
 
-    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) -> AppendResult {
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) -> AppendResult {
         var list = lists[key] ?? []
         let (fresh, duplicates) = policy.select(entries, newestStored: list)
         list.insert(contentsOf: fresh.reversed(), at: 0)
@@ -15,18 +16,18 @@ actor DictionaryStorage: ChatStorage {
         return AppendResult(appended: fresh.count, duplicates: duplicates, length: list.count)
     }
 
-    func range(_ key: [UInt8], start: Int, stop: Int) -> [[UInt8]] {
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) -> [[UInt8]] {
         let list = lists[key] ?? []
         let first = max(0, start < 0 ? list.count + start : start)
         let last = min(list.count - 1, stop < 0 ? list.count + stop : stop)
         return first <= last ? Array(list[first...last]) : []
     }
 
-    func length(_ key: [UInt8]) -> Int { lists[key]?.count ?? 0 }
+    func length(_ key: [UInt8], logger: Logger) -> Int { lists[key]?.count ?? 0 }
 
-    func delete(_ key: [UInt8]) -> Bool { lists.removeValue(forKey: key) != nil }
+    func delete(_ key: [UInt8], logger: Logger) -> Bool { lists.removeValue(forKey: key) != nil }
 
-    func timeToLive(_ key: [UInt8]) -> Duration? { nil }
+    func timeToLive(_ key: [UInt8], logger: Logger) -> Duration? { nil }
 
     func keys(withPrefix prefix: [UInt8], cursor: String?) -> (keys: [[UInt8]], next: String?) {
         let all = lists.keys.filter { $0.starts(with: prefix) }.sorted { $0.lexicographicallyPrecedes($1) }

@@ -48,8 +48,8 @@ struct DeploymentTests {
         defer { try? FileManager.default.removeItem(at: output) }
         let stdoutURL = output.appendingPathComponent("stdout")
         let stderrURL = output.appendingPathComponent("stderr")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
 
         let finished = AsyncStream<Void>.makeStream()
         func launch() throws -> Process {

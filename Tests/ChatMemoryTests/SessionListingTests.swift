@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 @testable import ChatMemory
 
@@ -15,13 +16,13 @@ import Testing
 
         var counts: (batches: Int, keys: Int) { lock.withLock { (batches, keys) } }
 
-        func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
-            try await base.append(entries, to: key, policy: policy)
+        func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
+            try await base.append(entries, to: key, policy: policy, logger: logger)
         }
-        func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] { try await base.range(key, start: start, stop: stop) }
-        func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
-        func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
-        func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
+        func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] { try await base.range(key, start: start, stop: stop, logger: logger) }
+        func length(_ key: [UInt8], logger: Logger) async throws -> Int { try await base.length(key, logger: logger) }
+        func delete(_ key: [UInt8], logger: Logger) async throws -> Bool { try await base.delete(key, logger: logger) }
+        func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? { try await base.timeToLive(key, logger: logger) }
         func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
             let batch = try await base.keys(withPrefix: prefix, cursor: cursor)
             lock.withLock { batches += 1; keys += batch.keys.count }

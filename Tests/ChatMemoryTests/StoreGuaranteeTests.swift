@@ -238,9 +238,9 @@ import Testing
             try await chat.append(contentsOf: storeTestTurns(14, label: "new"))
             let injecting = StoreTestInjectingStorage(base: chat.storage) { storage in
                 _ = try await storage.append([StoredEntry.encode(repeated, tokens: 2, counter: "approx-utf8-4/v1")],
-                                             to: chat.key, policy: chat.configuration.retention)
+                                             to: chat.key, policy: chat.configuration.retention, logger: chat.logger)
             }
-            let watched = ChatSession(id: chat.id, key: chat.key, storage: injecting, configuration: chat.configuration, logger: chat.logger)
+            let watched = ChatSession(id: chat.id, key: chat.key, storage: injecting, configuration: chat.configuration, logger: chat.logger, tracing: chat.tracing)
             let window = try await watched.window(tokenLimit: 100_000)
             let all = try await chat.all()
             #expect(window.messages == all, "\(window.messages.count) messages in the window, \(all.count) in the session")

@@ -131,7 +131,7 @@ func withStore(_ kind: StoreKind, _ adjust: (inout ChatMemoryConfiguration) -> V
 }
 
 /// Counts what the window reads: a pass-through over the real storage.
-final class StoreTestCountingStorage: ChatStorage, @unchecked Sendable {
+final class StoreTestCountingStorage: CompactionStorage, @unchecked Sendable {
     let base: any ChatStorage
     private let lock = NSLock()
     private var fetched = 0
@@ -142,25 +142,40 @@ final class StoreTestCountingStorage: ChatStorage, @unchecked Sendable {
     var entriesFetched: Int { lock.withLock { fetched } }
     var rangeCalls: Int { lock.withLock { calls } }
 
-    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
-        try await base.append(entries, to: key, policy: policy)
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
+        try await base.append(entries, to: key, policy: policy, logger: logger)
     }
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
-        let entries = try await base.range(key, start: start, stop: stop)
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        let entries = try await base.range(key, start: start, stop: stop, logger: logger)
         lock.withLock { fetched += entries.count; calls += 1 }
         return entries
     }
-    func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
-    func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int { try await base.length(key, logger: logger) }
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool { try await base.delete(key, logger: logger) }
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? { try await base.timeToLive(key, logger: logger) }
     func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         try await base.keys(withPrefix: prefix, cursor: cursor)
     }
+    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration, logger: Logger) async throws -> Bool {
+        try await compacting(base).acquireLease(key, token: token, duration: duration, logger: logger)
+    }
+    func releaseLease(_ key: [UInt8], token: [UInt8], logger: Logger) async throws {
+        try await compacting(base).releaseLease(key, token: token, logger: logger)
+    }
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool {
+        try await compacting(base).commitSummary(key, replacing: expected, with: summary, keep: keep, logger: logger)
+    }
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+        let both = try await compacting(base).headAndOldest(key, count: count, logger: logger)
+        lock.withLock { fetched += both.head.count + (both.oldest == nil ? 0 : 1); calls += 1 }
+        return both
+    }
+    var identity: ObjectIdentifier { (base as? any CompactionStorage)?.identity ?? ObjectIdentifier(self) }
 }
 
-/// A pass-through storage that runs `inject` once, right after the first `range` read: an
+/// A pass-through storage that runs `inject` once, right after the first read: an
 /// append landing between two page reads, deterministically.
-final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
+final class StoreTestInjectingStorage: CompactionStorage, @unchecked Sendable {
     let base: any ChatStorage
     private let lock = NSLock()
     private var inject: (@Sendable (any ChatStorage) async throws -> Void)?
@@ -170,24 +185,42 @@ final class StoreTestInjectingStorage: ChatStorage, @unchecked Sendable {
         self.inject = inject
     }
 
-    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
-        try await base.append(entries, to: key, policy: policy)
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
+        try await base.append(entries, to: key, policy: policy, logger: logger)
     }
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
-        let entries = try await base.range(key, start: start, stop: stop)
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        let entries = try await base.range(key, start: start, stop: stop, logger: logger)
+        try await injectOnce()
+        return entries
+    }
+    private func injectOnce() async throws {
         let pending = lock.withLock { () -> (@Sendable (any ChatStorage) async throws -> Void)? in
             defer { inject = nil }
             return inject
         }
         try await pending?(base)
-        return entries
     }
-    func length(_ key: [UInt8]) async throws -> Int { try await base.length(key) }
-    func delete(_ key: [UInt8]) async throws -> Bool { try await base.delete(key) }
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? { try await base.timeToLive(key) }
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int { try await base.length(key, logger: logger) }
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool { try await base.delete(key, logger: logger) }
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? { try await base.timeToLive(key, logger: logger) }
     func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         try await base.keys(withPrefix: prefix, cursor: cursor)
     }
+    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration, logger: Logger) async throws -> Bool {
+        try await compacting(base).acquireLease(key, token: token, duration: duration, logger: logger)
+    }
+    func releaseLease(_ key: [UInt8], token: [UInt8], logger: Logger) async throws {
+        try await compacting(base).releaseLease(key, token: token, logger: logger)
+    }
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool {
+        try await compacting(base).commitSummary(key, replacing: expected, with: summary, keep: keep, logger: logger)
+    }
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+        let both = try await compacting(base).headAndOldest(key, count: count, logger: logger)
+        try await injectOnce()
+        return both
+    }
+    var identity: ObjectIdentifier { (base as? any CompactionStorage)?.identity ?? ObjectIdentifier(self) }
 }
 
 extension SessionIDs {
@@ -206,4 +239,10 @@ func storeTestTurns(_ count: Int, label: String = "turn", size: Int = 20) -> [Ch
                     content: "\(label) \(index) " + String(repeating: "w", count: size),
                     createdAt: Date(timeIntervalSince1970: 1_700_000_000 + Double(index) / 1000))
     }
+}
+
+/// The compaction side of a spy's base storage (the package's storages have one).
+private func compacting(_ base: any ChatStorage) throws -> any CompactionStorage {
+    guard let storage = base as? any CompactionStorage else { throw ChatMemoryError.unsupportedByStorage("the spy's base cannot compact") }
+    return storage
 }

@@ -157,7 +157,7 @@ import Testing
                 var configuration = chat.configuration
                 configuration.tokenCounter = try! TiktokenCounter(.cl100kBase)
                 return configuration
-            }(), logger: chat.logger)
+            }(), logger: chat.logger, tracing: chat.tracing)
             let exact = try TiktokenCounter(.cl100kBase)
             let window = try await reader.window(tokenLimit: 100_000)
             #expect(window.tokenCount == turns.reduce(0) { $0 + exact.count($1) })
@@ -271,7 +271,7 @@ import Testing
                 try await chat.append(contentsOf: Array(turns[chunk..<chunk + 1000]))
             }
             let spy = StoreTestCountingStorage(base: chat.storage)
-            let watched = ChatSession(id: chat.id, key: chat.key, storage: spy, configuration: chat.configuration, logger: chat.logger)
+            let watched = ChatSession(id: chat.id, key: chat.key, storage: spy, configuration: chat.configuration, logger: chat.logger, tracing: chat.tracing)
             let window = try await watched.window(tokenLimit: 3000)
             #expect(window.messages == Array(turns.suffix(window.messages.count)))
             #expect(window.messages.count > 40)

@@ -130,8 +130,9 @@ def _read_resp(f):
 class Worker:
     """One chat-server process."""
 
-    def __init__(self, binary, name, redis_url=None, store="redis", log_dir=None, args=(), log_level="warning"):
+    def __init__(self, binary, name, redis_url=None, store="redis", log_dir=None, args=(), log_level="warning", env=None):
         self.binary = binary
+        self.env = dict(env or {})
         self.name = name
         self.redis_url = redis_url
         self.store = store
@@ -144,6 +145,8 @@ class Worker:
     def start(self):
         env = dict(os.environ, WORKER_NAME=self.name, PORT=str(self.port), LOG_LEVEL=self.log_level)
         env.pop("REDIS_URL", None)
+        env.pop("CHAT_REPLICAS", None)
+        env.update(self.env)
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         log = open(self.log_path, "ab")

@@ -41,6 +41,8 @@ public struct ChatMemoryConfiguration: Sendable {
     /// append script, on the same connection, in the same round trip); `nil` (the default) does
     /// not wait. See ``Replication``.
     public var replication: Replication?
+    /// The lease compactors take and the optional automatic compaction (see ``ChatSession/compact(targetTokens:summarizer:logger:)``).
+    public var compaction = CompactionSettings()
 
     public init() {}
 
@@ -94,6 +96,7 @@ public struct ChatMemoryConfiguration: Sendable {
                 throw .invalidConfiguration("replication.timeout must be from 1 ms to 1 hour (got \(replication.timeout))")
             }
         }
+        try compaction.validate()
         return self
     }
 

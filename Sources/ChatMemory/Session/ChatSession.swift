@@ -2,6 +2,10 @@ import Logging
 
 /// One conversation, bound to its session id: what a request handler uses.
 ///
+/// Every call takes an optional `logger` (default: the memory's), for the request's own logger
+/// and its metadata; the memory logs at `debug` and `trace` only, each line with the session id
+/// (`chat.session`), and Redis's lines of the call carry it too.
+///
 /// ```swift
 /// let chat = memory.session("user-42")
 /// try await chat.append(.user("What did I ask you yesterday?"))
@@ -16,11 +20,13 @@ public struct ChatSession: Sendable {
     let storage: any ChatStorage
     let configuration: ChatMemoryConfiguration
     let logger: Logger
+    /// Spans around appends and window reads.
+    let tracing: SessionTracing
 
-    /// Appends one message (see ``append(contentsOf:)``).
+    /// Appends one message (see ``append(contentsOf:logger:)``).
     @discardableResult
-    public func append(_ message: ChatMessage) async throws -> AppendResult {
-        try await append(contentsOf: [message])
+    public func append(_ message: ChatMessage, logger: Logger? = nil) async throws -> AppendResult {
+        try await append(contentsOf: [message], logger: logger)
     }
 
     /// Appends messages (oldest first) in one atomic step: push, cap, refresh the time to live.
@@ -33,8 +39,9 @@ public struct ChatSession: Sendable {
     /// before anything is counted or written; a call that throws has written nothing, except
     /// when the connection failed after the request was sent (then retry it).
     @discardableResult
-    public func append(contentsOf messages: [ChatMessage]) async throws -> AppendResult {
-        guard !messages.isEmpty else { return AppendResult(appended: 0, duplicates: 0, length: try await count()) }
+    public func append(contentsOf messages: [ChatMessage], logger: Logger? = nil) async throws -> AppendResult {
+        let logger = callLogger(logger)
+        guard !messages.isEmpty else { return AppendResult(appended: 0, duplicates: 0, length: try await count(logger: logger)) }
         for message in messages {
             guard !message.id.isEmpty else { throw ChatMemoryError.invalidMessage("a message needs a non-empty id") }
             let bytes = message.textBytes
@@ -46,78 +53,37 @@ public struct ChatSession: Sendable {
         let entries = messages.map { message in
             StoredEntry.encode(message, tokens: counter.count(message), counter: counter.identifier)
         }
-        return try await storage.append(entries, to: key, policy: configuration.retention)
-    }
-
-    /// The newest messages that fit `tokenLimit - reserving`, oldest first.
-    ///
-    /// The window is a suffix of the session as it stood at one instant, even while other
-    /// workers append: the session is read newest first in growing pages, each read from the
-    /// head so that it also returns the entries read before; when those differ (an append landed
-    /// between two reads), the read starts again with one page as large as all read so far. So
-    /// the cost follows the window, not the history (the entries of earlier pages are sent
-    /// again, about a third more in all). Stored token counts are used when
-    /// they were made by this memory's counter and are plausible for their message; other
-    /// messages are recounted.
-    public func window(tokenLimit: Int, reserving: Int = 0, policy: WindowPolicy = .modelSafe) async throws -> ChatWindow {
-        let counter = configuration.tokenCounter
-        var firstPage = 16
-        while true {
-            var builder = try WindowBuilder(policy: policy, tokenLimit: tokenLimit, reserving: reserving, counter: counter)
-            var read: [[UInt8]] = []
-            var pageSize = firstPage
-            var skipped = 0
-            var exhausted = false
-            var consistent = true
-            reading: while true {
-                // Every page is read from the head, so the entries read before are compared too.
-                let entries = try await storage.range(key, start: 0, stop: read.count + pageSize - 1)
-                guard entries.count >= read.count, entries[..<read.count].elementsEqual(read) else {
-                    consistent = false
-                    break reading
-                }
-                let page = entries[read.count...]
-                var counted: [CountedMessage] = []
-                counted.reserveCapacity(page.count)
-                for bytes in page {
-                    guard let decoded = StoredEntry.decode(bytes) else { skipped += 1; continue }
-                    counted.append(CountedMessage(message: decoded.message, tokens: tokens(of: decoded)))
-                }
-                if page.count < pageSize { exhausted = true }
-                if !builder.feed(counted) || exhausted { break reading }
-                read = entries
-                pageSize = min(pageSize * 4, 1024)
-            }
-            guard consistent else {
-                firstPage = read.count + pageSize
-                continue
-            }
-            reportSkipped(skipped)
-            var window = try builder.finish(historyExhausted: exhausted)
-            window.skippedEntries = skipped
-            return window
+        return try await tracing.span("chat.append", session: id, attributes: ["chat.messages": messages.count]) { record in
+            let result = try await storage.append(entries, to: key, policy: configuration.retention, logger: logger)
+            record("chat.appended", result.appended)
+            record("chat.duplicates", result.duplicates)
+            logger.trace("appended", metadata: ["chat.appended": "\(result.appended)", "chat.duplicates": "\(result.duplicates)"])
+            if result.appended > 0 { scheduleCompactionCheck() }
+            return result
         }
     }
 
     /// The newest `count` messages, oldest first (foreign entries among them are skipped).
-    public func recent(_ count: Int) async throws -> [ChatMessage] {
+    public func recent(_ count: Int, logger: Logger? = nil) async throws -> [ChatMessage] {
         guard count > 0 else {
             if count < 0 { throw ChatMemoryError.invalidConfiguration("recent(_:) needs a count of at least 0 (got \(count))") }
             return []
         }
-        return decoded(try await storage.range(key, start: 0, stop: count - 1))
+        let logger = callLogger(logger)
+        return decoded(try await storage.range(key, start: 0, stop: count - 1, logger: logger), logger: logger)
     }
 
     /// The whole history, oldest first (foreign entries are skipped and logged).
-    public func all() async throws -> [ChatMessage] {
-        decoded(try await storage.range(key, start: 0, stop: -1))
+    public func all(logger: Logger? = nil) async throws -> [ChatMessage] {
+        let logger = callLogger(logger)
+        return decoded(try await storage.range(key, start: 0, stop: -1, logger: logger), logger: logger)
     }
 
     /// The whole history with the token count of each message and how many entries were not ours.
-    public func inspect() async throws -> (messages: [CountedMessage], skippedEntries: Int) {
+    public func inspect(logger: Logger? = nil) async throws -> (messages: [CountedMessage], skippedEntries: Int) {
         var messages: [CountedMessage] = []
         var skipped = 0
-        for bytes in try await storage.range(key, start: 0, stop: -1).reversed() {
+        for bytes in try await storage.range(key, start: 0, stop: -1, logger: callLogger(logger)).reversed() {
             guard let decoded = StoredEntry.decode(bytes) else { skipped += 1; continue }
             messages.append(CountedMessage(message: decoded.message, tokens: tokens(of: decoded)))
         }
@@ -125,21 +91,29 @@ public struct ChatSession: Sendable {
     }
 
     /// The number of entries in the session (foreign entries included).
-    public func count() async throws -> Int {
-        try await storage.length(key)
+    public func count(logger: Logger? = nil) async throws -> Int {
+        try await storage.length(key, logger: callLogger(logger))
     }
 
     /// The session's remaining time to live; `nil` when it never expires or does not exist.
-    public func timeToLive() async throws -> Duration? {
-        try await storage.timeToLive(key)
+    public func timeToLive(logger: Logger? = nil) async throws -> Duration? {
+        try await storage.timeToLive(key, logger: callLogger(logger))
     }
 
     /// Removes the whole history in one step; true when there was one. A key of another type at
     /// the session's name is someone else's: it throws ``ChatMemoryError/wrongKeyType(key:)`` and
     /// is left alone.
     @discardableResult
-    public func clear() async throws -> Bool {
-        try await storage.delete(key)
+    public func clear(logger: Logger? = nil) async throws -> Bool {
+        try await storage.delete(key, logger: callLogger(logger))
+    }
+
+    /// The call's logger (the memory's when `nil`), with the session id as metadata when it logs
+    /// at `debug` or below (so a call that logs nothing pays nothing for it).
+    func callLogger(_ logger: Logger?) -> Logger {
+        var logger = logger ?? self.logger
+        if logger.logLevel <= .debug { logger[metadataKey: "chat.session"] = "\(id)" }
+        return logger
     }
 
     // MARK: - Reading entries
@@ -148,7 +122,7 @@ public struct ChatSession: Sendable {
     /// fixed overhead plus one token per 256 bytes of text, at most the overhead plus one token
     /// per byte. A forged or corrupted count is recounted, so it can neither overflow a sum, nor
     /// push every window over its budget, nor smuggle a huge message into a small window.
-    private func tokens(of decoded: StoredEntry.Decoded) -> Int {
+    func tokens(of decoded: StoredEntry.Decoded) -> Int {
         let counter = configuration.tokenCounter
         let bytes = decoded.message.textBytes
         if let tokens = decoded.tokens, decoded.counter == counter.identifier,
@@ -159,18 +133,20 @@ public struct ChatSession: Sendable {
     }
 
     /// Decodes newest-first entries into oldest-first messages, skipping foreign ones.
-    private func decoded(_ entries: [[UInt8]]) -> [ChatMessage] {
+    private func decoded(_ entries: [[UInt8]], logger: Logger) -> [ChatMessage] {
         var messages: [ChatMessage] = []
         messages.reserveCapacity(entries.count)
         for bytes in entries.reversed() {
             if let decoded = StoredEntry.decode(bytes) { messages.append(decoded.message) }
         }
-        reportSkipped(entries.count - messages.count)
+        reportSkipped(entries.count - messages.count, logger: logger)
         return messages
     }
 
-    private func reportSkipped(_ skipped: Int) {
+    /// At `debug`: foreign entries are the data's business (``ChatWindow/skippedEntries`` counts
+    /// them), and a server would log them on every read of such a session.
+    func reportSkipped(_ skipped: Int, logger: Logger) {
         guard skipped > 0 else { return }
-        logger.warning("skipped entries that are not chat messages", metadata: ["session": "\(id)", "skipped": "\(skipped)"])
+        logger.debug("skipped entries that are not chat messages", metadata: ["chat.skipped": "\(skipped)"])
     }
 }

@@ -22,6 +22,7 @@ public final class RedisChatMemory: Sendable {
     private let storage: any ChatStorage
     private let configuration: ChatMemoryConfiguration
     private let logger: Logger
+    private let tracing: SessionTracing
 
     /// Chat memory in Redis, through `client`. Throws ``ChatMemoryError/Code/invalidConfiguration``
     /// when a setting is out of range, or when a ``ChatMemoryConfiguration/replication`` timeout
@@ -30,7 +31,7 @@ public final class RedisChatMemory: Sendable {
         if let replication = configuration.replication, let commandTimeout = client.configuration.commandTimeout, replication.timeout >= commandTimeout {
             throw ChatMemoryError.invalidConfiguration("replication.timeout (\(replication.timeout)) must be shorter than the client's commandTimeout (\(commandTimeout))")
         }
-        try self.init(validating: RedisChatStorage(client: client), configuration: configuration, logger: logger)
+        try self.init(validating: RedisChatStorage(client: client), configuration: configuration, logger: logger, tracing: SessionTracing(client: client))
     }
 
     /// Chat memory over another backend. Throws ``ChatMemoryError/Code/invalidConfiguration``
@@ -40,19 +41,20 @@ public final class RedisChatMemory: Sendable {
         guard configuration.replication == nil else {
             throw ChatMemoryError.invalidConfiguration("replication is for Redis (RedisChatMemory(client:)); this storage has no replicas to wait for")
         }
-        try self.init(validating: storage, configuration: configuration, logger: logger)
+        try self.init(validating: storage, configuration: configuration, logger: logger, tracing: SessionTracing())
     }
 
-    private init(validating storage: some ChatStorage, configuration: ChatMemoryConfiguration, logger: Logger) throws {
+    private init(validating storage: some ChatStorage, configuration: ChatMemoryConfiguration, logger: Logger, tracing: SessionTracing) throws {
         self.storage = storage
         self.configuration = try configuration.validated()
         self.logger = logger
+        self.tracing = tracing
     }
 
     /// The handle of one session; nothing is read or written until it is used.
     public func session(_ id: SessionID) -> ChatSession {
         ChatSession(id: id, key: Array(configuration.keyPrefix.utf8) + id.bytes, storage: storage,
-                    configuration: configuration, logger: logger)
+                    configuration: configuration, logger: logger, tracing: tracing)
     }
 
     /// Every session that has messages, in no particular order, fetched batch by batch as you
@@ -85,11 +87,12 @@ public final class RedisChatMemory: Sendable {
     ///
     /// ```swift
     /// let rules = RedisChatMemory.aclRules(keyPrefix: "chat:")
-    /// // ["resetkeys", "~chat:*", "resetchannels", "-@all", "+evalsha", "+script|load", ...]
+    /// // ["resetkeys", "~chat:*", "~lease:chat:*", "resetchannels", "-@all", "+evalsha", "+script|load", ...]
     /// ```
     public static func aclRules(keyPrefix: String = ChatMemoryConfiguration().keyPrefix) -> [String] {
         let pattern = String(decoding: RedisChatStorage.globEscaped(Array(keyPrefix.utf8)), as: UTF8.self) + "*"
-        return ["resetkeys", "~" + pattern, "resetchannels", "-@all"]
+        let leases = String(decoding: RedisChatStorage.globEscaped(ChatSession.leaseKey(of: Array(keyPrefix.utf8))), as: UTF8.self) + "*"
+        return ["resetkeys", "~" + pattern, "~" + leases, "resetchannels", "-@all"]
             + RedisChatStorage.commandsUsed.map { "+" + $0 }
     }
 }

@@ -1,9 +1,13 @@
+import Logging
+
 /// Where a ``RedisChatMemory`` keeps its sessions: Redis (``RedisChatMemory/init(client:configuration:logger:)``),
 /// process memory (``EmbeddedChatStorage``), or a backend of your own.
 ///
 /// ```swift
 /// let memory = try RedisChatMemory(storage: EmbeddedChatStorage())
 /// ```
+///
+/// `logger` is the caller's (the per-call logger of ``ChatSession``), for any lines the backend logs.
 ///
 /// ## The contract
 ///
@@ -14,7 +18,7 @@
 /// processes, for a shared backend), and each must act on one key as one indivisible step: no
 /// other call ever sees half of it.
 ///
-/// - ``append(_:to:policy:)``: atomically, (1) read the newest
+/// - ``append(_:to:policy:logger:)``: atomically, (1) read the newest
 ///   `entries.count + policy.idempotencyWindow` entries (none when the window is 0) and let
 ///   ``RetentionPolicy/select(_:newestStored:)`` pick what to push; (2) push those entries in
 ///   order, so the last one ends at index 0; (3) keep only the newest `policy.maxLength`
@@ -23,12 +27,12 @@
 ///   and the length after the cap. When it throws, nothing may have been written, unless the
 ///   backend cannot know (a lost connection): then the caller retries, and step 1 makes the
 ///   retry a no-op for what the first attempt wrote.
-/// - ``range(_:start:stop:)``: the entries from `start` to `stop` inclusive, newest first,
+/// - ``range(_:start:stop:logger:)``: the entries from `start` to `stop` inclusive, newest first,
 ///   exactly as `LRANGE` does: a negative index counts from the end (`-1` is the oldest), the
 ///   bounds are clamped to the list, and an empty or missing range is `[]`. All from one
 ///   instant: never a mix of before and after an append.
-/// - ``length(_:)``, ``delete(_:)`` (removes the whole list; true when it existed),
-///   ``timeToLive(_:)`` (`nil` when the list never expires or does not exist).
+/// - ``length(_:logger:)``, ``delete(_:logger:)`` (removes the whole list; true when it existed),
+///   ``timeToLive(_:logger:)`` (`nil` when the list never expires or does not exist).
 /// - ``keys(withPrefix:cursor:)``: one batch of a listing, as `SCAN` gives: start with a `nil`
 ///   cursor and pass back each returned cursor until it is `nil`. Every key that starts with
 ///   `prefix` and holds a list during the whole listing must be returned at least once; a key
@@ -38,24 +42,33 @@
 ///
 /// When a key holds something that is not a list (another application's value), throw
 /// ``ChatMemoryError/wrongKeyType(key:)`` and leave it alone; for a reply of the wrong shape,
-/// ``ChatMemoryError/unexpectedReply(_:)``. Entries the backend did not get from ``append(_:to:policy:)``
+/// ``ChatMemoryError/unexpectedReply(_:)``. Entries the backend did not get from ``append(_:to:policy:logger:)``
 /// may sit in a list (typed by hand): return them as they are; the reader skips what it cannot decode.
+///
+/// ## Compaction
+///
+/// Compaction (``ChatSession/compact(targetTokens:summarizer:logger:)``) needs a lease per
+/// session and an atomic compare-and-set commit of a summary, which are not part of this
+/// protocol: only Redis and ``EmbeddedChatStorage`` provide them. Over a backend of your own,
+/// `compact` throws ``ChatMemoryError/Code/unsupportedByStorage`` and
+/// ``CompactionSettings/automatic`` never runs; windows still lead with a summary that is
+/// stored (reading the oldest entry with one more ``range(_:start:stop:logger:)``).
 public protocol ChatStorage: Sendable {
     /// Pushes the entries (oldest first) that ``RetentionPolicy/select(_:newestStored:)`` picks,
     /// caps the list and refreshes its time to live, in one atomic step.
-    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult
 
     /// The entries from `start` to `stop` inclusive, newest first (negative indexes count from the end).
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]]
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]]
 
     /// The number of entries, foreign ones included.
-    func length(_ key: [UInt8]) async throws -> Int
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int
 
     /// Removes the list; true when it existed.
-    func delete(_ key: [UInt8]) async throws -> Bool
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool
 
     /// The remaining time to live; `nil` when the list has none or does not exist.
-    func timeToLive(_ key: [UInt8]) async throws -> Duration?
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration?
 
     /// One batch of the keys that start with `prefix` and hold a list, from `cursor` (`nil`: the
     /// first batch), and the cursor of the next batch (`nil`: the listing is complete).

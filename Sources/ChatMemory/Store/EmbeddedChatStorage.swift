@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 
 /// Sessions in this process's memory, with the same behaviour as Redis (idempotent appends,
 /// length cap, time to live): for one process, for tests, and for trying the library without Redis.
@@ -11,7 +12,7 @@ import Foundation
 ///   Kubernetes replica, each serverless instance) gets its own, so a conversation whose turns
 ///   land on different workers sees different histories. Use Redis there.
 public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
-    private struct List {
+    struct List {
         var entries: [[UInt8]] = []   // newest first
         var expires: ContinuousClock.Instant?
         /// When the list was created, in creation order: what a listing's cursor counts.
@@ -22,17 +23,19 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
     static let batchSize = 1000
 
     private let lock = NSLock()
-    private var lists: [[UInt8]: List] = [:]
+    var lists: [[UInt8]: List] = [:]
     /// The earliest expiry among the lists, so expired lists are swept only when one is due.
     private var nextExpiry: ContinuousClock.Instant?
     /// Every list's key by serial, ascending; removed lists stay until ``compact()``.
     private var created: [(serial: UInt64, key: [UInt8])] = []
     private var lastSerial: UInt64 = 0
+    /// Compaction leases: key -> (holder's token, expiry).
+    var leases: [[UInt8]: (token: [UInt8], expires: ContinuousClock.Instant)] = [:]
 
     public init() {}
 
     /// Runs `body` on the live lists, after dropping the expired ones.
-    private func withLists<R>(_ body: () throws -> R) rethrows -> R {
+    func withLists<R>(_ body: () throws -> R) rethrows -> R {
         lock.lock()
         defer { lock.unlock() }
         if let due = nextExpiry, due <= .now { sweepExpired() }
@@ -52,7 +55,7 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         created.removeAll { lists[$0.key]?.serial != $0.serial }
     }
 
-    public func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    public func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         withLists {
             var list = lists[key] ?? List()
             let (fresh, duplicates) = policy.select(entries, newestStored: list.entries)
@@ -77,7 +80,7 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         }
     }
 
-    public func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
+    public func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
         withLists {
             guard let entries = lists[key]?.entries else { return [] }
             let count = entries.count
@@ -87,18 +90,18 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         }
     }
 
-    public func length(_ key: [UInt8]) async throws -> Int {
+    public func length(_ key: [UInt8], logger: Logger) async throws -> Int {
         withLists { lists[key]?.entries.count ?? 0 }
     }
 
-    public func delete(_ key: [UInt8]) async throws -> Bool {
+    public func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
         withLists {
             defer { compact() }
             return lists.removeValue(forKey: key) != nil
         }
     }
 
-    public func timeToLive(_ key: [UInt8]) async throws -> Duration? {
+    public func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {
         withLists { lists[key]?.expires.map { $0 - .now } }
     }
 

@@ -1,4 +1,5 @@
 import ChatMemoryRedis
+import Logging
 
 /// Chat lists in Redis. An append is one Lua script on the session's single key (so it is atomic
 /// and Redis Cluster safe); reads are plain `LRANGE`s.
@@ -26,7 +27,8 @@ struct RedisChatStorage: ChatStorage {
     /// Sentinel it checks the primary's `ROLE`; with ``ChatMemoryConfiguration/replication`` an
     /// append ends with `WAIT`.
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
-                               "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role", "wait"]
+                               "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role", "wait",
+                               "lset", "set", "get"]
 
     /// KEYS[1]: the session list. ARGV[1]: the last index `LTRIM` keeps ('' : no cap), ARGV[2]:
     /// the time to live in ms ('' : none), ARGV[3]: the idempotency window, then (id prefix,
@@ -83,7 +85,7 @@ struct RedisChatStorage: ChatStorage {
         return {#fresh, duplicates, length}
         """#)
 
-    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy) async throws -> AppendResult {
+    func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         var arguments: [any RedisArgument] = [
             policy.maxLength.map { String($0 - 1) } ?? "",
             policy.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? "",
@@ -96,7 +98,7 @@ struct RedisChatStorage: ChatStorage {
         }
         let wait = policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
         let (reply, waited) = try await retryingLostConnections(policy) {
-            try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments, then: wait) }
+            try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments, then: wait, logger: logger) }
         }
         guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
             throw ChatMemoryError.unexpectedReply("append script returned \(reply)")
@@ -129,14 +131,14 @@ struct RedisChatStorage: ChatStorage {
         }
     }
 
-    func range(_ key: [UInt8], start: Int, stop: Int) async throws -> [[UInt8]] {
-        let reply = try await mapped(key) { try await client.send("LRANGE", key, start, stop) }
+    func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        let reply = try await mapped(key) { try await client.send("LRANGE", key, start, stop, logger: logger) }
         guard let items = reply.array else { throw ChatMemoryError.unexpectedReply("LRANGE returned \(reply)") }
         return items.map { $0.bytes ?? [] }
     }
 
-    func length(_ key: [UInt8]) async throws -> Int {
-        let reply = try await mapped(key) { try await client.send("LLEN", key) }
+    func length(_ key: [UInt8], logger: Logger) async throws -> Int {
+        let reply = try await mapped(key) { try await client.send("LLEN", key, logger: logger) }
         guard let length = reply.int else { throw ChatMemoryError.unexpectedReply("LLEN returned \(reply)") }
         return length
     }
@@ -150,12 +152,12 @@ struct RedisChatStorage: ChatStorage {
         return run('UNLINK', KEYS[1])
         """#)
 
-    func delete(_ key: [UInt8]) async throws -> Bool {
-        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key]) }.int == 1
+    func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
+        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key], logger: logger) }.int == 1
     }
 
-    func timeToLive(_ key: [UInt8]) async throws -> Duration? {
-        let milliseconds = try await client.send("PTTL", key).int ?? -1
+    func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {
+        let milliseconds = try await client.send("PTTL", key, logger: logger).int ?? -1
         return milliseconds >= 0 ? .milliseconds(milliseconds) : nil
     }
 
@@ -173,7 +175,7 @@ struct RedisChatStorage: ChatStorage {
     }
 
     /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``.
-    private func mapped<R>(_ key: [UInt8], _ body: () async throws -> R) async throws -> R {
+    func mapped<R>(_ key: [UInt8], _ body: () async throws -> R) async throws -> R {
         do {
             return try await body()
         } catch let error as RedisError where error.code == .server(.wrongType) {

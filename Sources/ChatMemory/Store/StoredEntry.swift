@@ -18,6 +18,8 @@ enum StoredEntry {
         /// The stored count and the counter that made it, when the element has them.
         let tokens: Int?
         let counter: String?
+        /// Set when the element is a summary (`"kind":"summary"`).
+        var summary: SummaryMetadata?
     }
 
     static func encode(_ message: ChatMessage, tokens: Int, counter: String) -> ChatStorageEntry {
@@ -65,14 +67,19 @@ enum StoredEntry {
         case nil, .null?: break
         default: return nil
         }
-        return Decoded(message: message, tokens: tokens, counter: counter)
+        var summary: SummaryMetadata?
+        if value["kind"]?.string == SummaryMetadata.kind {
+            guard let metadata = SummaryMetadata(fast: value["summary"]) else { return nil }
+            summary = metadata
+        }
+        return Decoded(message: message, tokens: tokens, counter: counter, summary: summary)
     }
 
     /// The entry as `JSONDecoder` reads it: the judge of anything the fast path leaves alone.
     static func decodedWithFoundation(_ bytes: [UInt8]) -> Decoded? {
         let data = Data(bytes)
         if let envelope = try? ChatMessage.jsonDecoder.decode(Envelope.self, from: data) {
-            return withID(Decoded(message: envelope.message, tokens: envelope.tokens, counter: envelope.counter))
+            return withID(Decoded(message: envelope.message, tokens: envelope.tokens, counter: envelope.counter, summary: envelope.summary))
         }
         if let message = try? ChatMessage.jsonDecoder.decode(ChatMessage.self, from: data) {
             return withID(Decoded(message: message, tokens: nil, counter: nil))
@@ -84,5 +91,18 @@ enum StoredEntry {
         let message: ChatMessage
         let tokens: Int?
         let counter: String?
+        let summary: SummaryMetadata?
+
+        enum CodingKeys: String, CodingKey { case message, tokens, counter, kind, summary }
+
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            message = try c.decode(ChatMessage.self, forKey: .message)
+            tokens = try c.decodeIfPresent(Int.self, forKey: .tokens)
+            counter = try c.decodeIfPresent(String.self, forKey: .counter)
+            // Another `kind`, or one that cannot be read, is an ordinary message (as before kinds).
+            let isSummary = (try? c.decodeIfPresent(String.self, forKey: .kind)) == SummaryMetadata.kind
+            summary = isSummary ? (try? c.decodeIfPresent(SummaryMetadata.self, forKey: .summary)) ?? SummaryMetadata() : nil
+        }
     }
 }

@@ -6,7 +6,7 @@ import Logging
 /// as its configuration's ``RedisConfiguration/topology`` says (a `redis+cluster://` or
 /// `redis+sentinel://` URL sets it): the API is the same. On a cluster each command goes to the
 /// primary that serves its key's hash slot (commands without keys go to any primary), redirects
-/// are followed, and the keys of one command, one ``transaction(_:)`` or one script must share a
+/// are followed, and the keys of one command, one ``transaction(_:logger:)`` or one script must share a
 /// slot (use a hash tag, `{user42}:a` and `{user42}:b`): otherwise the call fails with
 /// `.server(.crossSlot)` before anything is sent. See ``RedisConfiguration/Topology``.
 ///
@@ -37,36 +37,44 @@ public final class RedisClient: Sendable {
     /// Where commands go, or why the configuration was refused.
     let backend: Result<Backend, RedisError>
     private let logger: Logger
+    /// Where metrics and spans go (see ``Observability``).
+    public let observability: Observability
+    let instruments: ClientInstruments
     /// `configuration.commandTimeout`, at most ``RedisConfiguration/maximumTimeout``.
     private let commandTimeout: Duration?
 
     /// Creates the client; connections open lazily, on first use. An invalid configuration is
     /// logged and thrown by every call. A `credentialsProvider` is asked for the credentials of
     /// every new connection, instead of `configuration.credentials` (see ``RedisCredentialsProvider``).
-    public init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger = Logger(label: "redis")) {
+    /// The client logs at `debug` and `trace` only; each call can take a logger of its own.
+    public init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger = Logger(label: "redis"),
+                observability: Observability = Observability()) {
         self.configuration = configuration
         self.logger = logger
+        self.observability = observability
+        instruments = ClientInstruments(configuration: configuration, observability: observability)
         commandTimeout = configuration.commandTimeout.map { min($0, RedisConfiguration.maximumTimeout) }
         do throws(RedisError) {
             try configuration.validate()
-            backend = .success(Backend(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger))
+            backend = .success(Backend(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: instruments.metrics))
             logger.debug("redis client created", metadata: ["redis": "\(configuration)"])
         } catch {
             backend = .failure(error)
-            logger.error("invalid Redis configuration; every call will fail", metadata: ["error": "\(error)"])
+            logger.debug("invalid Redis configuration; every call will fail", metadata: ["error": "\(error)"])
         }
     }
 
-    /// Sends one command and returns its reply; an error reply is thrown.
+    /// Sends one command and returns its reply; an error reply is thrown. `logger` (default: the
+    /// client's) gets this call's `trace` and `debug` lines, with its metadata (a request id...).
     @discardableResult
-    public func send(_ command: RedisCommand) async throws -> RedisValue {
-        try await pipeline([command])[0].get()
+    public func send(_ command: RedisCommand, logger: Logger? = nil) async throws -> RedisValue {
+        try await pipeline([command], logger: logger)[0].get()
     }
 
     /// Sends one command given by name and arguments.
     @discardableResult
-    public func send(_ name: String, _ arguments: any RedisArgument...) async throws -> RedisValue {
-        try await send(RedisCommand(name, arguments))
+    public func send(_ name: String, _ arguments: any RedisArgument..., logger: Logger? = nil) async throws -> RedisValue {
+        try await send(RedisCommand(name, arguments), logger: logger)
     }
 
     /// Sends many commands in one write and returns each reply in order, in one round trip.
@@ -76,9 +84,9 @@ public final class RedisClient: Sendable {
     /// A command that changes or holds the connection (`SELECT`, `MULTI`, `SUBSCRIBE`, `BLPOP`,
     /// `CLIENT REPLY`...) is refused with `.requiresDedicatedConnection` and nothing is sent; run
     /// it inside ``withDedicatedConnection(blockingCommandTimeout:routingKey:_:)``.
-    public func pipeline(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    public func pipeline(_ commands: [RedisCommand], logger: Logger? = nil) async throws -> [Result<RedisValue, RedisError>] {
         try checkShared(commands, inTransaction: false)
-        return try await run(commands)
+        return try await run(commands, logger: logger ?? self.logger)
     }
 
     /// Runs the commands atomically inside `MULTI`/`EXEC`, in one round trip, and returns the
@@ -86,9 +94,9 @@ public final class RedisClient: Sendable {
     /// Commands that change the connection's state (`SELECT`, `MULTI`, `WATCH`...) are refused
     /// with `.requiresDedicatedConnection` before anything is sent; blocking commands are allowed
     /// (inside a transaction they do not block). For `WATCH`, use a dedicated connection.
-    public func transaction(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    public func transaction(_ commands: [RedisCommand], logger: Logger? = nil) async throws -> [Result<RedisValue, RedisError>] {
         try checkShared(commands, inTransaction: true)
-        let replies = try await runUnit([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")])
+        let replies = try await runUnit([RedisCommand("MULTI")] + commands + [RedisCommand("EXEC")], inTransaction: true, logger: logger ?? self.logger)
         for reply in replies.dropLast() {
             if case .failure(let error) = reply { throw error }
         }
@@ -103,8 +111,9 @@ public final class RedisClient: Sendable {
 
     /// Runs a Lua script by its SHA-1, loading it first if the server does not know it.
     @discardableResult
-    public func evaluate(_ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = []) async throws -> RedisValue {
-        try await evaluate(script, keys: keys, arguments: arguments, then: []).reply
+    public func evaluate(_ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = [],
+                         logger: Logger? = nil) async throws -> RedisValue {
+        try await evaluate(script, keys: keys, arguments: arguments, then: [], logger: logger).reply
     }
 
     /// Runs a Lua script by its SHA-1 and then `followUps` on the same connection, in the same
@@ -114,14 +123,16 @@ public final class RedisClient: Sendable {
     /// `WAITAOF` are accepted here (they hold the pooled connection for up to their timeout);
     /// other commands the pool refuses are refused here too.
     public func evaluate(
-        _ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = [], then followUps: [RedisCommand]
+        _ script: RedisScript, keys: [any RedisArgument] = [], arguments: [any RedisArgument] = [], then followUps: [RedisCommand],
+        logger: Logger? = nil
     ) async throws -> (reply: RedisValue, followUps: [Result<RedisValue, RedisError>]) {
+        let logger = logger ?? self.logger
         try checkShared(followUps.filter { !["WAIT", "WAITAOF"].contains($0.name) }, inTransaction: false)
         let evalsha = RedisCommand("EVALSHA", [script.sha1, keys.count] + keys + arguments)
-        var replies = try await runUnit([evalsha] + followUps)
+        var replies = try await runUnit([evalsha] + followUps, inTransaction: false, logger: logger)
         if case .failure(let error) = replies[0], error.code == .server(.noScript) {
             logger.debug("script not cached on the server; loading it", metadata: ["sha1": "\(script.sha1)"])
-            replies = try await runUnit([RedisCommand("SCRIPT", "LOAD", script.source), evalsha] + followUps)
+            replies = try await runUnit([RedisCommand("SCRIPT", "LOAD", script.source), evalsha] + followUps, inTransaction: false, logger: logger)
             _ = try replies[0].get()
             replies.removeFirst()
         }
@@ -181,32 +192,38 @@ public final class RedisClient: Sendable {
     }
 
     /// Sends the commands, each on its own (on a cluster, each to the node of its key).
-    private func run(_ commands: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    private func run(_ commands: [RedisCommand], logger: Logger) async throws -> [Result<RedisValue, RedisError>] {
         guard !commands.isEmpty else { return [] }
         try checkNonEmpty(commands)
         // The whole call, from waiting for a slot to the last reply, fits in the command timeout.
         let deadline = commandTimeout.map { ContinuousClock.now + $0 }
-        switch try backend.get() {
-        case .node(let pool):
-            return try await pool.withConnection(deadline: deadline) { connection in
-                try await connection.execute(commands, deadline: deadline)
+        let backend = try backend.get()
+        return try await instruments.observe(commands, inTransaction: false, logger: logger) {
+            switch backend {
+            case .node(let pool):
+                return try await pool.withConnection(deadline: deadline) { connection in
+                    (connection.id, try await connection.execute(commands, deadline: deadline))
+                }
+            case .routed(let router):
+                return (nil, try await router.run(commands.map { [$0] }, deadline: deadline).flatMap { $0 })
             }
-        case .routed(let router):
-            return try await router.run(commands.map { [$0] }, deadline: deadline).flatMap { $0 }
         }
     }
 
     /// Sends commands that must run together: on one connection, in order, in one write.
-    private func runUnit(_ unit: [RedisCommand]) async throws -> [Result<RedisValue, RedisError>] {
+    private func runUnit(_ unit: [RedisCommand], inTransaction: Bool, logger: Logger) async throws -> [Result<RedisValue, RedisError>] {
         try checkNonEmpty(unit)
         let deadline = commandTimeout.map { ContinuousClock.now + $0 }
-        switch try backend.get() {
-        case .node(let pool):
-            return try await pool.withConnection(deadline: deadline) { connection in
-                try await connection.execute(unit, deadline: deadline)
+        let backend = try backend.get()
+        return try await instruments.observe(unit, inTransaction: inTransaction, logger: logger) {
+            switch backend {
+            case .node(let pool):
+                return try await pool.withConnection(deadline: deadline) { connection in
+                    (connection.id, try await connection.execute(unit, deadline: deadline))
+                }
+            case .routed(let router):
+                return (nil, try await router.run([unit], deadline: deadline)[0])
             }
-        case .routed(let router):
-            return try await router.run([unit], deadline: deadline)[0]
         }
     }
 
@@ -273,14 +290,14 @@ enum Backend: Sendable {
     /// A cluster or a Sentinel-managed primary.
     case routed(any CommandRouter)
 
-    init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider?, logger: Logger) {
+    init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider?, logger: Logger, metrics: ClientMetrics) {
         switch configuration.topology {
         case .standalone:
-            self = .node(ConnectionPool(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger))
+            self = .node(ConnectionPool(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics))
         case .cluster(let cluster):
-            self = .routed(ClusterRouter(configuration: configuration, cluster: cluster, credentialsProvider: credentialsProvider, logger: logger))
+            self = .routed(ClusterRouter(configuration: configuration, cluster: cluster, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics))
         case .sentinel(let sentinel):
-            self = .routed(SentinelRouter(configuration: configuration, sentinel: sentinel, credentialsProvider: credentialsProvider, logger: logger))
+            self = .routed(SentinelRouter(configuration: configuration, sentinel: sentinel, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics))
         }
     }
 }

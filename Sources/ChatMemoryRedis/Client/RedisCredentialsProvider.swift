@@ -1,5 +1,5 @@
 /// Supplies the credentials for each new connection, for passwords that rotate: short-lived IAM
-/// or Entra ID tokens, secrets reloaded from a vault. Given to ``RedisClient/init(configuration:credentialsProvider:logger:)``,
+/// or Entra ID tokens, secrets reloaded from a vault. Given to ``RedisClient/init(configuration:credentialsProvider:logger:observability:)``,
 /// it replaces `configuration.credentials`.
 ///
 /// The client asks it every time it opens a connection (pooled or dedicated), on that

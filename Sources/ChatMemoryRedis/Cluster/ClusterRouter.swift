@@ -8,7 +8,7 @@ import Logging
 ///   ``minimumRefreshGap``).
 /// - `ASK`: `ASKING` and the unit go to the node named in one write; the map is left alone.
 /// - `TRYAGAIN`, `CLUSTERDOWN`, `LOADING`, `MASTERDOWN`, `READONLY`, and a node that cannot be
-///   reached: tried again after an exponential backoff with jitter, the map refreshed first
+///   reached: tried again after an exponential backoff with jitter (at most ``maximumBackoff``), the map refreshed first
 ///   (except after `TRYAGAIN` and `LOADING`).
 /// - A unit that may have reached a node when its connection broke is tried again only when all
 ///   its commands only read; otherwise the error reaches the caller with `mayHaveRun` set (the
@@ -16,6 +16,9 @@ import Logging
 final class ClusterRouter: CommandRouter {
     /// The shortest time between two refreshes of the slot map.
     static let minimumRefreshGap: Duration = .milliseconds(100)
+    /// The longest wait between two tries (before jitter): short, so a promoted replica is
+    /// found soon after the cluster names it.
+    static let maximumBackoff: Duration = .milliseconds(500)
 
     private struct State {
         var map = SlotMap()
@@ -40,14 +43,16 @@ final class ClusterRouter: CommandRouter {
     private let configuration: RedisConfiguration
     private let cluster: RedisConfiguration.Cluster
     private let credentialsProvider: RedisCredentialsProvider?
+    private let metrics: ClientMetrics
     private let logger: Logger
     private let state = Locked(State())
     private let counters = Locked(Statistics())
 
-    init(configuration: RedisConfiguration, cluster: RedisConfiguration.Cluster, credentialsProvider: RedisCredentialsProvider?, logger: Logger) {
+    init(configuration: RedisConfiguration, cluster: RedisConfiguration.Cluster, credentialsProvider: RedisCredentialsProvider?, logger: Logger, metrics: ClientMetrics) {
         self.configuration = configuration
         self.cluster = cluster
         self.credentialsProvider = credentialsProvider
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -215,7 +220,7 @@ final class ClusterRouter: CommandRouter {
         guard retries <= cluster.maxRetries else { return false }
         if refresh { await requestRefresh()?.value }
         let exponent = min(retries - 1, 10)
-        let delay = min(cluster.retryBackoff * (1 << exponent), .seconds(1))
+        let delay = min(cluster.retryBackoff * (1 << exponent), Self.maximumBackoff)
         return try await RoutedUnits.backOff(delay, deadline: deadline)
     }
 
@@ -256,7 +261,7 @@ final class ClusterRouter: CommandRouter {
             if let pool = state.pools[node] { return pool }
             var logger = logger
             logger[metadataKey: "redis.node"] = "\(node)"
-            let pool = ConnectionPool(configuration: configuration.node(node), credentialsProvider: credentialsProvider, logger: logger)
+            let pool = ConnectionPool(configuration: configuration.node(node), credentialsProvider: credentialsProvider, logger: logger, metrics: metrics)
             state.pools[node] = pool
             return pool
         }

@@ -20,10 +20,10 @@ extension RedisConfiguration {
         /// How many `MOVED`/`ASK` redirects one command may follow before it fails, 1...64.
         public var maxRedirects: Int = 16
         /// How many times a command is tried again after `TRYAGAIN`, `CLUSTERDOWN`, `LOADING`,
-        /// `MASTERDOWN`, `READONLY` or a node that cannot be reached, 0...64, with exponential
-        /// backoff and jitter from ``retryBackoff`` up to a second. The command timeout bounds
-        /// the whole call anyway.
-        public var maxRetries: Int = 24
+        /// `MASTERDOWN`, `READONLY` or a node that cannot be reached, 0...1024, with exponential
+        /// backoff and jitter from ``retryBackoff`` up to half a second. The command timeout
+        /// bounds the whole call, and is what ends the wait during a failover by default.
+        public var maxRetries: Int = 64
         /// The first wait before trying again (more than zero).
         public var retryBackoff: Duration = .milliseconds(25)
         /// How old the slot map may grow before a call refreshes it in the background (more than

@@ -83,7 +83,7 @@ extension RedisConfiguration {
         }
         guard database == 0 else { throw invalid("database \(database): a Redis Cluster has database 0 only") }
         guard (1...64).contains(cluster.maxRedirects) else { throw invalid("cluster.maxRedirects is \(cluster.maxRedirects); it must be from 1 to 64") }
-        guard (0...64).contains(cluster.maxRetries) else { throw invalid("cluster.maxRetries is \(cluster.maxRetries); it must be from 0 to 64") }
+        guard (0...1024).contains(cluster.maxRetries) else { throw invalid("cluster.maxRetries is \(cluster.maxRetries); it must be from 0 to 1024") }
         guard cluster.retryBackoff > .zero else { throw invalid("cluster.retryBackoff \(cluster.retryBackoff) is not more than zero") }
         guard cluster.refreshInterval > .zero else { throw invalid("cluster.refreshInterval \(cluster.refreshInterval) is not more than zero") }
     }

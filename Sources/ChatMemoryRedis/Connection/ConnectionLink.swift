@@ -14,6 +14,8 @@ struct ConnectionLink {
     let reconnects: Bool
     /// Lets ``RedisConnection/close()`` interrupt a read in flight.
     let interrupter: SocketInterrupter
+    /// Counts reconnects.
+    let metrics: ClientMetrics
     private var context: HiredisContext?
     private var everConnected = false
     private var backoff: Duration = .zero
@@ -23,12 +25,13 @@ struct ConnectionLink {
     private var socketTimeout = 0
 
     init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider?, logger: Logger,
-         reconnects: Bool, interrupter: SocketInterrupter) {
+         reconnects: Bool, interrupter: SocketInterrupter, metrics: ClientMetrics = ClientMetrics()) {
         self.configuration = configuration
         self.credentialsProvider = credentialsProvider
         self.logger = logger
         self.reconnects = reconnects
         self.interrupter = interrupter
+        self.metrics = metrics
     }
 
     /// A connected context, reconnecting if the previous one broke or the server closed it.
@@ -60,7 +63,7 @@ struct ConnectionLink {
                     fresh = try HiredisContext(configuration: settings)
                 } catch where error.code == .server(.wrongPassword) {
                     // The token may have expired between asking and AUTH: ask once more.
-                    logger.info("credentials refused (WRONGPASS); asking the provider again")
+                    logger.debug("credentials refused (WRONGPASS); asking the provider again")
                     settings.credentials = try fetchCredentials(from: credentialsProvider, within: settings.connectTimeout)
                     fresh = try HiredisContext(configuration: settings)
                 }
@@ -73,6 +76,7 @@ struct ConnectionLink {
             guard interrupter.register(fresh.socket) else { throw RedisError.clientShutDown }
             context = fresh
             socketTimeout = settings.commandTimeout?.clampedMilliseconds ?? 0
+            if everConnected { metrics.reconnected() }
             everConnected = true
             backoff = .zero
             lastFailure = nil
@@ -84,7 +88,7 @@ struct ConnectionLink {
             backoff = Self.nextBackoff(after: backoff, pool: configuration.pool)
             let wait = Self.jittered(backoff)
             lastFailure = (ContinuousClock.now, error, wait)
-            logger.warning("connect failed", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
+            logger.debug("connect failed", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
             throw error
         }
     }

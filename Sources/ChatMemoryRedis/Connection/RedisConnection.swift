@@ -45,20 +45,24 @@ final class RedisConnection: Sendable {
     private let configuration: RedisConfiguration
     private let credentialsProvider: RedisCredentialsProvider?
     private let logger: Logger
+    private let metrics: ClientMetrics
     private let state = Locked(State())
     private let wakeUp = NSCondition()
     private let finished = DispatchSemaphore(value: 0)
     let interrupter = SocketInterrupter()
 
     /// No thread yet: it starts with the first request.
-    init(id: Int, configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger, isDedicated: Bool = false) {
+    init(id: Int, configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger,
+         isDedicated: Bool = false, metrics: ClientMetrics = ClientMetrics()) {
         self.id = id
         self.isDedicated = isDedicated
         self.configuration = configuration
         self.credentialsProvider = credentialsProvider
         var logger = logger
         logger[metadataKey: "redis.connection"] = isDedicated ? "dedicated-\(id)" : "\(id)"
+        logger[metadataKey: "redis.endpoint"] = "\(configuration.endpoint)"
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Runs the commands as one pipeline and returns each command's result, in order. With no
@@ -131,20 +135,32 @@ final class RedisConnection: Sendable {
     /// Refuses new requests, fails the queued ones (never sent), interrupts a read or write in
     /// flight (it fails with `.shutdown`) and waits for the I/O thread to end.
     func close() async {
-        let (alreadyClosed, started) = state.withLock { state in
-            defer { state.isClosed = true }
-            return (state.isClosed, state.threadStarted)
-        }
-        guard !alreadyClosed else { return }
-        interrupter.interrupt()
-        guard started else { return }
-        wakeIOThread()
+        guard beginClosing() == true else { return }
         await withCheckedContinuation { continuation in
             DispatchQueue.global().async { [finished] in
                 finished.wait()
                 continuation.resume()
             }
         }
+    }
+
+    /// Closes as ``close()`` does, without waiting for the I/O thread to end.
+    func closeWithoutWaiting() {
+        beginClosing()
+    }
+
+    /// Refuses new requests and interrupts the I/O thread; `nil` when already closed, else
+    /// whether a thread was started (and so must be waited for).
+    @discardableResult
+    private func beginClosing() -> Bool? {
+        let (alreadyClosed, started) = state.withLock { state in
+            defer { state.isClosed = true }
+            return (state.isClosed, state.threadStarted)
+        }
+        guard !alreadyClosed else { return nil }
+        interrupter.interrupt()
+        if started { wakeIOThread() }
+        return started
     }
 
     private var closedError: RedisError {
@@ -170,7 +186,7 @@ final class RedisConnection: Sendable {
     private func run() {
         chr_block_sigpipe_on_this_thread()
         var link = ConnectionLink(configuration: configuration, credentialsProvider: credentialsProvider, logger: logger,
-                                  reconnects: !isDedicated, interrupter: interrupter)
+                                  reconnects: !isDedicated, interrupter: interrupter, metrics: metrics)
         while let batch = nextBatch() {
             serve(batch, over: &link)
         }
@@ -248,7 +264,7 @@ final class RedisConnection: Sendable {
             let failure: RedisError = interrupter.isInterrupted
                 ? RedisError(.shutdown, "the connection was closed while waiting for the reply; the command may have run", mayHaveRun: true)
                 : error
-            if !interrupter.isInterrupted { logger.warning("connection failed, dropping it", metadata: ["error": "\(error)"]) }
+            if !interrupter.isInterrupted { logger.debug("connection failed, dropping it", metadata: ["error": "\(error)"]) }
             link.drop()
             for request in pending { request.continuation.resume(throwing: failure) }
         }

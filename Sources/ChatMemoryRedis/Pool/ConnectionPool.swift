@@ -23,22 +23,31 @@ final class ConnectionPool: Sendable {
 
     private let configuration: RedisConfiguration
     private let credentialsProvider: RedisCredentialsProvider?
-    private let logger: Logger
-    private let connections: [RedisConnection]
+    let logger: Logger
+    let connections: [RedisConnection]
     private let maxPipelinedRequests: Int
+    private let metrics: ClientMetrics
     private let state: Locked<State>
 
     /// Makes a connection per `pool.size`; each starts its I/O thread with its first request.
     /// The configuration has passed ``RedisConfiguration/validate()``: size from 1 to 1024, at
     /// least 1 request per connection.
-    init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger) {
+    init(configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger, metrics: ClientMetrics = ClientMetrics()) {
         let size = configuration.pool.size
         self.configuration = configuration
         self.credentialsProvider = credentialsProvider
         self.logger = logger
-        connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger) }
+        self.metrics = metrics
+        connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics) }
         maxPipelinedRequests = configuration.pool.maxPipelinedRequests
         state = Locked(State(inFlight: Array(repeating: 0, count: size)))
+    }
+
+    deinit { stopThreadsOfDroppedClient() }
+
+    /// Whether ``shutdown()`` ran.
+    var isShutdown: Bool {
+        state.withLock { $0.isShutdown }
     }
 
     /// How many callers wait for a slot (for tests that need to know a caller is queued).
@@ -119,7 +128,10 @@ final class ConnectionPool: Sendable {
         }
         switch grant {
         case .slot(let index): return index
-        case .wait(let id): return try await waitForSlot(id: id, deadline: deadline)
+        case .wait(let id):
+            let started = ContinuousClock.now
+            defer { metrics.poolWaitEnded(after: started.duration(to: .now)) }
+            return try await waitForSlot(id: id, deadline: deadline)
         }
     }
 

@@ -30,16 +30,18 @@ final class SentinelRouter: CommandRouter {
     private let configuration: RedisConfiguration
     private let sentinel: RedisConfiguration.Sentinel
     private let credentialsProvider: RedisCredentialsProvider?
+    private let metrics: ClientMetrics
     private let logger: Logger
     private let state = Locked(State())
     private let counters = Locked(Statistics())
     /// How many times a unit is tried while the primary is being replaced.
     private let maxRetries = 40
 
-    init(configuration: RedisConfiguration, sentinel: RedisConfiguration.Sentinel, credentialsProvider: RedisCredentialsProvider?, logger: Logger) {
+    init(configuration: RedisConfiguration, sentinel: RedisConfiguration.Sentinel, credentialsProvider: RedisCredentialsProvider?, logger: Logger, metrics: ClientMetrics) {
         self.configuration = configuration
         self.sentinel = sentinel
         self.credentialsProvider = credentialsProvider
+        self.metrics = metrics
         var logger = logger
         logger[metadataKey: "redis.master"] = "\(sentinel.masterName)"
         self.logger = logger
@@ -237,7 +239,7 @@ final class SentinelRouter: CommandRouter {
             if let pool = state.pools[node] { return pool }
             var logger = logger
             logger[metadataKey: "redis.node"] = "\(node)"
-            let pool = ConnectionPool(configuration: configuration.node(node), credentialsProvider: credentialsProvider, logger: logger)
+            let pool = ConnectionPool(configuration: configuration.node(node), credentialsProvider: credentialsProvider, logger: logger, metrics: metrics)
             state.pools[node] = pool
             return pool
         }
@@ -256,7 +258,7 @@ final class SentinelRouter: CommandRouter {
             settings.pool.size = 1
             var logger = logger
             logger[metadataKey: "redis.sentinel"] = "\(address)"
-            let pool = ConnectionPool(configuration: settings, logger: logger)
+            let pool = ConnectionPool(configuration: settings, logger: logger, metrics: metrics)
             state.sentinelPools[address] = pool
             return pool
         }

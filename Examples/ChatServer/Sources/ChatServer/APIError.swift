@@ -79,6 +79,12 @@ extension APIError {
         case .messageTooLarge:
             self.init(status: .contentTooLarge, code: "content_too_large",
                       message: "the message has \(error.bytes ?? 0) bytes; the limit is \(error.limit ?? 0)")
+        case .replicationIncomplete:
+            // Stored on the primary, not yet on the replicas CHAT_REPLICAS asks for: a retry with
+            // the same message id stores nothing twice and waits for the replicas again.
+            self.init(status: .serviceUnavailable, code: "replicas_unavailable",
+                      message: "the message reached \(error.acknowledgedReplicas ?? 0) of \(error.requiredReplicas ?? 0) replicas; retry with the same message id",
+                      detail: "\(error)")
         case .wrongKeyType:
             self.init(status: .conflict, code: "wrong_key_type", message: "the session's key holds something that is not a chat history",
                       detail: "\(error)")

@@ -15,11 +15,29 @@ protocol ChatModel: Sendable {
 /// I remember 4 earlier messages; you said: «hello», «my name is Ada». Now: «what is my name?»
 /// ```
 struct RecallingModel: ChatModel {
+    /// The longest summary it writes, in characters.
+    var summaryCharacters = 2_000
+
     func reply(to window: [ChatMessage]) async throws -> String {
         guard let current = window.last else { return "I was given nothing to answer." }
         let earlier = window.dropLast()
         let said = earlier.filter { $0.role == .user }.map { "«\($0.content ?? "")»" }
         let memory = said.isEmpty ? "nothing yet" : said.joined(separator: ", ")
-        return "I remember \(earlier.count) earlier messages; you said: \(memory). Now: «\(current.content ?? "")»"
+        let reply = "I remember \(earlier.count) earlier messages; you said: \(memory). Now: «\(current.content ?? "")»"
+        // A compacted conversation's window starts with its summary (a system message).
+        guard let summary = window.first, summary.role == .system, let first = summary.content?.split(separator: "\n").first else {
+            return reply
+        }
+        return reply + " Before that, my summary starts: \"\(first)\""
+    }
+}
+
+/// The responder compacts too, just as deterministically: the summary keeps the first line of
+/// every user turn, the oldest and the newest within `maxCharacters` (the library's extractive
+/// summariser), so the start of a long conversation is never forgotten.
+extension RecallingModel: ChatSummarizer {
+    func summarize(previous: String?, messages: [ChatMessage]) async throws -> String {
+        try await ExtractiveSummarizer(maxCharacters: summaryCharacters)
+            .summarize(previous: previous, messages: messages.filter { $0.role == .user })
     }
 }

@@ -9,7 +9,7 @@ import NIOCore
 /// [--max-body-bytes N] [--max-content-bytes N] [--read-timeout S]`
 ///
 /// Environment: `PORT`, `WORKER_NAME`, `REDIS_URL` (default `redis://127.0.0.1:6379`),
-/// `LOG_LEVEL`. Every setting is checked before the worker starts: a bad one exits with code 64.
+/// `LOG_LEVEL`, `CHAT_REPLICAS` (replicas each append waits for). Every setting is checked before the worker starts: a bad one exits with code 64.
 /// Stops gracefully on SIGTERM and SIGINT: in-flight requests finish, then Redis is closed.
 @main
 struct ChatServerCommand: AsyncParsableCommand {
@@ -44,14 +44,29 @@ struct ChatServerCommand: AsyncParsableCommand {
         """)
     var readTimeout = 10
 
+    @Option(help: """
+        Compact a conversation in the background once its stored tokens pass this (64 to 1000000; \
+        default: --tokens; 0 turns compaction off): its oldest messages are folded into a summary \
+        that leads every window, so a long conversation stays within the window's budget.
+        """)
+    var compactAt: Int?
+
+    @Option(help: "Fold messages until those left total at most this many tokens (default: half of --compact-at).")
+    var compactTo: Int?
+
     func run() async throws {
         let settings = try ServerSettings(
             host: host, port: port, store: store, worker: worker, tokens: tokens, maxBodyBytes: maxBodyBytes,
-            maxContentBytes: maxContentBytes, readTimeout: readTimeout, environment: ProcessInfo.processInfo.environment)
+            maxContentBytes: maxContentBytes, readTimeout: readTimeout, compactAt: compactAt, compactTo: compactTo,
+            environment: ProcessInfo.processInfo.environment)
         let logger = Self.logger(worker: settings.worker, level: settings.logLevel)
 
-        let backend = try ChatStoreBackend(redis: settings.redis, logger: logger)
-        let conversation = Conversation(memory: backend.memory, counter: backend.counter, model: RecallingModel(),
+        // The summary is kept to about a third of the threshold's tokens (2 to 4 characters each),
+        // so the summary and the newest messages, which are never folded, fit under it.
+        let model = RecallingModel(summaryCharacters: (settings.compaction?.thresholdTokens ?? 2_000) * 3 / 4)
+        let backend = try ChatStoreBackend(redis: settings.redis, replication: settings.replication, compaction: settings.compaction,
+                                           summarizer: model, logger: logger)
+        let conversation = Conversation(memory: backend.memory, counter: backend.counter, model: model,
                                         worker: settings.worker, tokenLimit: settings.limits.tokens)
         let router = Router()
         router.add(middleware: WorkerMiddleware(worker: settings.worker))
@@ -68,7 +83,9 @@ struct ChatServerCommand: AsyncParsableCommand {
             configuration: .init(address: .hostname(settings.host, port: settings.port), serverName: "chat-server"),
             onServerRunning: { _ in logger.info("listening", metadata: ["address": "\(address)", "store": "\(settings.store.rawValue)"]) },
             logger: logger)
-        app.addServices(StoreShutdownService(backend: backend, logger: logger))
+        // The service group shuts its services down in reverse order: the HTTP server (last)
+        // answers its last request before the Redis client (added here, before it) closes.
+        app.addServices(backend.services)
         try await app.runService()
         logger.info("stopped")
     }

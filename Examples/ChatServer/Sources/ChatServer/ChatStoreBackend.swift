@@ -12,45 +12,45 @@ enum StoreKind: String, ExpressibleByArgument, CaseIterable, Sendable {
     case embedded
 }
 
-/// The store a worker keeps conversations in, and what must be closed when it stops.
+/// The store a worker keeps conversations in, and the services it needs.
 struct ChatStoreBackend: Sendable {
     let memory: RedisChatMemory
     /// The counter the store writes with; the same counts decide what fits a window.
     let counter: any TokenCounter
-    private let client: RedisClient?
+    /// The Redis client (a `Service`, closed when the application's service group shuts down),
+    /// or none for the embedded store.
+    let services: [any Service]
 
-    /// `redis` is where Redis is (the Redis store), `nil` for the embedded store.
-    init(redis: RedisConfiguration?, logger: Logger) throws {
-        let configuration = ChatMemoryConfiguration()
+    /// `redis` is where Redis is (the Redis store), `nil` for the embedded store; `replication`
+    /// makes every append wait for that many replicas (Redis store only). With `compaction`, a
+    /// conversation whose stored tokens pass its threshold is compacted in the background by
+    /// `summarizer`.
+    init(redis: RedisConfiguration?, replication: ChatMemoryConfiguration.Replication? = nil, compaction: Compaction?,
+         summarizer: any ChatSummarizer, logger: Logger) throws {
+        var configuration = ChatMemoryConfiguration()
+        configuration.replication = replication
+        if let compaction {
+            configuration.compaction.automatic = AutomaticCompaction(
+                thresholdTokens: compaction.thresholdTokens, targetTokens: compaction.targetTokens, summarizer: summarizer)
+        }
         counter = configuration.tokenCounter
         if let redis {
             let client = RedisClient(configuration: redis, logger: logger)
             memory = try RedisChatMemory(client: client, configuration: configuration, logger: logger)
-            self.client = client
+            services = [client]
             // The endpoint only: the configuration's credentials are never logged.
-            logger.info("chat memory in Redis", metadata: ["redis": "\(redis.endpoint)", "db": "\(redis.database)"])
+            logger.info("chat memory in Redis", metadata: ["redis": "\(redis.topology == .standalone ? "\(redis.endpoint)" : "\(redis.topology)")", "db": "\(redis.database)",
+                                                      "replicas": "\(replication?.replicas ?? 0)"])
         } else {
             memory = try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration, logger: logger)
-            client = nil
+            services = []
         }
-    }
-
-    /// Closes the Redis connections (nothing to close for the embedded store).
-    func shutdown() async {
-        await client?.shutdown()
     }
 }
 
-/// Closes the store after the HTTP server stopped. The application's service group shuts its
-/// services down in reverse order, so this one ends after the server answered its last request.
-struct StoreShutdownService: Service {
-    let backend: ChatStoreBackend
-    let logger: Logger
-
-    func run() async throws {
-        // Throws CancellationError when the group is cancelled (the server failed): close anyway.
-        try? await gracefulShutdown()
-        await backend.shutdown()
-        logger.info("chat memory closed")
-    }
+/// When a conversation is compacted: past `thresholdTokens` stored, down to `targetTokens` of
+/// messages (the summary comes on top).
+struct Compaction: Sendable {
+    var thresholdTokens: Int
+    var targetTokens: Int
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import ChatMemory
 import Foundation
 import Logging
 import ChatMemoryRedis
@@ -16,7 +17,11 @@ struct ServerSettings: Sendable {
     var logLevel: Logger.Level
     /// Where Redis is, for the Redis store; `nil` for the embedded store.
     var redis: RedisConfiguration?
+    /// Replicas every append waits for (`CHAT_REPLICAS`, 1 to 100, Redis store only); `nil` when unset.
+    var replication: ChatMemoryConfiguration.Replication?
     var limits: RequestLimits
+    /// Automatic compaction; `nil` when turned off (`--compact-at 0`).
+    var compaction: Compaction?
     /// How long, in seconds, the worker waits for a client: a connection without a complete
     /// request head this long after it opened or after its previous response (idle keep-alive,
     /// slow headers) is closed, and so is one whose body has not arrived this long after its head.
@@ -29,7 +34,7 @@ struct ServerSettings: Sendable {
 
     /// The options as given (`nil` when not given) and the process's environment.
     init(host: String, port: Int?, store: StoreKind, worker: String?, tokens: Int, maxBodyBytes: Int,
-         maxContentBytes: Int, readTimeout: Int, environment: [String: String]) throws {
+         maxContentBytes: Int, readTimeout: Int, compactAt: Int? = nil, compactTo: Int? = nil, environment: [String: String]) throws {
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
         self.host = host
         self.store = store
@@ -71,6 +76,19 @@ struct ServerSettings: Sendable {
             throw ValidationError("--max-content-bytes must be from 1 to --max-body-bytes (\(maxBodyBytes)) (got \(maxContentBytes))")
         }
         limits = RequestLimits(tokens: tokens, maxBodyBytes: maxBodyBytes, maxContentBytes: maxContentBytes)
+        let threshold = compactAt ?? tokens
+        if threshold != 0 {
+            guard Self.tokenRange.contains(threshold) else {
+                throw ValidationError("--compact-at must be 0 (off) or from \(Self.tokenRange.lowerBound) to \(Self.tokenRange.upperBound) (got \(threshold))")
+            }
+            let target = compactTo ?? threshold / 2
+            guard (0..<threshold).contains(target) else {
+                throw ValidationError("--compact-to must be from 0 to --compact-at - 1 (\(threshold - 1)) (got \(target))")
+            }
+            compaction = Compaction(thresholdTokens: threshold, targetTokens: target)
+        } else if let compactTo {
+            throw ValidationError("--compact-to needs compaction on (got --compact-at 0 and --compact-to \(compactTo))")
+        }
         guard Self.readTimeoutRange.contains(readTimeout) else {
             throw ValidationError("--read-timeout must be from \(Self.readTimeoutRange.lowerBound) to \(Self.readTimeoutRange.upperBound) seconds (got \(readTimeout))")
         }
@@ -79,6 +97,7 @@ struct ServerSettings: Sendable {
         switch store {
         case .embedded:
             redis = nil
+            guard environment["CHAT_REPLICAS"] == nil else { throw ValidationError("CHAT_REPLICAS needs --store redis") }
         case .redis:
             var configuration = try Self.redisConfiguration(url: environment["REDIS_URL"] ?? Self.defaultRedisURL)
             configuration.clientName = "chat-server:\(self.worker)"
@@ -86,6 +105,12 @@ struct ServerSettings: Sendable {
             configuration.connectTimeout = .seconds(1)
             configuration.commandTimeout = .seconds(3)
             redis = configuration
+            if let text = environment["CHAT_REPLICAS"] {
+                guard let replicas = Int(text), (1...100).contains(replicas) else {
+                    throw ValidationError("CHAT_REPLICAS must be a number from 1 to 100 (got '\(text)')")
+                }
+                replication = .init(replicas: replicas, timeout: .milliseconds(500))
+            }
         }
     }
 

@@ -138,7 +138,7 @@ import Testing
         configuration.database = 1
         #expect(throws: RedisError.self) { try configuration.validate() }
         configuration.database = 0
-        for change in [{ (c: inout RedisConfiguration.Cluster) in c.maxRedirects = 0 }, { $0.maxRedirects = 65 }, { $0.maxRetries = -1 },
+        for change in [{ (c: inout RedisConfiguration.Cluster) in c.maxRedirects = 0 }, { $0.maxRedirects = 65 }, { $0.maxRetries = -1 }, { $0.maxRetries = 1025 },
                        { $0.retryBackoff = .zero }, { $0.refreshInterval = .seconds(-1) }] {
             var changed = cluster
             change(&changed)

@@ -53,7 +53,7 @@ enum EntryJSONDifferential {
     /// Same message, tokens and counter, to the Unicode scalar.
     static func same(_ left: StoredEntry.Decoded?, _ right: StoredEntry.Decoded?) -> Bool {
         guard let left, let right else { return left == nil && right == nil }
-        return left.message == right.message && left.tokens == right.tokens
+        return left.message == right.message && left.tokens == right.tokens && left.summary == right.summary
             && scalars(left.counter) == scalars(right.counter) && fields(of: left.message) == fields(of: right.message)
     }
 

@@ -1,0 +1,39 @@
+import Logging
+
+extension EmbeddedChatStorage: CompactionStorage {
+    func acquireLease(_ key: [UInt8], token: [UInt8], duration: Duration, logger: Logger) async throws -> Bool {
+        withLists {
+            let now = ContinuousClock.now
+            if let lease = leases[key], lease.expires > now { return false }
+            leases = leases.filter { $0.value.expires > now }
+            leases[key] = (token, now + duration)
+            return true
+        }
+    }
+
+    func releaseLease(_ key: [UInt8], token: [UInt8], logger: Logger) async throws {
+        withLists {
+            if leases[key]?.token == token { leases[key] = nil }
+        }
+    }
+
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool {
+        withLists {
+            guard !expected.isEmpty, var list = lists[key], list.entries.count >= expected.count + max(1, keep),
+                  list.entries.suffix(expected.count).elementsEqual(expected.reversed()) else { return false }
+            list.entries.removeLast(expected.count)
+            list.entries.append(summary)
+            lists[key] = list
+            return true
+        }
+    }
+
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+        withLists {
+            let entries = lists[key]?.entries ?? []
+            return (Array(entries.prefix(max(0, count))), entries.last)
+        }
+    }
+
+    var identity: ObjectIdentifier { ObjectIdentifier(self) }
+}
