@@ -126,4 +126,41 @@ import Testing
             #expect(error.mayHaveRun == false)
         }
     }
+
+    @Test func aCommandWhoseKeysShareNoSlotFailsAloneInAPipeline() async throws {
+        try await withClient(configuration: try TestTopologies.cluster()) { client in
+            let replies = try await client.pipeline([RedisCommand("PING"), RedisCommand("MGET", "foo", "bar"), RedisCommand("PING")])
+            #expect(try replies[0].get() == .status("PONG") && (try replies[2].get()) == .status("PONG"))
+            guard case .failure(let error) = replies[1] else { Issue.record("MGET foo bar ran"); return }
+            #expect(error.code == .server(.crossSlot) && !error.mayHaveRun)
+        }
+    }
+
+    @Test func aScanCursorNamingAPrimaryThatIsNotThereIsATypedError() async throws {
+        try await withClient(configuration: try TestTopologies.cluster()) { client in
+            let forged = try #require(RedisScanCursor("7:0"))
+            await expectRedisError(.invalidCommand) { _ = try await client.scan(from: forged) }
+            #expect(RedisScanCursor("-1:0") == nil && RedisScanCursor("1:x") == nil && RedisScanCursor("1") == nil)
+        }
+    }
+
+    /// Sentinels that accept connections and never answer (stopped with SIGSTOP): the call ends
+    /// at its own deadline, not after asking each sentinel in turn.
+    @Test func aLookupOfSilentSentinelsEndsAtTheCallsDeadline() async throws {
+        try await withPrivateServer { first in
+            try await withPrivateServer { second in
+                first.suspend()
+                second.suspend()
+                defer { first.resume(); second.resume() }
+                var configuration = RedisConfiguration()
+                configuration.topology = .sentinel(.init(sentinels: [.tcp(host: "127.0.0.1", port: first.port), .tcp(host: "127.0.0.1", port: second.port)], masterName: "m"))
+                configuration.commandTimeout = .seconds(1)
+                try await withClient(configuration: configuration) { client in
+                    let error = await expectRedisError(.timeout) { try await client.send("PING") }
+                    #expect(error?.message.contains("within the command timeout") == true, "\(String(describing: error))")
+                    #expect(error?.mayHaveRun == false)
+                }
+            }
+        }
+    }
 }

@@ -24,7 +24,9 @@ extension RedisClient {
     ) async throws -> (keys: [[UInt8]], next: RedisScanCursor?) {
         let position = cursor ?? RedisScanCursor(node: 0, cursor: "0")
         let pools = try await primaryPools()
-        guard position.node < pools.count else { return ([], nil) }
+        guard position.node < pools.count else {
+            throw RedisError(.invalidCommand, "scan cursor \(position) names primary \(position.node), but there are \(pools.count) (nothing was sent)")
+        }
         var arguments: [any RedisArgument] = [position.cursor]
         if let pattern { arguments += ["MATCH", pattern.redisBytes] }
         arguments += ["COUNT", max(1, count)]
