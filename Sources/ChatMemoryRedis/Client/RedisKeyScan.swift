@@ -24,12 +24,22 @@ extension RedisClient {
     ) async throws -> (keys: [[UInt8]], next: RedisScanCursor?) {
         let position = cursor ?? RedisScanCursor(node: 0, cursor: "0")
         let pools = try await primaryPools()
-        guard position.node < pools.count else { return ([], nil) }
+        guard position.node < pools.count else {
+            throw RedisError(.invalidCommand, "scan cursor \(position) names primary \(position.node), but there are \(pools.count) (nothing was sent)")
+        }
         var arguments: [any RedisArgument] = [position.cursor]
         if let pattern { arguments += ["MATCH", pattern.redisBytes] }
         arguments += ["COUNT", max(1, count)]
         if let type { arguments += ["TYPE", type] }
-        let reply = try await send(RedisCommand("SCAN", arguments), on: pools[position.node])
+        let reply: RedisValue
+        do {
+            reply = try await send(RedisCommand("SCAN", arguments), on: pools[position.node])
+        } catch let error as RedisError where RoutedUnits.isConnectionFailure(error) {
+            // The primary may have failed over: learn the new map, so the next step from this
+            // cursor reaches the replica that took its place.
+            clusterRouter?.requestRefresh()
+            throw error
+        }
         guard let parts = reply.array, parts.count == 2, let next = parts[0].string, RedisScanCursor.isCursor(next), let keys = parts[1].array else {
             throw RedisError(.unexpectedReply, "SCAN returned \(reply)")
         }

@@ -61,14 +61,28 @@ final class ClusterRouter: CommandRouter {
     // MARK: Running units
 
     func run(_ units: [[RedisCommand]], deadline: ContinuousClock.Instant?) async throws -> [[Result<RedisValue, RedisError>]] {
-        let slots = try units.map { try Self.slot(of: $0) }
-        await refreshIfStale()
-        if units.count == 1 { return [try await run(units[0], slot: slots[0], deadline: deadline)] }
+        // A unit whose keys share no slot is refused before sending: alone, the call throws; in
+        // a pipeline, that command fails and the others run.
+        let routes = units.map { unit in Result { () throws(RedisError) in try Self.slot(of: unit) } }
+        if units.count == 1 {
+            let slot = try routes[0].get()
+            await refreshIfStale(deadline: deadline)
+            return [try await run(units[0], slot: slot, deadline: deadline)]
+        }
+        await refreshIfStale(deadline: deadline)
+        var slots = [Int?](repeating: nil, count: units.count)
+        var refused: [Int: RedisError] = [:]
+        for (index, route) in routes.enumerated() {
+            switch route {
+            case .success(let slot): slots[index] = slot
+            case .failure(let error): refused[index] = error
+            }
+        }
         // One write per node, the units in the caller's order (so a SET then a GET of one key
         // stay in that order); the nodes in parallel.
         var groups: [RedisConfiguration.Endpoint: [Int]] = [:]
         var order: [RedisConfiguration.Endpoint] = []
-        for index in units.indices {
+        for index in units.indices where refused[index] == nil {
             guard let node = node(for: slots[index]) else { continue }
             if groups[node] == nil { order.append(node) }
             groups[node, default: []].append(index)
@@ -100,7 +114,11 @@ final class ClusterRouter: CommandRouter {
         var results: [[Result<RedisValue, RedisError>]] = []
         results.reserveCapacity(units.count)
         for index in units.indices {
-            results.append(try await run(units[index], slot: slots[index], deadline: deadline, first: firstReplies[index]))
+            if let error = refused[index] {
+                results.append(units[index].map { _ in .failure(error) })
+            } else {
+                results.append(try await run(units[index], slot: slots[index], deadline: deadline, first: firstReplies[index]))
+            }
         }
         return results
     }
@@ -213,11 +231,17 @@ final class ClusterRouter: CommandRouter {
     }
 
     /// Waits before the next try, refreshing the map first when asked; false (give up) once the
-    /// retries or the deadline run out.
+    /// retries or the deadline run out. Throws `.shutdown` once the client is shut down.
     private func pause(retries: Int, deadline: ContinuousClock.Instant?, refresh: Bool) async throws -> Bool {
         counters.withLock { $0.retries += 1 }
+        guard !state.withLock({ $0.isShutdown }) else { throw RedisError.clientShutDown }
         guard retries <= cluster.maxRetries else { return false }
-        if refresh { await requestRefresh()?.value }
+        if refresh, let running = requestRefresh() {
+            guard await RoutedUnits.value(of: running, before: deadline) != nil else {
+                try Task.checkCancellation()
+                return false
+            }
+        }
         let exponent = min(retries - 1, 10)
         let delay = min(cluster.retryBackoff * (1 << exponent), Self.maximumBackoff)
         return try await RoutedUnits.backOff(delay, deadline: deadline)
@@ -269,7 +293,7 @@ final class ClusterRouter: CommandRouter {
     }
 
     func withDedicatedConnection<R: Sendable>(routingKey: [UInt8]?, _ body: (RedisConnection) async throws -> R) async throws -> R {
-        await refreshIfStale()
+        await refreshIfStale(deadline: configuration.commandTimeout.map { ContinuousClock.now + $0 })
         guard let node = node(for: routingKey.map(HashSlot.of)) else {
             throw RedisError(.server(.clusterDown), "CLUSTERDOWN no known node serves that key (\(mapFailure))")
         }
@@ -277,7 +301,7 @@ final class ClusterRouter: CommandRouter {
     }
 
     func primaryPools(deadline: ContinuousClock.Instant?) async throws -> [ConnectionPool] {
-        await refreshIfStale()
+        await refreshIfStale(deadline: deadline)
         let primaries = state.withLock { $0.map.primaries }
         guard !primaries.isEmpty else {
             throw RedisError(.server(.clusterDown), "CLUSTERDOWN \(mapFailure)")
@@ -298,19 +322,20 @@ final class ClusterRouter: CommandRouter {
 
     /// Reads the map when there is none yet; starts a refresh in the background when it is older
     /// than `refreshInterval`.
-    private func refreshIfStale() async {
+    private func refreshIfStale(deadline: ContinuousClock.Instant?) async {
         let (updated, refresh) = state.withLock { ($0.mapUpdated, $0.refresh) }
         guard let updated else {
-            await (refresh ?? requestRefresh())?.value
+            if let running = refresh ?? requestRefresh() { _ = await RoutedUnits.value(of: running, before: deadline) }
             return
         }
         if ContinuousClock.now - updated > cluster.refreshInterval { requestRefresh() }
     }
 
     /// Starts a refresh of the slot map unless one is running (then returns that one) or one
-    /// started less than ``minimumRefreshGap`` ago (then returns `nil`).
+    /// started less than ``minimumRefreshGap`` ago (then returns `nil`). A scan step calls it
+    /// when a primary failed, since its `SCAN` does not go through ``run(_:deadline:)``.
     @discardableResult
-    private func requestRefresh() -> Task<Void, Never>? {
+    func requestRefresh() -> Task<Void, Never>? {
         state.withLock { state in
             guard !state.isShutdown else { return nil }
             if let running = state.refresh { return running }

@@ -15,7 +15,8 @@ enum CommandKeys {
         /// Keys counted by a `numkeys` argument at `index`, following it.
         func counted(at index: Int) -> [[UInt8]] {
             guard index < count, let number = Int(String(decoding: arguments[index], as: UTF8.self)), number > 0 else { return [] }
-            return at((index + 1)..<min(count, index + 1 + number))
+            // `number` may be up to Int.max: compare it with what is left, never add it.
+            return at((index + 1)..<(index + 1 + min(number, count - index - 1)))
         }
         switch name {
         case _ where keyless.contains(name):
@@ -29,7 +30,9 @@ enum CommandKeys {
              "GEOSEARCHSTORE", "ZRANGESTORE":
             return at(1..<3)
         case "BLPOP", "BRPOP", "BZPOPMIN", "BZPOPMAX":
-            return at(1..<(count - 1))
+            return at(1..<max(1, count - 1))
+        case "BITOP":
+            return at(2..<max(2, count))
         case "EVAL", "EVALSHA", "EVAL_RO", "EVALSHA_RO", "FCALL", "FCALL_RO":
             return counted(at: 2)
         case "LMPOP", "ZMPOP", "SINTERCARD", "ZINTERCARD", "ZUNION", "ZINTER", "ZDIFF":
@@ -39,7 +42,10 @@ enum CommandKeys {
         case "ZUNIONSTORE", "ZINTERSTORE", "ZDIFFSTORE":
             return at(1..<2) + counted(at: 2)
         case "XREAD", "XREADGROUP":
-            guard let streams = arguments.firstIndex(where: { String(decoding: $0, as: UTF8.self).uppercased() == "STREAMS" }) else { return [] }
+            // XREADGROUP's group and consumer (arguments 2 and 3) may be named "streams" too.
+            let optionsStart = name == "XREADGROUP" ? 4 : 1
+            guard optionsStart < count,
+                  let streams = arguments[optionsStart...].firstIndex(where: { String(decoding: $0, as: UTF8.self).uppercased() == "STREAMS" }) else { return [] }
             let rest = count - streams - 1
             return at((streams + 1)..<(streams + 1 + rest / 2))
         case "OBJECT", "XINFO", "XGROUP":

@@ -2,7 +2,9 @@
 struct SlotMap: Sendable {
     /// The primary of each slot; `nil` where no node serves it.
     private(set) var owners: [RedisConfiguration.Endpoint?] = Array(repeating: nil, count: HashSlot.count)
-    /// Every primary, each once, in the order first seen.
+    /// Every primary, each once, in the order of the slots they serve (whatever order the reply
+    /// listed them in), so that a scan cursor's place in this list names the same shard after a
+    /// refresh or a failover.
     private(set) var primaries: [RedisConfiguration.Endpoint] = []
     /// Every node named (primaries and replicas), each once.
     private(set) var nodes: [RedisConfiguration.Endpoint] = []
@@ -15,6 +17,8 @@ struct SlotMap: Sendable {
         guard let ranges = reply.array else { throw Self.malformed("not an array") }
         var fallbackHost = "127.0.0.1"
         if case .tcp(let host, _) = answeredBy { fallbackHost = host }
+        // Sets, so that a reply naming thousands of nodes is read in linear time.
+        var seen = Set<RedisConfiguration.Endpoint>()
         for range in ranges {
             guard let fields = range.array, fields.count >= 3, let start = fields[0].int, let end = fields[1].int,
                   0 <= start, start <= end, end < HashSlot.count else { throw Self.malformed("a slot range is not [start, end, node…]") }
@@ -26,11 +30,11 @@ struct SlotMap: Sendable {
                 let host = parts[0].string.flatMap { $0.isEmpty || $0 == "?" ? nil : $0 } ?? fallbackHost
                 endpoints.append(.tcp(host: host, port: port))
             }
-            let primary = endpoints[0]
-            for slot in start...end { owners[slot] = primary }
-            if !primaries.contains(primary) { primaries.append(primary) }
-            for endpoint in endpoints where !nodes.contains(endpoint) { nodes.append(endpoint) }
+            for slot in start...end { owners[slot] = endpoints[0] }
+            for endpoint in endpoints where seen.insert(endpoint).inserted { nodes.append(endpoint) }
         }
+        var primariesSeen = Set<RedisConfiguration.Endpoint>()
+        for case let owner? in owners where primariesSeen.insert(owner).inserted { primaries.append(owner) }
     }
 
     /// Records that `slot` moved to `endpoint` (what a `MOVED` redirect says).

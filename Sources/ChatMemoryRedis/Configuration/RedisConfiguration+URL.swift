@@ -79,9 +79,10 @@ extension RedisConfiguration {
         guard let pathStart = location.firstIndex(of: "/") else { throw invalid("missing the master name, as in redis+sentinel://host:26379/mymaster") }
         let sentinels = try Self.endpoints(location[..<pathStart], defaultPort: 26379, invalid: invalid)
         let path = location[location.index(after: pathStart)...].split(separator: "/", omittingEmptySubsequences: false)
-        guard let name = path.first.flatMap({ Self.percentDecoded($0) }), !name.isEmpty else {
-            throw invalid("missing the master name, as in redis+sentinel://host:26379/mymaster")
+        guard let name = path.first.flatMap({ Self.percentDecoded($0) }) else {
+            throw invalid("bad percent-encoding in the master name (write a literal '%' as %25)")
         }
+        guard !name.isEmpty else { throw invalid("missing the master name, as in redis+sentinel://host:26379/mymaster") }
         guard path.count <= 2 else { throw invalid("expected /<master-name>[/db] after the sentinels") }
         self.init(endpoint: sentinels[0], database: try Self.database(path.count == 2 ? path[1] : "", invalid: invalid))
         topology = .sentinel(Sentinel(sentinels: sentinels, masterName: name))

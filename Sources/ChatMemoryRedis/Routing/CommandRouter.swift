@@ -38,16 +38,43 @@ enum RoutedUnits {
         [.connectionRefused, .connectionClosed, .io, .protocolError].contains(error.code)
     }
 
-    /// Sleeps for `delay` with up to half of it again as jitter, never past `deadline`; false when
-    /// the deadline leaves no time (the caller then gives up).
+    /// Sleeps for `delay` with up to half of it again as jitter; false, without sleeping, when
+    /// `deadline` would come first (the caller then gives up with its last error rather than try
+    /// once more with no time left).
     static func backOff(_ delay: Duration, deadline: ContinuousClock.Instant?) async throws -> Bool {
-        var wait = delay + delay * Double.random(in: 0...0.5)
-        if let deadline {
-            let left = deadline - .now
-            guard left > .zero else { return false }
-            wait = min(wait, left)
-        }
+        let wait = delay + delay * Double.random(in: 0...0.5)
+        if let deadline, deadline - .now <= wait { return false }
         try await Task.sleep(for: wait)
         return true
+    }
+
+    /// The value of a task that others may await too, or `nil` when `deadline` comes first or the
+    /// caller is cancelled (the task goes on for the others).
+    static func value<T: Sendable>(of task: Task<T, Never>, before deadline: ContinuousClock.Instant?) async -> T? {
+        guard let deadline else { return await task.value }
+        let waiter = Locked<CheckedContinuation<T?, Never>?>(nil)
+        let finish = { @Sendable (value: T?) in
+            waiter.withLock { continuation in
+                continuation?.resume(returning: value)
+                continuation = nil
+            }
+        }
+        var helpers: [Task<Void, Never>] = []
+        defer { helpers.forEach { $0.cancel() } }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                waiter.withLock { $0 = continuation }
+                helpers = [
+                    Task { finish(await task.value) },
+                    Task {
+                        do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
+                        finish(nil)
+                    },
+                ]
+                if Task.isCancelled { finish(nil) }
+            }
+        } onCancel: {
+            finish(nil)
+        }
     }
 }

@@ -66,8 +66,16 @@ final class SentinelRouter: CommandRouter {
                     return false
                 }
                 guard demoted else { return RoutedUnits.split(replies, like: units) }
-                // READONLY: the node is a replica now; the refused write did not run.
+                // READONLY: the node is a replica now, and the refused writes did not run. Send
+                // the batch again only when nothing else in it can have written: every other
+                // command failed too, or only reads (a node demoted in the middle of a batch
+                // may have run its first writes).
                 forget(primary)
+                let resendable = zip(commands, replies).allSatisfy { command, reply in
+                    if case .failure = reply { return true }
+                    return CommandKeys.readOnly.contains(command.name)
+                }
+                guard resendable else { return RoutedUnits.split(replies, like: units) }
                 retries += 1
                 guard retries <= maxRetries, try await RoutedUnits.backOff(backoff(retries), deadline: deadline) else {
                     return RoutedUnits.split(replies, like: units)
@@ -122,7 +130,11 @@ final class SentinelRouter: CommandRouter {
                 return task
             }
             guard let search else { throw RedisError.clientShutDown }
-            switch await search.value {
+            guard let found = await RoutedUnits.value(of: search, before: deadline) else {
+                try Task.checkCancellation()
+                throw RedisError(.timeout, "the sentinels named no primary for '\(sentinel.masterName)' within the command timeout; nothing was sent")
+            }
+            switch found {
             case .success(let primary): return (primary, try pool(for: primary))
             case .failure(let error):
                 attempts += 1
@@ -150,7 +162,8 @@ final class SentinelRouter: CommandRouter {
                 let reply = try await sentinelPool(for: address).withConnection(deadline: deadline) { connection in
                     try await connection.execute([RedisCommand("SENTINEL", "GET-MASTER-ADDR-BY-NAME", sentinel.masterName)], deadline: deadline)[0].get()
                 }
-                guard let parts = reply.array, parts.count == 2, let host = parts[0].string, let port = parts[1].string.flatMap({ Int($0) }) else {
+                guard let parts = reply.array, parts.count == 2, let host = parts[0].string, !host.isEmpty,
+                      let port = parts[1].string.flatMap({ Int($0) }), (1...65535).contains(port) else {
                     lastError = RedisError(.unexpectedReply, "sentinel \(address) does not know a primary named '\(sentinel.masterName)'")
                     continue
                 }
@@ -186,39 +199,43 @@ final class SentinelRouter: CommandRouter {
 
     // MARK: Following +switch-master
 
-    /// Starts, once, the task that listens to the sentinels' `+switch-master` announcements.
+    /// Starts, once, the task that listens to the sentinels' `+switch-master` announcements. It
+    /// holds the router weakly between subscriptions, so a client released without `shutdown()`
+    /// stops it within one quiet minute.
     private func startWatcher() {
         state.withLock { state in
             guard state.watcher == nil, !state.isShutdown else { return }
-            state.watcher = Task { await self.watch() }
+            state.watcher = Task { [weak self] in
+                var failures = 0
+                var index = 0
+                while !Task.isCancelled, let router = self {
+                    if await router.watch(sentinel: index) { failures = 0 } else { failures += 1 }
+                    index += 1
+                    if failures > 0 { try? await Task.sleep(for: router.backoff(min(failures, 6))) }
+                }
+            }
         }
     }
 
-    /// Subscribes to `+switch-master` on one sentinel after another (the next one when a
-    /// subscription ends), and adopts each new primary announced for this master name.
-    private func watch() async {
-        var failures = 0
-        var index = 0
-        while !Task.isCancelled {
-            let address = sentinel.sentinels[index % sentinel.sentinels.count]
-            index += 1
-            do {
-                let pool = try sentinelPool(for: address)
-                try await pool.withDedicatedConnection { connection in
-                    let subscriber = RedisDedicatedConnection(connection: connection, commandTimeout: configuration.commandTimeout, blockingCommandTimeout: .seconds(60))
-                    try await subscriber.send("SUBSCRIBE", "+switch-master")
-                    failures = 0
-                    while !Task.isCancelled {
-                        let message = try await subscriber.receive()
-                        handle(message)
-                    }
+    /// Subscribes to `+switch-master` on the `index`-th sentinel (in turn) and adopts each new
+    /// primary announced for this master name, until the subscription fails or stays quiet for a
+    /// minute; true when it subscribed.
+    private func watch(sentinel index: Int) async -> Bool {
+        let address = sentinel.sentinels[index % sentinel.sentinels.count]
+        var subscribed = false
+        do {
+            try await sentinelPool(for: address).withDedicatedConnection { connection in
+                let subscriber = RedisDedicatedConnection(connection: connection, commandTimeout: configuration.commandTimeout, blockingCommandTimeout: .seconds(60))
+                try await subscriber.send("SUBSCRIBE", "+switch-master")
+                subscribed = true
+                while !Task.isCancelled {
+                    handle(try await subscriber.receive())
                 }
-            } catch {
-                if Task.isCancelled { return }
-                failures += 1
-                try? await Task.sleep(for: backoff(min(failures, 6)))
             }
+        } catch {
+            logger.trace("sentinel subscription ended", metadata: ["redis.sentinel": "\(address)", "error": "\(error)"])
         }
+        return subscribed
     }
 
     /// `["message", "+switch-master", "<name> <old-ip> <old-port> <new-ip> <new-port>"]`.
