@@ -36,9 +36,9 @@ export CHAT_MEMORY_BIN="$(swift build --show-bin-path)/chat-memory"
 say "running the tests against $REDIS_URL (cluster $REDIS_CLUSTER_URL, sentinels $REDIS_SENTINEL_PORTS)"
 swift test --skip-build "$@"
 
-# The store suites again, unchanged, through a cluster and through Sentinel. Their admin commands
+# The store, summary and listing suites again, unchanged, through a cluster and through Sentinel. Their admin commands
 # (ACL users for the least-privilege store) go to every data node.
-store_suites='ChatMemoryTests\.(Store|RedisStore|LeastPrivilege)'
+store_suites='ChatMemoryTests\.(Store|RedisStore|LeastPrivilege|Compaction|AutomaticCompaction|Summary|SessionListing)'
 say "running the store suites against the cluster"
 REDIS_URL=$REDIS_CLUSTER_URL STORE_TEST_ADMIN_PORTS=$REDIS_CLUSTER_PORTS swift test --skip-build --filter "$store_suites"
 say "running the store suites against Sentinel"
