@@ -23,7 +23,6 @@ final class ClusterRouter: CommandRouter {
     private struct State {
         var map = SlotMap()
         var mapUpdated: ContinuousClock.Instant?
-        var pools: [RedisConfiguration.Endpoint: ConnectionPool] = [:]
         var refresh: Task<Void, Never>?
         var lastRefreshStart: ContinuousClock.Instant?
         var isShutdown = false
@@ -42,8 +41,7 @@ final class ClusterRouter: CommandRouter {
 
     private let configuration: RedisConfiguration
     private let cluster: RedisConfiguration.Cluster
-    private let credentialsProvider: RedisCredentialsProvider?
-    private let metrics: ClientMetrics
+    private let pools: NodePools
     private let logger: Logger
     private let state = Locked(State())
     private let counters = Locked(Statistics())
@@ -51,8 +49,9 @@ final class ClusterRouter: CommandRouter {
     init(configuration: RedisConfiguration, cluster: RedisConfiguration.Cluster, credentialsProvider: RedisCredentialsProvider?, logger: Logger, metrics: ClientMetrics) {
         self.configuration = configuration
         self.cluster = cluster
-        self.credentialsProvider = credentialsProvider
-        self.metrics = metrics
+        pools = NodePools(metadataKey: "redis.node", credentialsProvider: credentialsProvider, logger: logger, metrics: metrics) { node in
+            configuration.node(node)
+        }
         self.logger = logger
     }
 
@@ -276,20 +275,9 @@ final class ClusterRouter: CommandRouter {
         }
     }
 
-    /// The pool of `node`, made on first use and kept until shutdown (a node that fails may come
-    /// back, as a replica or a primary).
+    /// The pool of `node` (see ``NodePools``).
     private func pool(for node: RedisConfiguration.Endpoint) throws(RedisError) -> ConnectionPool {
-        let pool: ConnectionPool? = state.withLock { state in
-            guard !state.isShutdown else { return nil }
-            if let pool = state.pools[node] { return pool }
-            var logger = logger
-            logger[metadataKey: "redis.node"] = "\(node)"
-            let pool = ConnectionPool(configuration: configuration.node(node), credentialsProvider: credentialsProvider, logger: logger, metrics: metrics)
-            state.pools[node] = pool
-            return pool
-        }
-        guard let pool else { throw RedisError.clientShutDown }
-        return pool
+        try pools.pool(for: node)
     }
 
     func withDedicatedConnection<R: Sendable>(routingKey: [UInt8]?, _ body: (RedisConnection) async throws -> R) async throws -> R {
@@ -310,12 +298,12 @@ final class ClusterRouter: CommandRouter {
     }
 
     func shutdown() async {
-        let (pools, refresh) = state.withLock { state in
+        let refresh = state.withLock { state in
             state.isShutdown = true
-            return (Array(state.pools.values), state.refresh)
+            return state.refresh
         }
         refresh?.cancel()
-        for pool in pools { await pool.shutdown() }
+        await pools.shutdown()
     }
 
     // MARK: The slot map

@@ -14,8 +14,6 @@ import Logging
 final class SentinelRouter: CommandRouter {
     private struct State {
         var primary: RedisConfiguration.Endpoint?
-        var pools: [RedisConfiguration.Endpoint: ConnectionPool] = [:]
-        var sentinelPools: [RedisConfiguration.Endpoint: ConnectionPool] = [:]
         var discovery: Task<Result<RedisConfiguration.Endpoint, RedisError>, Never>?
         var watcher: Task<Void, Never>?
         var isShutdown = false
@@ -29,8 +27,10 @@ final class SentinelRouter: CommandRouter {
 
     private let configuration: RedisConfiguration
     private let sentinel: RedisConfiguration.Sentinel
-    private let credentialsProvider: RedisCredentialsProvider?
-    private let metrics: ClientMetrics
+    /// The data nodes' pools, and a small pool per sentinel (the sentinels' credentials,
+    /// database 0, one connection).
+    private let dataPools: NodePools
+    private let sentinelPools: NodePools
     private let logger: Logger
     private let state = Locked(State())
     private let counters = Locked(Statistics())
@@ -40,8 +40,16 @@ final class SentinelRouter: CommandRouter {
     init(configuration: RedisConfiguration, sentinel: RedisConfiguration.Sentinel, credentialsProvider: RedisCredentialsProvider?, logger: Logger, metrics: ClientMetrics) {
         self.configuration = configuration
         self.sentinel = sentinel
-        self.credentialsProvider = credentialsProvider
-        self.metrics = metrics
+        dataPools = NodePools(metadataKey: "redis.node", credentialsProvider: credentialsProvider, logger: logger, metrics: metrics) { node in
+            configuration.node(node)
+        }
+        sentinelPools = NodePools(metadataKey: "redis.sentinel", credentialsProvider: nil, logger: logger, metrics: metrics) { address in
+            var settings = configuration.node(address)
+            settings.credentials = sentinel.credentials
+            settings.database = 0
+            settings.pool.size = 1
+            return settings
+        }
         var logger = logger
         logger[metadataKey: "redis.master"] = "\(sentinel.masterName)"
         self.logger = logger
@@ -104,13 +112,14 @@ final class SentinelRouter: CommandRouter {
     }
 
     func shutdown() async {
-        let (pools, watcher, discovery) = state.withLock { state in
+        let (watcher, discovery) = state.withLock { state in
             state.isShutdown = true
-            return (Array(state.pools.values) + Array(state.sentinelPools.values), state.watcher, state.discovery)
+            return (state.watcher, state.discovery)
         }
         watcher?.cancel()
         discovery?.cancel()
-        for pool in pools { await pool.shutdown() }
+        await dataPools.shutdown()
+        await sentinelPools.shutdown()
     }
 
     // MARK: Finding the primary
@@ -250,35 +259,10 @@ final class SentinelRouter: CommandRouter {
     // MARK: Pools
 
     private func pool(for node: RedisConfiguration.Endpoint) throws(RedisError) -> ConnectionPool {
-        let pool: ConnectionPool? = state.withLock { state in
-            guard !state.isShutdown else { return nil }
-            if let pool = state.pools[node] { return pool }
-            var logger = logger
-            logger[metadataKey: "redis.node"] = "\(node)"
-            let pool = ConnectionPool(configuration: configuration.node(node), credentialsProvider: credentialsProvider, logger: logger, metrics: metrics)
-            state.pools[node] = pool
-            return pool
-        }
-        guard let pool else { throw RedisError.clientShutDown }
-        return pool
+        try dataPools.pool(for: node)
     }
 
-    /// A small pool per sentinel, with the sentinels' credentials, database 0 and no client name.
     private func sentinelPool(for address: RedisConfiguration.Endpoint) throws(RedisError) -> ConnectionPool {
-        let pool: ConnectionPool? = state.withLock { state in
-            guard !state.isShutdown else { return nil }
-            if let pool = state.sentinelPools[address] { return pool }
-            var settings = configuration.node(address)
-            settings.credentials = sentinel.credentials
-            settings.database = 0
-            settings.pool.size = 1
-            var logger = logger
-            logger[metadataKey: "redis.sentinel"] = "\(address)"
-            let pool = ConnectionPool(configuration: settings, logger: logger, metrics: metrics)
-            state.sentinelPools[address] = pool
-            return pool
-        }
-        guard let pool else { throw RedisError.clientShutDown }
-        return pool
+        try sentinelPools.pool(for: address)
     }
 }
