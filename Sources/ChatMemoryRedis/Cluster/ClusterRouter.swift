@@ -8,8 +8,8 @@ import Logging
 ///   ``minimumRefreshGap``).
 /// - `ASK`: `ASKING` and the unit go to the node named in one write; the map is left alone.
 /// - `TRYAGAIN`, `CLUSTERDOWN`, `LOADING`, `MASTERDOWN`, `READONLY`, and a node that cannot be
-///   reached: tried again after an exponential backoff with jitter (at most ``maximumBackoff``), the map refreshed first
-///   (except after `TRYAGAIN` and `LOADING`).
+///   reached: tried again after an exponential backoff with jitter (at most ``maximumBackoff``),
+///   the map refreshed first (except after `TRYAGAIN` and `LOADING`).
 /// - A unit that may have reached a node when its connection broke is tried again only when all
 ///   its commands only read; otherwise the error reaches the caller with `mayHaveRun` set (the
 ///   chat memory's append is safe to try again by message id, and does so itself).
