@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import Testing
 @testable import ChatMemory
 
@@ -67,5 +68,26 @@ import Testing
             let window = try await chat.window(tokenLimit: 100_000)
             #expect(window.messages == [summary.message] + turns.suffix(2))
         }
+    }
+
+    /// A trace-level per-call logger sees the calls of a compaction and its windows, never a
+    /// message's or the summary's content.
+    @Test(arguments: [StoreKind.leastPrivilege, .embedded])
+    func traceLinesNeverCarryContent(kind: StoreKind) async throws {
+        let marker = "content-marker-\(UUID().uuidString)"
+        let capture = SessionLogCapture()
+        let logger = capture.logger()
+        try await withStore(kind, Self.configure) { store in
+            let chat = store.memory.session("traced")
+            try await chat.append(contentsOf: (0..<6).map { ChatMessage.user("\(marker) \($0).") }, logger: logger)
+            #expect(try await chat.compact(targetTokens: 0, summarizer: ExtractiveSummarizer(), logger: logger).outcome == .compacted)
+            #expect(try await chat.summary(logger: logger)?.text.contains(marker) == true)
+            _ = try await chat.window(tokenLimit: 100_000, logger: logger)
+            _ = try await chat.window(tokenLimit: 100_000, policy: .llamaIndex, logger: logger)
+            _ = try await chat.all(logger: logger)
+        }
+        let lines = capture.lines
+        #expect(!lines.isEmpty)
+        #expect(!lines.contains { $0.contains(marker) }, "\(lines.filter { $0.contains(marker) })")
     }
 }
