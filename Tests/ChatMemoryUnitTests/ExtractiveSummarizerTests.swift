@@ -21,4 +21,13 @@ import ChatMemory
         #expect(summary.contains("\n…\n"))
         #expect(try await ExtractiveSummarizer(maxCharacters: -5).summarize(previous: nil, messages: []) == "")
     }
+
+    /// The head is the oldest lines in order: a long oldest line ends it, so no line is kept twice.
+    @Test func anOldestLineTooLongForTheHeadNeverDuplicatesANewerOne() async throws {
+        let summarizer = ExtractiveSummarizer(maxCharacters: 64)
+        let summary = try await summarizer.summarize(previous: nil, messages: [
+            .user(String(repeating: "x", count: 100)), .user("a"), .user("b"), .user("c"),
+        ])
+        #expect(summary == "…\nuser: a\nuser: b\nuser: c")
+    }
 }

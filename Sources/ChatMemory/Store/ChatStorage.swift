@@ -135,7 +135,8 @@ public struct RetentionPolicy: Sendable, Hashable {
     public func select(_ batch: [ChatStorageEntry], newestStored: some Sequence<[UInt8]>) -> (fresh: [[UInt8]], duplicates: Int) {
         var held = Set<ArraySlice<UInt8>>()
         if idempotencyWindow > 0 {
-            for entry in newestStored.prefix(batch.count + idempotencyWindow) {
+            let (looked, overflow) = batch.count.addingReportingOverflow(idempotencyWindow)
+            for entry in newestStored.prefix(overflow ? Int.max : looked) {
                 if let prefix = ChatStorageEntry.idPrefix(of: entry) { held.insert(prefix) }
             }
         }

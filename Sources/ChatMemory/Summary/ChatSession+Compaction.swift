@@ -103,7 +103,7 @@ extension ChatSession {
         let counter = configuration.tokenCounter
         var summary = ChatSummary(id: "summary:" + UUID().uuidString, text: text, tokens: 0,
                                   coveredMessageIDs: folded.map(\.id), replacedSummaryID: previous?.id,
-                                  coveredMessageCount: (previous?.coveredMessageCount ?? 0) + folded.count,
+                                  coveredMessageCount: ModelSafeWindow.adding(previous?.coveredMessageCount ?? 0, folded.count),
                                   createdAt: ChatMessage.millisecondDate(Date()))
         let bytes = summary.message.textBytes
         guard bytes <= configuration.maxMessageBytes else {

@@ -44,6 +44,8 @@ extension ChatSession {
         if placement.kind == .leading(.tool) {
             throw ChatMemoryError.invalidConfiguration("a summary cannot lead a window as a tool result (it needs its call)")
         }
+        // Before `tokenLimit - reserving` below, which a budget out of range would overflow.
+        try WindowBuilder.checkBudget(tokenLimit: tokenLimit, reserving: reserving)
         var firstPage = 16
         var leadingAllowed = true
         while true {

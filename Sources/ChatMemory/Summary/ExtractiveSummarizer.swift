@@ -52,7 +52,8 @@ public struct ExtractiveSummarizer: ChatSummarizer {
         let marker = "…"
         var head: [String] = []
         var used = 0
-        for line in lines where used + line.count + 1 <= maxCharacters / 3 {
+        for line in lines {
+            guard used + line.count + 1 <= maxCharacters / 3 else { break }
             head.append(line)
             used += line.count + 1
         }

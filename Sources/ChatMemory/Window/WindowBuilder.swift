@@ -33,9 +33,7 @@ public struct WindowBuilder: Sendable {
     /// Throws ``ChatMemoryError/invalidTokenBudget(tokenLimit:reserving:)`` if `tokenLimit < 1`,
     /// `reserving < 0` or `reserving > tokenLimit`.
     public init(policy: WindowPolicy = .modelSafe, tokenLimit: Int, reserving: Int = 0, counter: any TokenCounter) throws {
-        guard tokenLimit >= 1, reserving >= 0, reserving <= tokenLimit else {
-            throw ChatMemoryError.invalidTokenBudget(tokenLimit: tokenLimit, reserving: reserving)
-        }
+        try Self.checkBudget(tokenLimit: tokenLimit, reserving: reserving)
         self.policy = policy
         self.tokenLimit = tokenLimit
         self.reserving = reserving
@@ -43,6 +41,14 @@ public struct WindowBuilder: Sendable {
         switch policy {
         case .modelSafe: modelSafe = ModelSafeWindow(budget: tokenLimit - reserving)
         case .llamaIndex: llamaIndex = LlamaIndexWindow(tokenLimit: tokenLimit, reserving: reserving, counter: counter)
+        }
+    }
+
+    /// Throws ``ChatMemoryError/invalidTokenBudget(tokenLimit:reserving:)`` unless
+    /// `1 <= tokenLimit` and `0 <= reserving <= tokenLimit` (so `tokenLimit - reserving` cannot overflow).
+    static func checkBudget(tokenLimit: Int, reserving: Int) throws(ChatMemoryError) {
+        guard tokenLimit >= 1, reserving >= 0, reserving <= tokenLimit else {
+            throw .invalidTokenBudget(tokenLimit: tokenLimit, reserving: reserving)
         }
     }
 
