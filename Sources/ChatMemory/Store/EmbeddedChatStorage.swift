@@ -110,7 +110,7 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
     /// returned exactly once.
     public func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         guard let after = cursor.map({ UInt64($0) }) ?? 0 else {
-            throw ChatMemoryError.unexpectedReply("\(cursor ?? "") is not a cursor of this storage")
+            throw ChatMemoryError.unexpectedReply("\((cursor ?? "").prefix(64)) is not a cursor of this storage")
         }
         return withLists {
             var low = 0, high = created.count

@@ -47,7 +47,7 @@ extension RedisChatStorage: CompactionStorage {
         arguments.reserveCapacity(2 + expected.count)
         for entry in expected { arguments.append(entry) }
         let reply = try await mapped(key) { try await client.evaluate(Self.commitScript, keys: [key], arguments: arguments, logger: logger) }
-        guard let committed = reply.int else { throw ChatMemoryError.unexpectedReply("commit script returned \(reply)") }
+        guard let committed = reply.int else { throw ChatMemoryError.unexpectedReply("commit script returned \(reply.shape)") }
         return committed == 1
     }
 
@@ -57,7 +57,7 @@ extension RedisChatStorage: CompactionStorage {
             return RedisValue.array(try replies.map { try $0.get() })
         }
         guard let parts = replies.array, parts.count == 2, let head = parts[0].array, let oldest = parts[1].array else {
-            throw ChatMemoryError.unexpectedReply("LRANGE returned \(replies)")
+            throw ChatMemoryError.unexpectedReply("LRANGE returned \(replies.shape)")
         }
         return (head.map { $0.bytes ?? [] }, oldest.first.map { $0.bytes ?? [] })
     }

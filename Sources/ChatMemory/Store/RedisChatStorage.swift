@@ -101,7 +101,7 @@ struct RedisChatStorage: ChatStorage {
             try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments, then: wait, logger: logger) }
         }
         guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
-            throw ChatMemoryError.unexpectedReply("append script returned \(reply)")
+            throw ChatMemoryError.unexpectedReply("append script returned \(reply.shape)")
         }
         if let replication = policy.replication {
             guard let acknowledged = try waited.first?.get().int else { throw ChatMemoryError.unexpectedReply("WAIT returned no count") }
@@ -133,13 +133,13 @@ struct RedisChatStorage: ChatStorage {
 
     func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
         let reply = try await mapped(key) { try await client.send("LRANGE", key, start, stop, logger: logger) }
-        guard let items = reply.array else { throw ChatMemoryError.unexpectedReply("LRANGE returned \(reply)") }
+        guard let items = reply.array else { throw ChatMemoryError.unexpectedReply("LRANGE returned \(reply.shape)") }
         return items.map { $0.bytes ?? [] }
     }
 
     func length(_ key: [UInt8], logger: Logger) async throws -> Int {
         let reply = try await mapped(key) { try await client.send("LLEN", key, logger: logger) }
-        guard let length = reply.int else { throw ChatMemoryError.unexpectedReply("LLEN returned \(reply)") }
+        guard let length = reply.int else { throw ChatMemoryError.unexpectedReply("LLEN returned \(reply.shape)") }
         return length
     }
 
