@@ -348,7 +348,9 @@ final class ClusterRouter: CommandRouter {
         let known = state.withLock { $0.map.primaries + $0.map.nodes }
         var candidates: [RedisConfiguration.Endpoint] = []
         for node in known + cluster.seeds where !candidates.contains(node) { candidates.append(node) }
-        let timeout = min(configuration.commandTimeout ?? .seconds(2), .seconds(2))
+        // Each node gets the command timeout (callers stop waiting at their own deadline, so a
+        // slow node delays only this shared lookup); without one, 10 s.
+        let timeout = configuration.commandTimeout.map { min($0, RedisConfiguration.maximumTimeout) } ?? .seconds(10)
         for node in candidates {
             guard !Task.isCancelled else { return }
             do {

@@ -164,7 +164,9 @@ final class SentinelRouter: CommandRouter {
         defer { state.withLock { $0.discovery = nil } }
         counters.withLock { $0.discoveries += 1 }
         var lastError = RedisError(.connectionRefused, "no sentinel of '\(sentinel.masterName)' could be reached")
-        let timeout = min(configuration.commandTimeout ?? .seconds(2), .seconds(2))
+        // Each node gets the command timeout (callers stop waiting at their own deadline, so a
+        // slow node delays only this shared lookup); without one, 10 s.
+        let timeout = configuration.commandTimeout.map { min($0, RedisConfiguration.maximumTimeout) } ?? .seconds(10)
         for address in sentinel.sentinels {
             do {
                 let deadline = ContinuousClock.now + timeout
