@@ -103,10 +103,11 @@ import Testing
     }
 
     @Test func hugeBackoffAfterARefusedConnectNeverTraps() async throws {
-        let port = try freeLoopbackPort()
+        let refusing = try RefusingPort()
+        defer { refusing.release() }
         for backoff in [Duration.seconds(Int64.max), Duration(attoseconds: .max), .zero] {
             try await withClient({
-                $0.endpoint = .tcp(host: "127.0.0.1", port: port)
+                $0.endpoint = .tcp(host: "127.0.0.1", port: refusing.port)
                 $0.pool.size = 1
                 $0.pool.initialBackoff = backoff
                 $0.pool.maxBackoff = Duration(attoseconds: .max)

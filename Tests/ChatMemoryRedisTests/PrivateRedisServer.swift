@@ -120,11 +120,36 @@ struct PrivateServerFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// A loopback port held bound but not listening, so a connect to it is refused and no other
+/// process (a server another test starts in parallel) can take it until ``release()``.
+final class RefusingPort: @unchecked Sendable {
+    let port: Int
+    private var fd: Int32
+
+    init() throws {
+        (fd, port) = try boundLoopbackSocket()
+    }
+
+    /// Frees the port (for a test that then starts a server on it).
+    func release() {
+        if fd >= 0 { close(fd) }
+        fd = -1
+    }
+
+    deinit { release() }
+}
+
 /// A loopback port nobody listens on (the kernel picks it; it is free when this returns).
 func freeLoopbackPort() throws -> Int {
+    let (fd, port) = try boundLoopbackSocket()
+    close(fd)
+    return port
+}
+
+/// A TCP socket bound to 127.0.0.1 on a port the kernel picks, not listening, and that port.
+private func boundLoopbackSocket() throws -> (Int32, Int) {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw PrivateServerFailure("socket() failed") }
-    defer { close(fd) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_addr.s_addr = inet_addr("127.0.0.1")
@@ -133,9 +158,10 @@ func freeLoopbackPort() throws -> Int {
     try withUnsafeMutablePointer(to: &address) { pointer in
         try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { raw in
             guard bind(fd, raw, length) == 0, getsockname(fd, raw, &length) == 0 else {
+                close(fd)
                 throw PrivateServerFailure("cannot bind a loopback port")
             }
         }
     }
-    return Int(UInt16(bigEndian: address.sin_port))
+    return (fd, Int(UInt16(bigEndian: address.sin_port)))
 }

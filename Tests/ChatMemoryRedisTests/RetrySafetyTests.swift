@@ -6,14 +6,15 @@ import Testing
 /// where it certainly did not (a retry is safe).
 @Suite(.timeLimit(.minutes(2))) struct RetrySafetyTests {
     @Test func aRefusedConnectionCertainlyDidNotRun() async throws {
-        let port = try freeLoopbackPort()
-        let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: port))
+        let refusing = try RefusingPort()
+        let client = RedisClient(configuration: RedisConfiguration(host: "127.0.0.1", port: refusing.port))
         let error = await expectRedisError(.connectionRefused) { try await client.send("INCR", "k") }
         #expect(error?.mayHaveRun == false)
         // Within the backoff the same error comes back at once: still not run.
         let again = await expectRedisError(.connectionRefused) { try await client.send("INCR", "k") }
         #expect(again?.mayHaveRun == false)
         await client.shutdown()
+        refusing.release()
     }
 
     @Test func aFailedHandshakeCertainlyDidNotRun() async throws {

@@ -119,8 +119,9 @@ import Testing
         }
 
         // Connection refused.
-        let freePort = try freeLoopbackPort()
-        try await run({ $0.endpoint = .tcp(host: "127.0.0.1", port: freePort) }, expecting: .connectionRefused)
+        let refusing = try RefusingPort()
+        try await run({ $0.endpoint = .tcp(host: "127.0.0.1", port: refusing.port) }, expecting: .connectionRefused)
+        refusing.release()
         // An invalid configuration.
         try await run({ $0.pool.size = 0 }, expecting: .invalidConfiguration)
         // WRONGPASS: a user who exists with another password.
