@@ -21,9 +21,12 @@ final class PrivateRedisServer: @unchecked Sendable {
     /// Starts a server and waits until it answers PING. `port` picks the port (default: a free
     /// one); `arguments` go to redis-server.
     static func start(port: Int? = nil, arguments: [String] = []) async throws -> PrivateRedisServer {
-        // A free port can be taken by someone else before redis-server binds it: try a few.
+        // A free port can be taken by someone else before redis-server binds it: try a few (a
+        // given port may be held for a moment, e.g. by a client's connect that the kernel gave
+        // that same local port: wait a little and try it again).
         var log = ""
-        for _ in 0..<(port == nil ? 5 : 1) {
+        for attempt in 0..<5 {
+            if attempt > 0, port != nil { try await Task.sleep(for: .milliseconds(200)) }
             let server = try launch(port: try port ?? freeLoopbackPort(), arguments: arguments)
             if await server.waitUntilReady() { return server }
             log = (try? String(contentsOf: server.folder.appendingPathComponent("redis.log"), encoding: .utf8)) ?? "(no log)"
