@@ -91,8 +91,7 @@ import Testing
     }
 
     @Test func refusedConnectionFailsFastThenRecoversWhenTheServerStarts() async throws {
-        let refusing = try RefusingPort()
-        let port = refusing.port
+        let port = try freeLoopbackPort()
         let settings = { (backoff: Duration) in { (configuration: inout RedisConfiguration) in
             configuration.endpoint = .tcp(host: "127.0.0.1", port: port)
             configuration.pool.size = 1
@@ -103,7 +102,6 @@ import Testing
         let eager = try TestServer.client(settings(.milliseconds(10)))
         await expectRedisError(.connectionRefused) { try await patient.send("PING") }
         await expectRedisError(.connectionRefused) { try await eager.send("PING") }
-        refusing.release()
         try await withPrivateServer(port: port) { _ in
             // Within its backoff, a client fails at once with the last error, without connecting,
             // even though a server listens now.
