@@ -99,18 +99,25 @@ import Testing
         var configuration = try TestServer.configuration()
         configuration.pool.size = 1
         configuration.connectTimeout = .milliseconds(100)
-        let (never, neverEnds) = AsyncStream<Void>.makeStream()
-        defer { neverEnds.finish() }
-        let hanging: RedisCredentialsProvider = {
-            for await _ in never {}
-            return RedisConfiguration.Credentials(password: "unused")
+        // A provider that waits on a stream of its own (an AsyncStream ends for good once a
+        // waiting task is cancelled, so two clients must not share one).
+        func hangingProvider() -> (RedisCredentialsProvider, AsyncStream<Void>.Continuation) {
+            let (never, neverEnds) = AsyncStream<Void>.makeStream()
+            return ({
+                for await _ in never {}
+                return RedisConfiguration.Credentials(password: "unused")
+            }, neverEnds)
         }
-        let slow = RedisClient(configuration: configuration, credentialsProvider: hanging)
+        let (slowProvider, slowEnds) = hangingProvider()
+        defer { slowEnds.finish() }
+        let slow = RedisClient(configuration: configuration, credentialsProvider: slowProvider)
         await expectRedisError(.timeout) { try await slow.send("PING") }
         await slow.shutdown()
 
         configuration.connectTimeout = nil
-        let stuck = RedisClient(configuration: configuration, credentialsProvider: hanging)
+        let (stuckProvider, stuckEnds) = hangingProvider()
+        defer { stuckEnds.finish() }
+        let stuck = RedisClient(configuration: configuration, credentialsProvider: stuckProvider)
         let call = Task { try await stuck.send("PING") }
         try await waitUntil { try stuck.pool.get().startedThreads == 1 && stuck.pool.get().queuedRequests == 0 }
         await stuck.shutdown()
