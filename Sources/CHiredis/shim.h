@@ -15,6 +15,7 @@
 
 #include <hiredis/hiredis.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +23,10 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
+#if defined(__linux__)
+#include <sys/eventfd.h>
+#endif
 
 /* Reply types that hiredis 0.14 does not define (RESP3, hiredis >= 1.0). Same values as 1.x. */
 #ifndef REDIS_REPLY_DOUBLE
@@ -163,6 +168,113 @@ static inline int chr_get_reply(redisContext *c, redisReply **reply, int *errno_
     if (status != REDIS_OK) chr_discard_pending_sigpipe();
     *reply = (redisReply *)r;
     return status;
+}
+
+/*
+ * The I/O thread's reads: one read of what the socket has into hiredis's reader, then each
+ * complete reply from the reader. A plain (not TLS) connection reads only after poll() said the
+ * socket is readable, so the read does not block.
+ */
+
+/* Reads once from the socket into the reader. REDIS_OK or REDIS_ERR (errno in *errno_out). */
+static inline int chr_buffer_read(redisContext *c, int *errno_out) {
+    errno = 0;
+    int status = redisBufferRead(c);
+    *errno_out = errno;
+    return status;
+}
+
+/* The next complete reply already read (NULL in *reply when there is none yet), or REDIS_ERR
+ * for a protocol error. A reply returned belongs to the caller (freeReplyObject, once). */
+static inline int chr_buffered_reply(redisContext *c, redisReply **reply) {
+    void *r = NULL;
+    int status = redisGetReplyFromReader(c, &r);
+    *reply = (redisReply *)r;
+    return status;
+}
+
+/* Queues bytes already in RESP form in the output buffer (written by the next chr_get_reply). */
+static inline int chr_append_formatted(redisContext *c, const char *bytes, size_t len) {
+    return redisAppendFormattedCommand(c, bytes, len);
+}
+
+/*
+ * Writes on a plain connection's socket without blocking and without SIGPIPE (MSG_NOSIGNAL on
+ * Linux; SO_NOSIGPIPE is set on the socket on Apple platforms), from any thread: the bytes
+ * written, or -1 with errno (EAGAIN: the socket takes nothing now).
+ */
+static inline long chr_send_nonblocking(int fd, const void *bytes, size_t len) {
+#if defined(MSG_NOSIGNAL)
+    int flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+#else
+    int flags = MSG_DONTWAIT;
+#endif
+    ssize_t sent;
+    do { sent = send(fd, bytes, len, flags); } while (sent < 0 && errno == EINTR);
+    return (long)sent;
+}
+
+/* True when the socket is readable (or failed) right now: on an idle connection, the server closed it. */
+static inline int chr_readable_now(int fd) {
+    struct pollfd p = { fd, POLLIN, 0 };
+    return poll(&p, 1, 0) != 0;
+}
+
+/*
+ * Waking the I/O thread: an eventfd on Linux, a pipe elsewhere. fds[0] is read, fds[1] written
+ * (the same descriptor for an eventfd). Both ends are non-blocking and close on exec.
+ */
+static inline int chr_wake_open(int fds[2]) {
+#if defined(__linux__)
+    int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (fd < 0) return -1;
+    fds[0] = fd; fds[1] = fd;
+    return 0;
+#else
+    if (pipe(fds) != 0) return -1;
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    return 0;
+#endif
+}
+
+static inline void chr_wake_signal(int write_fd) {
+#if defined(__linux__)
+    uint64_t one = 1;
+    ssize_t ignored = write(write_fd, &one, sizeof(one));
+#else
+    char one = 1;
+    ssize_t ignored = write(write_fd, &one, 1);
+#endif
+    (void)ignored;
+}
+
+static inline void chr_wake_drain(int read_fd) {
+    char buffer[64];
+    while (read(read_fd, buffer, sizeof(buffer)) > 0) {}
+}
+
+static inline void chr_wake_close(int fds[2]) {
+    close(fds[0]);
+    if (fds[1] != fds[0]) close(fds[1]);
+}
+
+/*
+ * Waits until the wake descriptor is readable or, when sock >= 0, the socket has one of
+ * `events`, at most timeout_ms (-1: no limit). Returns -1 on error (errno; EINTR included),
+ * else a mask: 1 the socket is ready (its revents in *socket_events), 2 woken; 0 timed out.
+ */
+static inline int chr_wait(int wake_fd, int sock, short events, int timeout_ms, short *socket_events) {
+    struct pollfd fds[2] = { { wake_fd, POLLIN, 0 }, { sock, events, 0 } };
+    int ready = poll(fds, sock >= 0 ? 2 : 1, timeout_ms);
+    *socket_events = 0;
+    if (ready <= 0) return ready;
+    int mask = 0;
+    if (fds[0].revents) mask |= 2;
+    if (sock >= 0 && fds[1].revents) { mask |= 1; *socket_events = fds[1].revents; }
+    return mask;
 }
 
 /* True when the peer closed an idle connection (or it failed): checked before reusing it. */

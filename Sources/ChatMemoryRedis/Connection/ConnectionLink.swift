@@ -34,6 +34,9 @@ struct ConnectionLink {
         self.metrics = metrics
     }
 
+    /// The context now held, if any (for reading replies to requests already written on it).
+    var current: HiredisContext? { context }
+
     /// A connected context, reconnecting if the previous one broke or the server closed it.
     /// Connecting and the handshake take at most `timeLimit` (the first request's time left).
     /// Failures here mean nothing of the caller's was sent.

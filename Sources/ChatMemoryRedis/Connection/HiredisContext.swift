@@ -53,33 +53,35 @@ final class HiredisContext {
         return chr_peer_closed(context) != 0
     }
 
+    /// Whether commands may be written to ``socket`` directly, from any thread (a plain TCP or
+    /// Unix connection); TLS goes through hiredis, on the I/O thread.
+    var isPlain: Bool { tlsSession == nil }
+
     /// Sends all commands in one write and reads their replies in order. Server error replies come
     /// back as `.failure`; a broken connection throws, leaving the context broken.
     func pipeline(_ commands: [RedisCommand]) throws(RedisError) -> [Result<RedisValue, RedisError>] {
-        for command in commands { try append(command) }
+        try appendEncoded(RESPEncoding.encode(commands))
         var results: [Result<RedisValue, RedisError>] = []
         results.reserveCapacity(commands.count)
         for _ in commands { results.append(try readReply()) }
         return results
     }
 
-    /// Queues one command in hiredis's output buffer without sending it.
-    func append(_ command: RedisCommand) throws(RedisError) {
-        let arguments = command.arguments
-        guard !arguments.isEmpty else { throw RedisError(.invalidCommand, "a command needs at least a name") }
-        guard let count = Int32(exactly: arguments.count) else {
-            throw RedisError(.invalidCommand, "\(command.name) has \(arguments.count) arguments; hiredis takes at most \(Int32.max)")
-        }
-        let status: Int32 = withArgumentPointers(arguments) { argv, lengths in
-            chr_append_argv(context, count, argv, lengths)
+    /// Queues commands already in RESP form in hiredis's output buffer, written by the next
+    /// ``readReply()``.
+    func appendEncoded(_ bytes: [UInt8]) throws(RedisError) {
+        guard !bytes.isEmpty else { return }
+        let status = bytes.withUnsafeBytes { raw -> Int32 in
+            guard let base = raw.baseAddress else { return REDIS_OK }
+            return chr_append_formatted(context, base.assumingMemoryBound(to: CChar.self), raw.count)
         }
         guard status == REDIS_OK else {
             isBroken = true
-            throw RedisError(.io, "cannot queue \(command.name): \(errorText)")
+            throw RedisError(.io, "cannot queue a command: \(errorText)")
         }
     }
 
-    /// Flushes pending output if needed and reads the next reply.
+    /// Flushes pending output if needed and reads the next reply, blocking (up to the socket's timeout).
     func readReply() throws(RedisError) -> Result<RedisValue, RedisError> {
         var reply: UnsafeMutablePointer<redisReply>?
         var errnoValue: Int32 = 0
@@ -87,6 +89,30 @@ final class HiredisContext {
             isBroken = true
             throw ioError(errnoValue: errnoValue)
         }
+        return Self.take(reply)
+    }
+
+    /// Reads what the socket holds now into hiredis's reader (one read; the caller polled first).
+    func readAvailable() throws(RedisError) {
+        var errnoValue: Int32 = 0
+        guard chr_buffer_read(context, &errnoValue) == REDIS_OK else {
+            isBroken = true
+            throw ioError(errnoValue: errnoValue)
+        }
+    }
+
+    /// The next reply already read in full, or `nil` until more arrives.
+    func bufferedReply() throws(RedisError) -> Result<RedisValue, RedisError>? {
+        var reply: UnsafeMutablePointer<redisReply>?
+        guard chr_buffered_reply(context, &reply) == REDIS_OK else {
+            isBroken = true
+            throw ioError(errnoValue: 0)
+        }
+        return reply.map(Self.take)
+    }
+
+    /// Copies a reply into a Swift value and frees it (exactly once).
+    private static func take(_ reply: UnsafeMutablePointer<redisReply>) -> Result<RedisValue, RedisError> {
         defer { freeReplyObject(reply) }
         let value = Self.value(of: reply)
         if case .error(let error) = value { return .failure(error) }
@@ -187,31 +213,6 @@ final class HiredisContext {
         guard length > 0, let pointer = chr_reply_str(reply) else { return [] }
         return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
-}
-
-/// Calls `body` with C pointers to each argument's bytes and their lengths, valid during the call.
-private func withArgumentPointers<R>(
-    _ arguments: [[UInt8]],
-    _ body: (UnsafeMutablePointer<UnsafePointer<CChar>?>, UnsafeMutablePointer<Int>) -> R
-) -> R {
-    let count = arguments.count
-    let argv = UnsafeMutablePointer<UnsafePointer<CChar>?>.allocate(capacity: count)
-    let lengths = UnsafeMutablePointer<Int>.allocate(capacity: count)
-    defer { argv.deallocate(); lengths.deallocate() }
-    // One contiguous copy keeps every pointer valid for the whole call.
-    let total = arguments.reduce(0) { $0 + $1.count }
-    let storage = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
-    defer { storage.deallocate() }
-    var offset = 0
-    for (index, argument) in arguments.enumerated() {
-        argument.withUnsafeBufferPointer { source in
-            if let base = source.baseAddress { (storage + offset).update(from: base, count: source.count) }
-        }
-        argv[index] = UnsafeRawPointer(storage + offset).assumingMemoryBound(to: CChar.self)
-        lengths[index] = argument.count
-        offset += argument.count
-    }
-    return body(argv, lengths)
 }
 
 // MARK: - Socket settings, after connecting
