@@ -221,6 +221,23 @@ static inline int chr_readable_now(int fd) {
 }
 
 /*
+ * Waits until the socket has one of `events`, at most timeout_us microseconds (ppoll on Linux;
+ * poll, to the millisecond above, elsewhere). Returns poll's result; its revents in *revents.
+ */
+static inline int chr_wait_socket(int sock, short events, long long timeout_us, short *revents) {
+    struct pollfd p = { sock, events, 0 };
+    int ready;
+#if defined(__linux__)
+    struct timespec limit = { (time_t)(timeout_us / 1000000), (long)(timeout_us % 1000000) * 1000 };
+    ready = ppoll(&p, 1, &limit, NULL);
+#else
+    ready = poll(&p, 1, (int)((timeout_us + 999) / 1000));
+#endif
+    *revents = p.revents;
+    return ready;
+}
+
+/*
  * Waking the I/O thread: an eventfd on Linux, a pipe elsewhere. fds[0] is read, fds[1] written
  * (the same descriptor for an eventfd). Both ends are non-blocking and close on exec.
  */

@@ -5,21 +5,20 @@ import Logging
 /// One connection to Redis, served by a dedicated I/O thread so that hiredis's blocking calls
 /// never run on Swift's cooperative thread pool or on an event loop.
 ///
-/// A request made while a plain (not TLS) shared connection is idle is written at once by the
-/// calling task, in one non-blocking `send`, without waking the I/O thread, which sleeps in
-/// `poll` on the socket and wakes when the reply arrives. Requests made while others are in
-/// flight queue up; once the replies in flight are read, the I/O thread writes everything queued
-/// in one go (automatic pipelining) and reads the replies in order. TLS and dedicated connections
-/// write on the I/O thread only. When the connection breaks, the requests in flight fail with the
-/// error and the next request reconnects, after a backoff if connecting failed. The thread starts
-/// with the first request. Each request carries its caller's deadline: past it, a queued request
-/// is withdrawn unsent, and a read in flight times out.
+/// A caller alone in its pool, on an idle plain (not TLS) connection, makes its round trip
+/// itself: one non-blocking `send`, then at most ``inPlaceWait`` in `poll` for the reply, which
+/// spares the two thread hand-offs of a call served by the I/O thread; a slower reply is handed
+/// over to that thread. Otherwise requests queue up; the I/O thread writes everything queued in
+/// one go (automatic pipelining) and reads the replies in order, and what was queued meanwhile
+/// goes in the next write. When the connection breaks, the requests in flight fail with the error
+/// and the next request reconnects, after a backoff if connecting failed. The thread starts with
+/// the first request. Each request carries its caller's deadline: past it, a queued request is
+/// withdrawn unsent, and a read in flight times out.
 ///
-/// The I/O thread blocks SIGPIPE for itself (the process-wide disposition is left alone), and
-/// direct writes ask the system not to raise it, so a write to a socket the server closed is an
-/// error. Every hiredis call on this connection's context, from connect to free, runs on that
-/// thread; callers only ever `send` on the socket, under the state's lock, while the thread holds
-/// it open.
+/// The I/O thread blocks SIGPIPE for itself (the process-wide disposition is left alone), and a
+/// caller's `send` asks the system not to raise it, so a write to a socket the server closed is
+/// an error. The hiredis context is used by one thread at a time: the I/O thread, or a caller
+/// that claimed it under the state's lock (only the I/O thread connects, replaces and frees it).
 final class RedisConnection: Sendable {
     /// A batch of commands from one caller, answered in one continuation.
     private struct Request {
@@ -31,6 +30,8 @@ final class RedisConnection: Sendable {
         /// When the caller's whole call must be over; `nil`: no limit.
         let deadline: ContinuousClock.Instant?
         let continuation: CheckedContinuation<[Result<RedisValue, RedisError>], any Error>
+        /// Replies its caller read before handing the rest of the wait to the I/O thread.
+        var received: [Result<RedisValue, RedisError>] = []
     }
 
     private struct State {
@@ -41,18 +42,19 @@ final class RedisConnection: Sendable {
         /// The latest deadline of the requests in flight; `nil` with `inFlightUnbounded` when one has none.
         var inFlightUntil: ContinuousClock.Instant?
         var inFlightUnbounded = false
-        /// Bytes of requests in flight that the socket has not taken yet (plain connections).
-        var output: [UInt8] = []
-        /// The socket callers may write to directly: set while a plain shared connection is up.
+        /// The socket and context a caller may use for a round trip of its own (see
+        /// ``RedisConnection/answerInPlace(_:replies:deadline:)``): set while a plain shared
+        /// connection is up and idle-capable.
         var directSocket: Int32?
+        var directContext: HiredisContext?
+        /// A caller is making its round trip on the context: the I/O thread leaves it alone.
+        var callerHoldsContext = false
+        /// A caller found the context broken or closed by the server: the I/O thread drops it.
+        var dropRequested = false
         /// The descriptors that wake the I/O thread (read, write), while it runs.
         var wake: (read: Int32, write: Int32)?
         /// A wake-up was signalled and not yet seen by the I/O thread.
         var wakePending = false
-        /// While the I/O thread sleeps in `poll` on the idle socket: when that sleep ends at the
-        /// latest (`nil`: it has no end). A request written directly with an earlier deadline
-        /// must wake it, so that the deadline is kept.
-        var sleepingUntil: ContinuousClock.Instant??
         var nextID: UInt64 = 0
         var isClosed = false
         /// The I/O thread starts with the first request, not with the connection.
@@ -63,6 +65,12 @@ final class RedisConnection: Sendable {
             guard !wakePending, let wake else { return nil }
             wakePending = true
             return wake.write
+        }
+
+        /// No caller may use the context any more (it is about to be replaced or dropped).
+        mutating func closeDirectAccess() {
+            directSocket = nil
+            directContext = nil
         }
 
         mutating func startFlight(_ request: Request) {
@@ -83,7 +91,6 @@ final class RedisConnection: Sendable {
         mutating func endFlight() -> [Request] {
             defer {
                 inFlight.removeAll(keepingCapacity: true)
-                output.removeAll()
                 inFlightUntil = nil
                 inFlightUnbounded = false
             }
@@ -94,6 +101,8 @@ final class RedisConnection: Sendable {
     let id: Int
     /// A dedicated connection connects once and never reconnects: its state would be lost.
     let isDedicated: Bool
+    /// The pool's count of callers holding a slot: a caller alone may make its round trip in place.
+    private let load: PoolLoad?
     private let configuration: RedisConfiguration
     private let credentialsProvider: RedisCredentialsProvider?
     private let logger: Logger
@@ -104,9 +113,10 @@ final class RedisConnection: Sendable {
 
     /// No thread yet: it starts with the first request.
     init(id: Int, configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger,
-         isDedicated: Bool = false, metrics: ClientMetrics = ClientMetrics()) {
+         isDedicated: Bool = false, metrics: ClientMetrics = ClientMetrics(), load: PoolLoad? = nil) {
         self.id = id
         self.isDedicated = isDedicated
+        self.load = load
         self.configuration = configuration
         self.credentialsProvider = credentialsProvider
         var logger = logger
@@ -123,6 +133,14 @@ final class RedisConnection: Sendable {
         if commands.contains(where: { $0.arguments.isEmpty }) { throw RedisError(.invalidCommand, "a command needs at least a name") }
         let replies = commands.isEmpty ? 1 : commands.count
         let bytes = RESPEncoding.encode(commands)
+        var handedOver: [Result<RedisValue, RedisError>]?
+        if let load, load.isAlone, !bytes.isEmpty, bytes.count <= Self.inPlaceLimit {
+            switch try answerInPlace(bytes, replies: replies, deadline: deadline) {
+            case .answered(let results): return results
+            case .handOver(let received): handedOver = received
+            case .notTaken: break
+            }
+        }
         let id = state.withLock { state in
             state.nextID &+= 1
             return state.nextID
@@ -131,43 +149,29 @@ final class RedisConnection: Sendable {
         defer { timer?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                enum Admission { case rejected(any Error), written, queued(startThread: Bool, wake: Int32?, needsTimer: Bool) }
+                enum Admission { case rejected(any Error), queued(startThread: Bool, wake: Int32?, needsTimer: Bool) }
                 let admission = state.withLock { state -> Admission in
                     if state.isClosed { return .rejected(closedError) }
                     if Task.isCancelled { return .rejected(CancellationError()) }
-                    let request = Request(id: id, bytes: bytes, replies: replies, deadline: deadline, continuation: continuation)
-                    if let socket = state.directSocket, state.inFlight.isEmpty, state.unsent.isEmpty {
-                        switch Self.writeDirectly(bytes, to: socket) {
-                        case .all:
-                            state.startFlight(request)
-                            // A sleeping I/O thread wakes for the reply, and at the end of its
-                            // sleep; it is woken now only if this deadline comes first.
-                            if case .some(let end) = state.sleepingUntil, Self.mustWake(sleepingUntil: end, for: deadline) {
-                                return .queued(startThread: false, wake: state.takeWake(), needsTimer: false)
-                            }
-                            return .written
-                        case .part(let sent):
-                            state.output = Array(bytes[sent...])
-                            state.startFlight(request)
-                            return .queued(startThread: false, wake: state.takeWake(), needsTimer: false)
-                        case .refused:
-                            // The server closed the idle connection, or the socket failed before
-                            // taking a byte: the I/O thread looks at it, and sends this request.
-                            state.directSocket = nil
-                        }
+                    if let received = handedOver {
+                        // Written by this caller, who read part of the answer: the I/O thread reads the rest.
+                        state.startFlight(Request(id: id, bytes: bytes, replies: replies, deadline: deadline, continuation: continuation, received: received))
+                        state.callerHoldsContext = false
+                        return .queued(startThread: false, wake: state.takeWake(), needsTimer: false)
                     }
+                    let request = Request(id: id, bytes: bytes, replies: replies, deadline: deadline, continuation: continuation)
                     state.unsent.append(request)
                     let startThread = !state.threadStarted
                     state.threadStarted = true
                     let needsTimer = deadline.map { state.mayOutwait($0) } ?? false
-                    // With requests in flight, the I/O thread looks at the queue once they are answered.
-                    return .queued(startThread: startThread, wake: state.inFlight.isEmpty ? state.takeWake() : nil, needsTimer: needsTimer)
+                    // With requests in flight (or a caller's round trip), the I/O thread looks at the
+                    // queue once they are answered.
+                    let busy = !state.inFlight.isEmpty || state.callerHoldsContext
+                    return .queued(startThread: startThread, wake: busy ? nil : state.takeWake(), needsTimer: needsTimer)
                 }
                 switch admission {
                 case .rejected(let error):
                     continuation.resume(throwing: error)
-                case .written:
-                    break
                 case .queued(let startThread, let wake, let needsTimer):
                     if startThread { self.startThread() }
                     if let wake { chr_wake_signal(wake) }
@@ -187,25 +191,96 @@ final class RedisConnection: Sendable {
         }
     }
 
-    private enum DirectWrite { case all, part(Int), refused }
+    /// How long a caller alone on an idle connection waits for its reply on its own thread
+    /// before handing the wait to the I/O thread: a round trip on a local network.
+    static let inPlaceWait: Duration = .microseconds(250)
 
-    /// Whether an I/O thread sleeping until `sleepEnd` (`nil`: no end) must be woken to watch
-    /// `deadline` (`nil`: none).
-    private static func mustWake(sleepingUntil sleepEnd: ContinuousClock.Instant?, for deadline: ContinuousClock.Instant?) -> Bool {
-        guard let deadline else { return false }
-        guard let sleepEnd else { return true }
-        return sleepEnd > deadline
+    /// Requests larger than this go through the I/O thread (they would not be written at once).
+    static let inPlaceLimit = 64 << 10
+
+    private enum InPlace {
+        /// Every reply read.
+        case answered([Result<RedisValue, RedisError>])
+        /// Written, and the replies read so far: the I/O thread reads the rest (the caller still
+        /// holds the context until it hands the request over).
+        case handOver([Result<RedisValue, RedisError>])
+        /// Nothing sent: the request goes the usual way.
+        case notTaken
     }
 
-    /// One non-blocking `send` of a request on an idle plain connection, unless the socket is
-    /// readable (the server closed it: nothing must be sent on it).
-    private static func writeDirectly(_ bytes: [UInt8], to socket: Int32) -> DirectWrite {
-        guard chr_readable_now(socket) == 0 else { return .refused }
-        let sent = bytes.withUnsafeBytes { chr_send_nonblocking(socket, $0.baseAddress, $0.count) }
-        if sent == bytes.count { return .all }
-        if sent > 0 { return .part(sent) }
-        if sent == 0 || errno == EAGAIN || errno == EWOULDBLOCK { return .part(0) }
-        return .refused
+    /// The round trip of a caller alone on an idle plain connection, without the I/O thread:
+    /// one non-blocking `send`, then `poll` on the socket for at most ``inPlaceWait`` (and the
+    /// deadline), reading the replies here. This spares the two thread hand-offs of a call
+    /// answered by the I/O thread; a reply slower than the wait is handed over to it. A server
+    /// that closed the idle connection is noticed before sending (nothing is sent); a failure
+    /// after sending fails the call (it may have run) and the I/O thread drops the connection.
+    private func answerInPlace(_ bytes: [UInt8], replies: Int, deadline: ContinuousClock.Instant?) throws(RedisError) -> InPlace {
+        let start = ContinuousClock.now
+        if let deadline, deadline <= start { return .notTaken }
+        let claim: (socket: Int32, context: HiredisContext)? = state.withLock { state in
+            guard !state.isClosed, !state.callerHoldsContext, state.inFlight.isEmpty, state.unsent.isEmpty,
+                  let socket = state.directSocket, let context = state.directContext else { return nil }
+            state.callerHoldsContext = true
+            return (socket, context)
+        }
+        guard let (socket, context) = claim else { return .notTaken }
+        var sent = 0
+        if chr_readable_now(socket) == 0 {
+            sent = bytes.withUnsafeBytes { chr_send_nonblocking(socket, $0.baseAddress, $0.count) }
+        } else {
+            sent = -1
+        }
+        if sent > 0, sent < bytes.count {
+            // More than the socket takes at once: the I/O thread writes the rest and reads the replies.
+            do {
+                try context.appendEncoded(Array(bytes[sent...]))
+                return .handOver([])
+            } catch {
+                sent = -1
+            }
+        }
+        if sent < bytes.count {
+            // Closed by the server while idle, or failed: nothing was sent (or the rest could not
+            // be queued); the I/O thread drops the connection and sends the request on a new one.
+            let wake = state.withLock { state in
+                state.callerHoldsContext = false
+                state.closeDirectAccess()
+                state.dropRequested = true
+                return state.takeWake()
+            }
+            if let wake { chr_wake_signal(wake) }
+            if sent <= 0 { return .notTaken }
+            throw RedisError(.connectionClosed, "the connection failed while writing the request; it may have run", mayHaveRun: true)
+        }
+        var results: [Result<RedisValue, RedisError>] = []
+        results.reserveCapacity(replies)
+        let waitUntil = deadline.map { min($0, start + Self.inPlaceWait) } ?? start + Self.inPlaceWait
+        do throws(RedisError) {
+            while true {
+                while results.count < replies, let result = try context.bufferedReply() { results.append(result) }
+                if results.count == replies { break }
+                let left = ContinuousClock.now.duration(to: waitUntil)
+                guard left > .zero else { return .handOver(results) }
+                var events: Int16 = 0
+                let microseconds = left.components.seconds * 1_000_000 + left.components.attoseconds / 1_000_000_000_000 + 1
+                if chr_wait_socket(socket, Int16(POLLIN), Int64(clamping: microseconds), &events) > 0 { try context.readAvailable() }
+            }
+        } catch {
+            let wake = state.withLock { state in
+                state.callerHoldsContext = false
+                state.closeDirectAccess()
+                state.dropRequested = true
+                return state.takeWake()
+            }
+            if let wake { chr_wake_signal(wake) }
+            throw error
+        }
+        let wake = state.withLock { state in
+            state.callerHoldsContext = false
+            return state.unsent.isEmpty ? nil : state.takeWake()
+        }
+        if let wake { chr_wake_signal(wake) }
+        return .answered(results)
     }
 
     /// Fails a request that is still queued (true); one already taken by the I/O thread is left
@@ -261,12 +336,6 @@ final class RedisConnection: Sendable {
         return started
     }
 
-    /// How long the I/O thread sleeps at most on an idle socket: the command timeout (every
-    /// request written meanwhile with an earlier deadline wakes it).
-    private var idleSleepLimit: Duration? {
-        configuration.commandTimeout.map { min($0, RedisConfiguration.maximumTimeout) }
-    }
-
     private var closedError: RedisError {
         isDedicated
             ? RedisError(.shutdown, "the dedicated connection is closed (its withDedicatedConnection call returned, or the client was shut down)")
@@ -302,7 +371,7 @@ final class RedisConnection: Sendable {
         var io = IOLoop(connection: self, wakeDescriptor: wake.read)
         io.run(over: &link)
         let (unsent, inFlight) = state.withLock { state in
-            defer { state.unsent.removeAll(); state.directSocket = nil; state.wake = nil }
+            defer { state.unsent.removeAll(); state.closeDirectAccess(); state.wake = nil }
             return (state.unsent, state.endFlight())
         }
         link.drop()
@@ -331,8 +400,17 @@ final class RedisConnection: Sendable {
 
         mutating func run(over link: inout ConnectionLink) {
             while !state.withLock({ $0.isClosed }) {
-                let (hasUnsent, hasInFlight) = state.withLock { (!$0.unsent.isEmpty, !$0.inFlight.isEmpty) }
-                if hasInFlight {
+                let (hasUnsent, hasInFlight, callerHolds, dropRequested) = state.withLock { state in
+                    defer { state.dropRequested = false }
+                    return (!state.unsent.isEmpty, !state.inFlight.isEmpty, state.callerHoldsContext, state.dropRequested)
+                }
+                if dropRequested {
+                    connection.logger.debug("the connection failed or the server closed it; dropping it")
+                    link.drop()
+                }
+                if callerHolds {
+                    sleep()
+                } else if hasInFlight {
                     guard let context = link.current else {
                         failFlight(RedisError(.connectionClosed, "the connection was lost; the commands may have run", mayHaveRun: true), link: &link)
                         continue
@@ -341,43 +419,19 @@ final class RedisConnection: Sendable {
                 } else if hasUnsent {
                     writeQueued(over: &link)
                 } else {
-                    sleep(link: &link)
+                    sleep()
                 }
             }
         }
 
-        /// Whether the connection is written by callers and read after `poll` (plain shared
-        /// connections), rather than written and read by hiredis on this thread (TLS, dedicated).
-        private func pollDriven(_ context: HiredisContext) -> Bool {
-            context.isPlain && !connection.isDedicated
-        }
-
-        /// Sleeps until woken or, on an idle plain shared connection, until its socket is readable
-        /// (a reply to a request written directly, or the server closing the connection), and at
-        /// most the command timeout: a request written directly meanwhile has a deadline no
-        /// earlier than that (or it wakes the thread), which is watched once awake.
-        private mutating func sleep(link: inout ConnectionLink) {
-            let limit = connection.idleSleepLimit
-            let end = limit.map { ContinuousClock.now + $0 }
-            let socket: Int32? = state.withLock { state in
-                guard state.unsent.isEmpty, state.inFlight.isEmpty, !state.isClosed else { return nil }
-                state.sleepingUntil = .some(end)
-                return state.directSocket ?? -1
+        /// Sleeps until woken: new work, a request handed over, or the connection closed.
+        private func sleep() {
+            let idle = state.withLock { state in
+                (state.unsent.isEmpty || state.callerHoldsContext) && state.inFlight.isEmpty && !state.isClosed && !state.dropRequested
             }
-            guard let socket else { return }
+            guard idle else { return }
             var events: Int16 = 0
-            let ready = chr_wait(wakeDescriptor, socket, Int16(POLLIN), limit.map { Int32(clamping: $0.clampedMilliseconds) } ?? -1, &events)
-            let closedByServer = state.withLock { state in
-                state.sleepingUntil = nil
-                guard ready > 0, ready & 1 != 0, state.inFlight.isEmpty else { return false }
-                state.directSocket = nil
-                return true
-            }
-            if ready > 0, ready & 2 != 0 { drainWake() }
-            if closedByServer {
-                connection.logger.debug("server closed the connection; reconnecting")
-                link.drop()
-            }
+            if chr_wait(wakeDescriptor, -1, 0, -1, &events) > 0 { drainWake() }
         }
 
         private func drainWake() {
@@ -389,8 +443,8 @@ final class RedisConnection: Sendable {
         /// fail unsent, the rest go out in one write. Requests queued meanwhile wait for the next turn.
         private mutating func writeQueued(over link: inout ConnectionLink) {
             let batch = state.withLock { state in
-                // No direct write while the context may be replaced.
-                state.directSocket = nil
+                // No caller round trip while the context may be replaced.
+                state.closeDirectAccess()
                 defer { state.unsent.removeAll(keepingCapacity: true) }
                 return state.unsent
             }
@@ -402,7 +456,6 @@ final class RedisConnection: Sendable {
                 for request in batch { request.continuation.resume(throwing: failure) }
                 return
             }
-            let direct = pollDriven(context)
             let now = ContinuousClock.now
             let (expired, handOver) = state.withLock { state -> ([Request], [UInt8]) in
                 var expired: [Request] = []
@@ -413,101 +466,37 @@ final class RedisConnection: Sendable {
                         continue
                     }
                     state.startFlight(request)
-                    if direct { state.output += request.bytes } else { handOver += request.bytes }
+                    handOver += request.bytes
                 }
-                if direct { state.directSocket = context.socket }
+                if context.isPlain && !connection.isDedicated {
+                    state.directSocket = context.socket
+                    state.directContext = context
+                }
                 return (expired, handOver)
             }
             for request in expired {
                 request.continuation.resume(throwing: RedisError(.timeout, "no reply within the command timeout: the command waited its whole time in the connection's queue and was never sent"))
             }
-            if direct {
-                flush(context, link: &link)
-            } else {
-                do {
-                    try context.appendEncoded(handOver)
-                } catch {
-                    failFlight(error, link: &link)
-                }
-            }
-        }
-
-        /// Writes what the socket takes now of the pending output (plain connections); false when
-        /// the write failed (the requests in flight have failed, the connection is dropped).
-        @discardableResult
-        private mutating func flush(_ context: HiredisContext, link: inout ConnectionLink) -> Bool {
-            let socket = context.socket
-            let failure: Int32? = state.withLock { state in
-                guard !state.output.isEmpty else { return nil }
-                let sent = state.output.withUnsafeBytes { chr_send_nonblocking(socket, $0.baseAddress, $0.count) }
-                if sent > 0 {
-                    state.output.removeFirst(sent)
-                    return nil
-                }
-                return sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK ? errno : nil
-            }
-            if let failure {
-                let code: RedisError.Code = failure == EPIPE || failure == ECONNRESET ? .connectionClosed : .io
-                failFlight(RedisError(code, "writing to the server failed: \(String(cString: strerror(failure))); the commands may have run", mayHaveRun: true), link: &link)
-                return false
-            }
-            return true
-        }
-
-        /// Reads the replies of the requests in flight, in order, handing each request its
-        /// results as soon as they are all in.
-        private mutating func readReplies(from context: HiredisContext, link: inout ConnectionLink) {
             do {
-                if pollDriven(context) {
-                    try readAvailableReplies(from: context, link: &link)
-                } else {
-                    try readBlocking(from: context, link: &link)
-                }
+                try context.appendEncoded(handOver)
             } catch {
                 failFlight(error, link: &link)
             }
         }
 
-        /// Plain connections: waits in `poll` for the socket (or a wake-up), reads what it holds,
-        /// and delivers every complete reply.
-        private mutating func readAvailableReplies(from context: HiredisContext, link: inout ConnectionLink) throws(RedisError) {
-            while let result = try context.bufferedReply() {
-                guard deliver(result) else { throw RedisError(.protocolError, "the server sent a reply nobody asked for", mayHaveRun: true) }
-            }
-            let (deadline, hasOutput, stillInFlight) = state.withLock { ($0.inFlight.first?.deadline, !$0.output.isEmpty, !$0.inFlight.isEmpty) }
-            guard stillInFlight else {
-                // Answered before all of it was written (the server refused it and closed): the
-                // rest must never be sent.
-                if hasOutput { failFlight(RedisError(.protocolError, "the server answered a request before reading all of it", mayHaveRun: true), link: &link) }
-                return
-            }
-            var timeout: Int32 = -1
-            if let deadline {
-                let left = ContinuousClock.now.duration(to: deadline)
-                guard left > .zero else { throw RedisError(.timeout, "no reply within the command timeout", mayHaveRun: true) }
-                timeout = Int32(clamping: left.clampedMilliseconds)
-            }
-            var events: Int16 = 0
-            let wanted = Int16(POLLIN) | (hasOutput ? Int16(POLLOUT) : 0)
-            let ready = chr_wait(wakeDescriptor, context.socket, wanted, timeout, &events)
-            if ready < 0 {
-                if errno == EINTR { return }
-                throw RedisError(.io, "waiting for the server failed: \(String(cString: strerror(errno)))", mayHaveRun: true)
-            }
-            if ready & 2 != 0 { drainWake() }
-            guard ready & 1 != 0 else { return } // timed out (checked on the next turn), or woken
-            // Writes first: a server that closed the connection makes them fail (EPIPE) before
-            // its last words are read.
-            if hasOutput, !flush(context, link: &link) { return }
-            if events & ~Int16(POLLOUT) != 0 { try context.readAvailable() }
-        }
-
-        /// TLS and dedicated connections: blocking reads, each bounded by its request's deadline.
-        private mutating func readBlocking(from context: HiredisContext, link: inout ConnectionLink) throws(RedisError) {
+        /// Reads the replies of the oldest request in flight (blocking, up to its deadline; a
+        /// close interrupts the read), and hands them over once all are in. Writes what hiredis
+        /// holds first.
+        private mutating func readReplies(from context: HiredisContext, link: inout ConnectionLink) {
             guard let request = state.withLock({ $0.inFlight.first }) else { return }
-            try link.limitReads(of: context, until: request.deadline)
-            for _ in collected.count..<request.replies {
-                _ = deliver(try context.readReply())
+            if collected.isEmpty { collected = request.received }
+            do {
+                try link.limitReads(of: context, until: request.deadline)
+                for _ in collected.count..<request.replies {
+                    _ = deliver(try context.readReply())
+                }
+            } catch {
+                failFlight(error, link: &link)
             }
         }
 
@@ -548,7 +537,7 @@ final class RedisConnection: Sendable {
                 : error
             if !interrupted { connection.logger.debug("connection failed, dropping it", metadata: ["error": "\(error)"]) }
             let failed = state.withLock { state in
-                state.directSocket = nil
+                state.closeDirectAccess()
                 return state.endFlight()
             }
             collected.removeAll()

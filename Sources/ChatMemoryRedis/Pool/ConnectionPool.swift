@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 
 /// A bounded set of connections shared by many tasks.
 ///
@@ -28,6 +29,8 @@ final class ConnectionPool: Sendable {
     private let maxPipelinedRequests: Int
     private let metrics: ClientMetrics
     private let state: Locked<State>
+    /// How many callers hold a slot, for the connections (a caller alone may skip the I/O thread).
+    private let load: PoolLoad
 
     /// Makes a connection per `pool.size`; each starts its I/O thread with its first request.
     /// The configuration has passed ``RedisConfiguration/validate()``: size from 1 to 1024, at
@@ -38,7 +41,9 @@ final class ConnectionPool: Sendable {
         self.credentialsProvider = credentialsProvider
         self.logger = logger
         self.metrics = metrics
-        connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics) }
+        let load = PoolLoad()
+        self.load = load
+        connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics, load: load) }
         maxPipelinedRequests = configuration.pool.maxPipelinedRequests
         state = Locked(State(inFlight: Array(repeating: 0, count: size)))
     }
@@ -121,6 +126,7 @@ final class ConnectionPool: Sendable {
             guard !state.isShutdown else { throw RedisError.clientShutDown }
             if state.waiters.isEmpty, let index = leastBusy(state.inFlight) {
                 state.inFlight[index] += 1
+                load.change(by: 1)
                 return .slot(index)
             }
             state.nextWaiterID &+= 1
@@ -156,6 +162,7 @@ final class ConnectionPool: Sendable {
                     // A slot may have freed up between the first look and now.
                     if state.waiters.isEmpty, let index = leastBusy(state.inFlight) {
                         state.inFlight[index] += 1
+                        load.change(by: 1)
                         continuation.resume(returning: index)
                         return nil
                     }
@@ -183,6 +190,7 @@ final class ConnectionPool: Sendable {
         let next: Waiter? = state.withLock { state in
             if !state.waiters.isEmpty { return state.waiters.removeFirst() }
             state.inFlight[index] -= 1
+            load.change(by: -1)
             return nil
         }
         next?.continuation.resume(returning: index)
@@ -192,5 +200,19 @@ final class ConnectionPool: Sendable {
         guard let index = inFlight.indices.min(by: { inFlight[$0] < inFlight[$1] }),
               inFlight[index] < maxPipelinedRequests else { return nil }
         return index
+    }
+}
+
+/// How many callers hold a slot of a pool, read by its connections without the pool's lock.
+final class PoolLoad: Sendable {
+    private let holders = Atomic<Int>(0)
+
+    func change(by delta: Int) {
+        holders.add(delta, ordering: .relaxed)
+    }
+
+    /// Whether exactly one caller (the one asking) holds a slot.
+    var isAlone: Bool {
+        holders.load(ordering: .relaxed) == 1
     }
 }
