@@ -9,6 +9,8 @@
 //   batch -n N          server time of one N-message append (~300 bytes each), of its retry, and
 //                       of a plain LPUSH of the same entries; prints batch,N,append_us,retry_us,lpush_us
 //   rates append|window -c C -n N -w W [-r R]   rates through any topology (Rates.swift)
+//   script-cost -n N -w W   server time per call of the append script, idempotency check off
+//                       and on, for ~300-byte and 100 KB entries (ScriptCost.swift)
 import ChatMemory
 import Foundation
 import ChatMemoryRedis
@@ -141,7 +143,10 @@ case "batch":
 case "rates":
     try await measureRates(client: client, arguments: arguments)
 
+case "script-cost":
+    try await measureScriptCost(client: client, arguments: arguments)
+
 default:
-    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N | rates ...")
+    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N | rates ... | script-cost -n N -w W")
 }
 await client.shutdown()
