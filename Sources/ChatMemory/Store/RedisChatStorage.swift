@@ -1,8 +1,8 @@
 import ChatMemoryRedis
 import Logging
 
-/// Chat lists in Redis. An append is one Lua script on the session's single key (so it is atomic
-/// and Redis Cluster safe); reads are plain `LRANGE`s.
+/// Chat lists in Redis. An append is one Lua script on the session's list and its id index, two
+/// keys in one hash slot (so it is atomic and Redis Cluster safe); reads are plain `LRANGE`s.
 struct RedisChatStorage: ChatStorage {
     let client: RedisClient
 
@@ -27,62 +27,148 @@ struct RedisChatStorage: ChatStorage {
     /// Sentinel it checks the primary's `ROLE`; with ``ChatMemoryConfiguration/replication`` an
     /// append ends with `WAIT`.
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
-                               "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role", "wait",
-                               "lset", "set", "get"]
+                               "pexpireat", "time", "pttl", "scan", "type", "unlink", "cluster|slots", "asking",
+                               "role", "wait", "lset", "set", "get"]
 
-    /// KEYS[1]: the session list. ARGV[1]: the last index `LTRIM` keeps ('' : no cap), ARGV[2]:
-    /// the time to live in ms ('' : none), ARGV[3]: the idempotency window, then (id prefix,
-    /// entry) pairs, oldest first. Returns {appended, duplicates, length}.
+    /// The key of a session's id index (see ``appendScript``): `ids:{tag}` and the session's key,
+    /// where the three-character tag puts it in the session's Redis Cluster slot. Unless the key
+    /// prefix is empty or a beginning of `ids:{`, it never starts with the prefix; being a
+    /// string, session listings (`SCAN ... TYPE list`) skip it anyway.
+    static func indexKey(of sessionKey: [UInt8]) -> [UInt8] {
+        Array("ids:{".utf8) + HashSlot.tag(forSlot: HashSlot.of(sessionKey)) + Array("}".utf8) + sessionKey
+    }
+
+    /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``). ARGV[1]: the last
+    /// index `LTRIM` keeps ('' : no cap), ARGV[2]: the time to live in ms ('' : none), ARGV[3]:
+    /// the idempotency window, then (id prefix, entry) pairs, oldest first. Returns
+    /// {appended, duplicates, length}.
     ///
-    /// The ids held among the newest `batch + window` entries are read once into a set (the
-    /// prefix `{"id":"…",` of each entry); the newest message of the batch that the session
-    /// already holds, and every older one of the batch, count as stored; the rest is pushed,
-    /// skipping repeats within the batch. Work is linear in the batch and the window. Every
-    /// argument was validated by the caller, and every command is tried before the first write
-    /// (`LTRIM 0 -1` and `PEXPIRE` change nothing yet), so nothing fails after it: a command an
-    /// ACL user may not run is reported as `NOPERM` naming it, with nothing written.
+    /// The id index is a string that only this script writes, in the same atomic step as the
+    /// list: a line with a count, then the id prefixes (`{"id":"…",`, which never hold a raw
+    /// newline) of the newest `window + 1` messages it pushed (at most the cap), oldest first,
+    /// one per line: `2\n{"id":"a",\n{"id":"b",\n`. The held ids are the index's, and the
+    /// prefixes of the list's entries below what the index covers down to the newest
+    /// `batch + window`: read only for a batch, a session without an index (written before it
+    /// existed, or by other tools) or one indexed with a smaller window. An empty list ignores
+    /// its index, so a list deleted by hand leaves no stale ids. The newest message of the batch
+    /// whose id is held, and every older one of the batch, count as stored; the rest is pushed,
+    /// skipping repeats within the batch. One message costs one search of the index, whatever
+    /// the size of the entries; a batch is linear in its size and the window. With window 0 the
+    /// index is neither read nor written.
+    ///
+    /// Every argument was validated by the caller, and every command is tried before the first
+    /// write (`LTRIM 0 -1` and the expiry change nothing yet; `SET` is checked with
+    /// `redis.acl_check_cmd` where Redis has it, from 7.0), so nothing fails after it: a command
+    /// an ACL user may not run is reported as `NOPERM` naming it, with nothing written. `LPUSH`
+    /// is the first write and the index is written last, so no error leaves the index naming a
+    /// message the list lacks. The list and its index expire at the same instant.
     static let appendScript = RedisScript(runFunction + #"""
-        local key, stop, ttl, window = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+        local function idPrefix(entry)
+          if string.sub(entry, 1, 7) ~= '{"id":"' then return nil end
+          local from = 8
+          while true do
+            local at = string.find(entry, '["\\\n]', from)
+            if not at or string.byte(entry, at) == 10 then return nil end
+            if string.byte(entry, at) == 92 then from = at + 2 else return string.sub(entry, 1, at + 1) end
+          end
+        end
+
+        local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])
         local count = (#ARGV - 3) / 2
-        local held = {}
-        if window > 0 then
-          local recent = run('LRANGE', key, 0, count + window - 1)
-          for i = 1, #recent do
-            local entry = recent[i]
-            if string.sub(entry, 1, 7) == '{"id":"' then
-              local from = 8
-              while true do
-                local at = string.find(entry, '["\\]', from)
-                if not at then break end
-                if string.byte(entry, at) == 92 then from = at + 2
-                else held[string.sub(entry, 1, at + 1)] = true break end
-              end
+        local length = run('LLEN', key)
+        -- ids: the index as read (or rebuilt), its ids start at `first`; `known`: how many.
+        local ids, first, known = '0\n', 3, 0
+        if window > 0 and length > 0 then
+          local stored = redis.pcall('GET', index)
+          if type(stored) == 'table' and stored.err and string.find(stored.err, 'WRONGTYPE', 1, true) == 1 then
+            error({err = 'WRONGTYPE the id index holds the wrong kind of value'})
+          end
+          stored = run('GET', index)
+          local header = stored and string.find(stored, '\n', 1, true)
+          local number = header and tonumber(string.sub(stored, 1, header - 1))
+          if number and number >= 0 and number < 1e9 and number == math.floor(number) then
+            ids, first, known = stored, header + 1, number
+          end
+          local need = math.min(count + window, length)
+          if known < need then
+            local older, lines = run('LRANGE', key, known, need - 1), {}
+            for i = #older, 1, -1 do
+              local prefix = idPrefix(older[i])
+              if prefix then lines[#lines + 1] = prefix .. '\n' end
             end
+            known = known + #lines
+            lines[#lines + 1] = string.sub(ids, first)
+            local heading = known .. '\n'
+            ids, first = heading .. table.concat(lines), string.len(heading) + 1
+          end
+        end
+        local held
+        if count > 1 then
+          held = {}
+          local from = first
+          while true do
+            local at = string.find(ids, '\n', from, true)
+            if not at then break end
+            held[string.sub(ids, from, at - 1)] = true
+            from = at + 1
           end
         end
         local stored = 0
         for i = count, 1, -1 do
-          if held[ARGV[2 + 2 * i]] then stored = i break end
+          local prefix = ARGV[2 + 2 * i]
+          if held then
+            if held[prefix] then stored = i break end
+          elseif string.find(ids, '\n' .. prefix .. '\n', first - 1, true) then stored = i break end
         end
-        local fresh, duplicates = {}, stored
+        local fresh, added, seen = {}, {}, {}
         for i = stored + 1, count do
           local prefix = ARGV[2 + 2 * i]
-          if held[prefix] then duplicates = duplicates + 1
-          else held[prefix] = true fresh[#fresh + 1] = ARGV[3 + 2 * i] end
+          if not seen[prefix] then
+            seen[prefix] = true
+            fresh[#fresh + 1] = ARGV[3 + 2 * i]
+            added[#added + 1] = prefix
+          end
         end
-        local length = run('LLEN', key)
+        local expire, left = {'PEXPIRE', key, ttl}, -1
+        if window > 0 then
+          if ttl ~= '' then
+            local now = run('TIME')
+            local at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(ttl)
+            expire = {'PEXPIREAT', key, string.format('%.0f', at)}
+          else
+            left = run('PTTL', key)
+          end
+        end
         if stop ~= '' then run('LTRIM', key, 0, -1) end
-        if ttl ~= '' then run('PEXPIRE', key, ttl) end
-        for first = 1, #fresh, 1000 do
-          run('LPUSH', key, unpack(fresh, first, math.min(first + 999, #fresh)))
+        if ttl ~= '' then run(unpack(expire)) end
+        if window > 0 and redis.acl_check_cmd and not redis.acl_check_cmd('set', index, 'x') then
+          error({err = "NOPERM this user has no permissions to run the 'set' command"})
+        end
+        for from = 1, #fresh, 1000 do
+          run('LPUSH', key, unpack(fresh, from, math.min(from + 999, #fresh)))
         end
         length = length + #fresh
         if stop ~= '' then
           run('LTRIM', key, 0, stop)
           length = math.min(length, tonumber(stop) + 1)
         end
-        if ttl ~= '' and length > 0 then run('PEXPIRE', key, ttl) end
-        return {#fresh, duplicates, length}
+        if ttl ~= '' and length > 0 then run(unpack(expire)) end
+        if window > 0 then
+          local cap = window + 1
+          if stop ~= '' then cap = math.min(cap, tonumber(stop) + 1) end
+          local drop, kept, newest = math.max(0, known + #added - cap), '', ''
+          if drop < known then
+            local from = first
+            for _ = 1, drop do from = (string.find(ids, '\n', from, true) or string.len(ids)) + 1 end
+            kept = string.sub(ids, from)
+          end
+          if #added > 0 then newest = table.concat(added, '\n', math.max(1, drop - known + 1)) .. '\n' end
+          local value = (known + #added - drop) .. '\n' .. kept .. newest
+          if ttl ~= '' then run('SET', index, value, 'PXAT', expire[3])
+          elseif left > 0 then run('SET', index, value, 'PX', left)
+          else run('SET', index, value) end
+        end
+        return {#fresh, count - #fresh, length}
         """#)
 
     func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
@@ -96,9 +182,12 @@ struct RedisChatStorage: ChatStorage {
             arguments.append(entry.idPrefix)
             arguments.append(entry.bytes)
         }
+        let index = Self.indexKey(of: key)
         let wait = policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
         let (reply, waited) = try await retryingLostConnections(policy) {
-            try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments, then: wait, logger: logger) }
+            try await mapped(key, index: index) {
+                try await client.evaluate(Self.appendScript, keys: [key, index], arguments: arguments, then: wait, logger: logger)
+            }
         }
         guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
             throw ChatMemoryError.unexpectedReply("append script returned \(reply.shape)")
@@ -143,17 +232,19 @@ struct RedisChatStorage: ChatStorage {
         return length
     }
 
-    /// KEYS[1]: the session list. Unlinks it only when it is a list: a key of another type is
-    /// someone else's and is reported, not deleted. Returns 1 when a list was removed.
+    /// KEYS[1]: the session list, KEYS[2]: its id index. Unlinks the list only when it is a list
+    /// (a key of another type is someone else's and is reported, not deleted), and the index
+    /// with it when it is a string. Returns 1 when a list was removed.
     static let deleteScript = RedisScript(runFunction + #"""
         local kind = run('TYPE', KEYS[1]).ok
+        if kind ~= 'none' and kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
+        if run('TYPE', KEYS[2]).ok == 'string' then run('UNLINK', KEYS[2]) end
         if kind == 'none' then return 0 end
-        if kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
         return run('UNLINK', KEYS[1])
         """#)
 
     func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
-        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key], logger: logger) }.int == 1
+        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key, Self.indexKey(of: key)], logger: logger) }.int == 1
     }
 
     func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {
@@ -174,12 +265,14 @@ struct RedisChatStorage: ChatStorage {
         return (keys, next?.description)
     }
 
-    /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``.
-    func mapped<R>(_ key: [UInt8], _ body: () async throws -> R) async throws -> R {
+    /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``
+    /// naming the key (the session's `index` when the append script says that one is wrong).
+    func mapped<R>(_ key: [UInt8], index: [UInt8]? = nil, _ body: () async throws -> R) async throws -> R {
         do {
             return try await body()
         } catch let error as RedisError where error.code == .server(.wrongType) {
-            throw ChatMemoryError.wrongKeyType(key: String(decoding: key, as: UTF8.self))
+            let wrong = index.flatMap { error.message.contains("the id index") ? $0 : nil } ?? key
+            throw ChatMemoryError.wrongKeyType(key: String(decoding: wrong, as: UTF8.self))
         }
     }
 
