@@ -3,6 +3,7 @@ import Logging
 
 /// Chat lists in Redis. An append is one Lua script on the session's list and its id index, two
 /// keys in one hash slot (so it is atomic and Redis Cluster safe); reads are plain `LRANGE`s.
+/// Listings skip the id indexes, which are lists too.
 struct RedisChatStorage: ChatStorage {
     let client: RedisClient
 
@@ -27,15 +28,21 @@ struct RedisChatStorage: ChatStorage {
     /// Sentinel it checks the primary's `ROLE`; with ``ChatMemoryConfiguration/replication`` an
     /// append ends with `WAIT`.
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
-                               "pexpireat", "time", "pttl", "scan", "type", "unlink", "cluster|slots", "asking",
-                               "role", "wait", "lset", "set", "get"]
+                               "lpos", "rpush", "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role",
+                               "wait", "lset", "set", "get"]
 
     /// The key of a session's id index (see ``appendScript``): `ids:{tag}` and the session's key,
-    /// where the three-character tag puts it in the session's Redis Cluster slot. Unless the key
-    /// prefix is empty or a beginning of `ids:{`, it never starts with the prefix; being a
-    /// string, session listings (`SCAN ... TYPE list`) skip it anyway.
+    /// where the three-character tag puts it in the session's Redis Cluster slot. It starts with
+    /// the key prefix only when the prefix is empty or a beginning of `ids:{`; listings skip it
+    /// then (``isIndexKey(_:)``).
     static func indexKey(of sessionKey: [UInt8]) -> [UInt8] {
         Array("ids:{".utf8) + HashSlot.tag(forSlot: HashSlot.of(sessionKey)) + Array("}".utf8) + sessionKey
+    }
+
+    /// True when `key` is the id index of the key after its first 9 bytes.
+    static func isIndexKey(_ key: [UInt8]) -> Bool {
+        key.count > 9 && key.starts(with: "ids:{".utf8) && key[8] == UInt8(ascii: "}")
+            && key[5..<8].elementsEqual(HashSlot.tag(forSlot: HashSlot.of(Array(key[9...]))))
     }
 
     /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``). ARGV[1]: the last
@@ -43,106 +50,96 @@ struct RedisChatStorage: ChatStorage {
     /// the idempotency window, then (id prefix, entry) pairs, oldest first. Returns
     /// {appended, duplicates, length}.
     ///
-    /// The id index is a string that only this script writes, in the same atomic step as the
-    /// list: a line with a count, then the id prefixes (`{"id":"…",`, which never hold a raw
-    /// newline) of the newest `window + 1` messages it pushed (at most the cap), oldest first,
-    /// one per line: `2\n{"id":"a",\n{"id":"b",\n`. The held ids are the index's, and the
-    /// prefixes of the list's entries below what the index covers down to the newest
-    /// `batch + window`: read only for a batch, a session without an index (written before it
-    /// existed, or by other tools) or one indexed with a smaller window. An empty list ignores
-    /// its index, so a list deleted by hand leaves no stale ids. The newest message of the batch
-    /// whose id is held, and every older one of the batch, count as stored; the rest is pushed,
-    /// skipping repeats within the batch. One message costs one search of the index, whatever
-    /// the size of the entries; a batch is linear in its size and the window. With window 0 the
-    /// index is neither read nor written.
+    /// The id index is a list that only this script writes, in the same atomic step as the
+    /// session: the id prefixes (`{"id":"…",`) of the newest `window + 1` messages it pushed
+    /// (at most the cap), newest first. The ids held are the index's, and the prefixes of the
+    /// session's entries below what the index covers, down to its newest `batch + window`: read
+    /// only for a batch, a session without an index (written before it existed, or by other
+    /// tools) or one indexed with a smaller window. An index longer than its session is stale
+    /// (the session was deleted, trimmed or rewritten by hand) and is rebuilt from the session.
+    /// The newest message of the batch whose id is held, and every older one of the batch,
+    /// count as stored; the rest is pushed, skipping repeats within the batch. One message
+    /// costs one `LPOS` on the index, whatever the size of the entries; a batch is linear in
+    /// its size and the window. With window 0 the index is neither read nor written.
     ///
     /// Every argument was validated by the caller, and every command is tried before the first
-    /// write (`LTRIM 0 -1` and the expiry change nothing yet; `SET` is checked with
-    /// `redis.acl_check_cmd` where Redis has it, from 7.0), so nothing fails after it: a command
-    /// an ACL user may not run is reported as `NOPERM` naming it, with nothing written. `LPUSH`
-    /// is the first write and the index is written last, so no error leaves the index naming a
-    /// message the list lacks. The list and its index expire at the same instant.
+    /// write (`LTRIM 0 -1` and `PEXPIRE` change nothing yet; the index's writes are checked with
+    /// `redis.acl_check_cmd`, Redis 7.0 on), so nothing fails after it: a command an ACL user
+    /// may not run is reported as `NOPERM` naming it, with nothing written. `LPUSH` on the
+    /// session is the first write and the index is written last, so no error can leave the
+    /// index naming a message the session lacks. The index gets the session's time to live.
     static let appendScript = RedisScript(runFunction + #"""
-        local function idPrefix(entry)
-          if string.sub(entry, 1, 7) ~= '{"id":"' then return nil end
-          local from = 8
-          while true do
-            local at = string.find(entry, '["\\\n]', from)
-            if not at or string.byte(entry, at) == 10 then return nil end
-            if string.byte(entry, at) == 92 then from = at + 2 else return string.sub(entry, 1, at + 1) end
+        local function probe(...)
+          if redis.acl_check_cmd and not redis.acl_check_cmd(...) then
+            error({err = "NOPERM this user has no permissions to run the '" .. (...) .. "' command"})
           end
         end
 
         local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])
         local count = (#ARGV - 3) / 2
         local length = run('LLEN', key)
-        -- ids: the index as read (or rebuilt), its ids start at `first`; `known`: how many.
-        local ids, first, known = '0\n', 3, 0
-        if window > 0 and length > 0 then
-          local stored = redis.pcall('GET', index)
-          if type(stored) == 'table' and stored.err and string.find(stored.err, 'WRONGTYPE', 1, true) == 1 then
-            error({err = 'WRONGTYPE the id index holds the wrong kind of value'})
+        -- known: the ids the index holds; older: the prefixes of the entries below them.
+        local known, older, stale = 0, {}, false
+        if window > 0 then
+          known = redis.pcall('LLEN', index)
+          if type(known) == 'table' then
+            if string.find(known.err, 'WRONGTYPE', 1, true) == 1 then
+              error({err = 'WRONGTYPE the id index holds the wrong kind of value'})
+            end
+            known = run('LLEN', index)
           end
-          stored = run('GET', index)
-          local header = stored and string.find(stored, '\n', 1, true)
-          local number = header and tonumber(string.sub(stored, 1, header - 1))
-          if number and number >= 0 and number < 1e9 and number == math.floor(number) then
-            ids, first, known = stored, header + 1, number
-          end
+          if known > length then stale, known = true, 0 end
           local need = math.min(count + window, length)
           if known < need then
-            local older, lines = run('LRANGE', key, known, need - 1), {}
-            for i = #older, 1, -1 do
-              local prefix = idPrefix(older[i])
-              if prefix then lines[#lines + 1] = prefix .. '\n' end
+            local entries = run('LRANGE', key, known, need - 1)
+            for i = 1, #entries do
+              local entry = entries[i]
+              if string.sub(entry, 1, 7) == '{"id":"' then
+                local from = 8
+                while true do
+                  local at = string.find(entry, '["\\]', from)
+                  if not at then break end
+                  if string.byte(entry, at) == 92 then from = at + 2
+                  else older[#older + 1] = string.sub(entry, 1, at + 1) break end
+                end
+              end
             end
-            known = known + #lines
-            lines[#lines + 1] = string.sub(ids, first)
-            local heading = known .. '\n'
-            ids, first = heading .. table.concat(lines), string.len(heading) + 1
           end
         end
-        local held
-        if count > 1 then
-          held = {}
-          local from = first
-          while true do
-            local at = string.find(ids, '\n', from, true)
-            if not at then break end
-            held[string.sub(ids, from, at - 1)] = true
-            from = at + 1
+        local fresh, added = {}, {}
+        if count == 1 then
+          local held = known > 0 and run('LPOS', index, ARGV[4])
+          for i = 1, #older do held = held or older[i] == ARGV[4] end
+          if not held then fresh[1], added[1] = ARGV[5], ARGV[4] end
+        else
+          local held = {}
+          if known > 0 then
+            local ids = run('LRANGE', index, 0, -1)
+            for i = 1, #ids do held[ids[i]] = true end
+          end
+          for i = 1, #older do held[older[i]] = true end
+          local stored = 0
+          for i = count, 1, -1 do
+            if held[ARGV[2 + 2 * i]] then stored = i break end
+          end
+          for i = stored + 1, count do
+            local prefix = ARGV[2 + 2 * i]
+            if not held[prefix] then
+              held[prefix] = true
+              fresh[#fresh + 1], added[#added + 1] = ARGV[3 + 2 * i], prefix
+            end
           end
         end
-        local stored = 0
-        for i = count, 1, -1 do
-          local prefix = ARGV[2 + 2 * i]
-          if held then
-            if held[prefix] then stored = i break end
-          elseif string.find(ids, '\n' .. prefix .. '\n', first - 1, true) then stored = i break end
-        end
-        local fresh, added, seen = {}, {}, {}
-        for i = stored + 1, count do
-          local prefix = ARGV[2 + 2 * i]
-          if not seen[prefix] then
-            seen[prefix] = true
-            fresh[#fresh + 1] = ARGV[3 + 2 * i]
-            added[#added + 1] = prefix
-          end
-        end
-        local expire, left = {'PEXPIRE', key, ttl}, -1
-        if window > 0 then
-          if ttl ~= '' then
-            local now = run('TIME')
-            local at = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) + tonumber(ttl)
-            expire = {'PEXPIREAT', key, string.format('%.0f', at)}
-          else
-            left = run('PTTL', key)
-          end
-        end
+        local left = -1
+        if window > 0 and ttl == '' then left = run('PTTL', key) end
         if stop ~= '' then run('LTRIM', key, 0, -1) end
-        if ttl ~= '' then run(unpack(expire)) end
-        if window > 0 and redis.acl_check_cmd and not redis.acl_check_cmd('set', index, 'x') then
-          error({err = "NOPERM this user has no permissions to run the 'set' command"})
+        if ttl ~= '' then run('PEXPIRE', key, ttl) end
+        if window > 0 then
+          probe('lpush', index, 'x')
+          if stop == '' then probe('ltrim', index, '0', '-1') end
+          if ttl == '' and left > 0 then probe('pexpire', index, '1') end
+          if #older > 0 then probe('rpush', index, 'x') end
+          if stale then probe('unlink', index) end
         end
         for from = 1, #fresh, 1000 do
           run('LPUSH', key, unpack(fresh, from, math.min(from + 999, #fresh)))
@@ -152,21 +149,20 @@ struct RedisChatStorage: ChatStorage {
           run('LTRIM', key, 0, stop)
           length = math.min(length, tonumber(stop) + 1)
         end
-        if ttl ~= '' and length > 0 then run(unpack(expire)) end
+        if ttl ~= '' and length > 0 then run('PEXPIRE', key, ttl) end
         if window > 0 then
-          local cap = window + 1
-          if stop ~= '' then cap = math.min(cap, tonumber(stop) + 1) end
-          local drop, kept, newest = math.max(0, known + #added - cap), '', ''
-          if drop < known then
-            local from = first
-            for _ = 1, drop do from = (string.find(ids, '\n', from, true) or string.len(ids)) + 1 end
-            kept = string.sub(ids, from)
+          if stale then run('UNLINK', index) end
+          for from = 1, #older, 1000 do
+            run('RPUSH', index, unpack(older, from, math.min(from + 999, #older)))
           end
-          if #added > 0 then newest = table.concat(added, '\n', math.max(1, drop - known + 1)) .. '\n' end
-          local value = (known + #added - drop) .. '\n' .. kept .. newest
-          if ttl ~= '' then run('SET', index, value, 'PXAT', expire[3])
-          elseif left > 0 then run('SET', index, value, 'PX', left)
-          else run('SET', index, value) end
+          for from = 1, #added, 1000 do
+            run('LPUSH', index, unpack(added, from, math.min(from + 999, #added)))
+          end
+          local cap = window
+          if stop ~= '' then cap = math.min(cap, tonumber(stop)) end
+          run('LTRIM', index, 0, cap)
+          if ttl ~= '' then run('PEXPIRE', index, ttl)
+          elseif left > 0 then run('PEXPIRE', index, left) end
         end
         return {#fresh, count - #fresh, length}
         """#)
@@ -234,11 +230,11 @@ struct RedisChatStorage: ChatStorage {
 
     /// KEYS[1]: the session list, KEYS[2]: its id index. Unlinks the list only when it is a list
     /// (a key of another type is someone else's and is reported, not deleted), and the index
-    /// with it when it is a string. Returns 1 when a list was removed.
+    /// with it. Returns 1 when a list was removed.
     static let deleteScript = RedisScript(runFunction + #"""
         local kind = run('TYPE', KEYS[1]).ok
         if kind ~= 'none' and kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
-        if run('TYPE', KEYS[2]).ok == 'string' then run('UNLINK', KEYS[2]) end
+        if run('TYPE', KEYS[2]).ok == 'list' then run('UNLINK', KEYS[2]) end
         if kind == 'none' then return 0 end
         return run('UNLINK', KEYS[1])
         """#)
@@ -253,7 +249,8 @@ struct RedisChatStorage: ChatStorage {
     }
 
     /// One `SCAN` step over the lists whose key starts with `prefix`, on one primary at a time
-    /// (every primary of a cluster in turn); the cursor is the client's ``RedisScanCursor`` as text.
+    /// (every primary of a cluster in turn), id indexes left out; the cursor is the client's
+    /// ``RedisScanCursor`` as text.
     func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         let pattern = Self.globEscaped(prefix) + [UInt8(ascii: "*")]
         var position: RedisScanCursor?
@@ -262,7 +259,7 @@ struct RedisChatStorage: ChatStorage {
             position = parsed
         }
         let (keys, next) = try await client.scan(from: position, matching: pattern, type: "list", count: 1000)
-        return (keys, next?.description)
+        return (keys.filter { !Self.isIndexKey($0) }, next?.description)
     }
 
     /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``
