@@ -67,7 +67,8 @@ case "reference-args":
     let entry = try String(decoding: ChatMessage.jsonEncoder.encode(message), as: UTF8.self)
     let prefix = #"{"id":"msg-__rand_int__","#
     let stored = prefix + #""v":1,"tokens":\#(counter.count(message)),"counter":"\#(counter.identifier)","message":\#(entry)}"#
-    for line in [RedisChatMemory.appendScriptSHA1, "1", "bench:reference", "", "", String(ChatMemoryConfiguration().idempotencyWindow), prefix, stored] { print(line) }
+    let keys = RedisChatMemory.appendScriptKeys(sessionKey: "bench:reference")
+    for line in [RedisChatMemory.appendScriptSHA1, String(keys.count)] + keys + ["", "", String(ChatMemoryConfiguration().idempotencyWindow), prefix, stored] { print(line) }
 
 case "window":
     let size = option("-n", 10)

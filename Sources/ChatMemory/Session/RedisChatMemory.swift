@@ -81,6 +81,12 @@ public final class RedisChatMemory: Sendable {
     /// work with `redis-benchmark`); not part of the public API.
     package static var appendScriptSHA1: String { RedisChatStorage.appendScript.sha1 }
 
+    /// The keys the append script takes for a session key (the list and its id index), for the
+    /// same benchmark.
+    package static func appendScriptKeys(sessionKey: String) -> [String] {
+        [sessionKey, String(decoding: RedisChatStorage.indexKey(of: Array(sessionKey.utf8)), as: UTF8.self)]
+    }
+
     /// The `ACL SETUSER` rules of a least-privilege user that runs this chat memory and nothing
     /// else: its keys (the sessions, their id indexes `ids:{…}chat:…` and compaction leases),
     /// and the commands its scripts and reads use. A client that selects a database or names
