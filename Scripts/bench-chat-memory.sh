@@ -37,7 +37,7 @@ taskset -pc 0 $$ >/dev/null; taskset -pc 0 "$REDIS_PID" >/dev/null
 ref1=$(reference 1); ours1=$("$BIN" append -c 1 -n "$REQUESTS")
 taskset -pc 0-$(($(nproc) - 1)) $$ >/dev/null; taskset -pc 0-$(($(nproc) - 1)) "$REDIS_PID" >/dev/null
 ref50=$(reference 50); ours50=$("$BIN" append -c 50 -n "$REQUESTS")
-redis-cli -p "$REDIS_PORT" del bench:reference >/dev/null
+redis-cli -p "$REDIS_PORT" del "${ARGS[2]}" "${ARGS[3]}" >/dev/null
 
 say "window reads"
 windows=()

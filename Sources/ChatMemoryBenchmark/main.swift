@@ -9,6 +9,8 @@
 //   batch -n N          server time of one N-message append (~300 bytes each), of its retry, and
 //                       of a plain LPUSH of the same entries; prints batch,N,append_us,retry_us,lpush_us
 //   rates append|window -c C -n N -w W [-r R]   rates through any topology (Rates.swift)
+//   script-cost -n N -w W   server time per call of the append script, idempotency check off
+//                       and on, for ~300-byte and 100 KB entries (ScriptCost.swift)
 import ChatMemory
 import Foundation
 import ChatMemoryRedis
@@ -65,7 +67,8 @@ case "reference-args":
     let entry = try String(decoding: ChatMessage.jsonEncoder.encode(message), as: UTF8.self)
     let prefix = #"{"id":"msg-__rand_int__","#
     let stored = prefix + #""v":1,"tokens":\#(counter.count(message)),"counter":"\#(counter.identifier)","message":\#(entry)}"#
-    for line in [RedisChatMemory.appendScriptSHA1, "1", "bench:reference", "", "", String(ChatMemoryConfiguration().idempotencyWindow), prefix, stored] { print(line) }
+    let keys = RedisChatMemory.appendScriptKeys(sessionKey: "bench:reference")
+    for line in [RedisChatMemory.appendScriptSHA1, String(keys.count)] + keys + ["", "", String(ChatMemoryConfiguration().idempotencyWindow), prefix, stored] { print(line) }
 
 case "window":
     let size = option("-n", 10)
@@ -141,7 +144,10 @@ case "batch":
 case "rates":
     try await measureRates(client: client, arguments: arguments)
 
+case "script-cost":
+    try await measureScriptCost(client: client, arguments: arguments)
+
 default:
-    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N | rates ...")
+    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N | rates ... | script-cost -n N -w W")
 }
 await client.shutdown()

@@ -296,17 +296,26 @@ import Testing
 
 /// A least-privilege ACL user: what it may not run is reported by name, with nothing written.
 @Suite struct LeastPrivilegeTests {
-    @Test(arguments: ["ltrim", "pexpire", "lpush", "lrange"])
+    /// Each command the append script runs, in a session where it runs it: `pttl` without a time
+    /// to live, `lrange` and `rpush` without an id index, `unlink` with a stale one.
+    @Test(arguments: ["llen", "lpos", "ltrim", "pexpire", "lpush", "lrange", "rpush", "pttl", "unlink"])
     func aCommandTheUserLacksIsNOPERMNamingItAndNothingIsWritten(command: String) async throws {
-        try await withStore(.leastPrivilege, { $0.maxMessages = 10; $0.timeToLive = .seconds(60) }) { store in
+        try await withStore(.leastPrivilege, { $0.maxMessages = 10; $0.timeToLive = command == "pttl" ? nil : .seconds(60) }) { store in
             let user = try #require(store.aclUser)
-            try storeTestAdmin(["ACL", "SETUSER", user, "-" + command])
             let chat = store.memory.session("refused")
+            try await chat.append(.user("first"))
+            let redis = try store.redis()
+            let index = RedisChatStorage.indexKey(of: chat.key)
+            if command == "lrange" || command == "rpush" { try await redis.send("LTRIM", index, 1, 0) }
+            if command == "unlink" { try await redis.send("RPUSH", index, "stale", "ids") }
+            let before = try await redis.send("LRANGE", index, 0, -1)
+            try storeTestAdmin(["ACL", "SETUSER", user, "-" + command])
             let refused = await #expect(throws: RedisError.self) { try await chat.append(.user("hi")) }
             #expect(refused?.code == .server(.noPermission))
             #expect(refused?.message.contains("'\(command)'") == true, "\(String(describing: refused))")
             try storeTestAdmin(["ACL", "SETUSER", user, "+" + command])
-            #expect(try await chat.count() == 0)
+            #expect(try await chat.count() == 1)
+            #expect(try await redis.send("LRANGE", index, 0, -1) == before)
         }
     }
 }

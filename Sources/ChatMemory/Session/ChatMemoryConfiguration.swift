@@ -24,8 +24,9 @@ public struct ChatMemoryConfiguration: Sendable {
     /// batch size, as long as at most `idempotencyWindow` messages were appended by others in
     /// between. Within a batch, a message older than one the session holds also counts as
     /// stored, so a retry is a no-op even after ``maxMessages`` trimmed the batch's older
-    /// messages (once the cap has trimmed the whole batch, a retry appends it again). The check
-    /// costs server time in proportion to the entries it reads.
+    /// messages (once the cap has trimmed the whole batch, a retry appends it again). In Redis
+    /// the ids sit in a small index beside the session (`ids:{…}` and its key), so the check of
+    /// one message costs the same whatever the size of the entries; it grows with the window.
     public var idempotencyWindow: Int = 16
     /// The largest message accepted, in UTF-8 bytes of all its text (id, content, name, tool
     /// calls, tool call id, metadata). A larger one is refused with

@@ -81,18 +81,25 @@ public final class RedisChatMemory: Sendable {
     /// work with `redis-benchmark`); not part of the public API.
     package static var appendScriptSHA1: String { RedisChatStorage.appendScript.sha1 }
 
+    /// The keys the append script takes for a session key (the list and its id index), for the
+    /// same benchmark.
+    package static func appendScriptKeys(sessionKey: String) -> [String] {
+        [sessionKey, String(decoding: RedisChatStorage.indexKey(of: Array(sessionKey.utf8)), as: UTF8.self)]
+    }
+
     /// The `ACL SETUSER` rules of a least-privilege user that runs this chat memory and nothing
-    /// else: its keys, and the commands its scripts and reads use. A client that selects a
-    /// database or names its connections also needs `+select` or `+client|setname`.
+    /// else: its keys (the sessions, their id indexes `ids:{…}chat:…` and compaction leases),
+    /// and the commands its scripts and reads use. A client that selects a database or names
+    /// its connections also needs `+select` or `+client|setname`.
     ///
     /// ```swift
     /// let rules = RedisChatMemory.aclRules(keyPrefix: "chat:")
-    /// // ["resetkeys", "~chat:*", "~lease:chat:*", "resetchannels", "-@all", "+evalsha", "+script|load", ...]
+    /// // ["resetkeys", "~chat:*", "~ids:{???}chat:*", "~lease:chat:*", "resetchannels", "-@all", "+evalsha", ...]
     /// ```
     public static func aclRules(keyPrefix: String = ChatMemoryConfiguration().keyPrefix) -> [String] {
-        let pattern = String(decoding: RedisChatStorage.globEscaped(Array(keyPrefix.utf8)), as: UTF8.self) + "*"
+        let escaped = String(decoding: RedisChatStorage.globEscaped(Array(keyPrefix.utf8)), as: UTF8.self)
         let leases = String(decoding: RedisChatStorage.globEscaped(ChatSession.leaseKey(of: Array(keyPrefix.utf8))), as: UTF8.self) + "*"
-        return ["resetkeys", "~" + pattern, "~" + leases, "resetchannels", "-@all"]
+        return ["resetkeys", "~" + escaped + "*", "~ids:{???}" + escaped + "*", "~" + leases, "resetchannels", "-@all"]
             + RedisChatStorage.commandsUsed.map { "+" + $0 }
     }
 }

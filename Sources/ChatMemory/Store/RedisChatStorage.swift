@@ -1,8 +1,9 @@
 import ChatMemoryRedis
 import Logging
 
-/// Chat lists in Redis. An append is one Lua script on the session's single key (so it is atomic
-/// and Redis Cluster safe); reads are plain `LRANGE`s.
+/// Chat lists in Redis. An append is one Lua script on the session's list and its id index, two
+/// keys in one hash slot (so it is atomic and Redis Cluster safe); reads are plain `LRANGE`s.
+/// Listings skip the id indexes, which are lists too.
 struct RedisChatStorage: ChatStorage {
     let client: RedisClient
 
@@ -27,54 +28,121 @@ struct RedisChatStorage: ChatStorage {
     /// Sentinel it checks the primary's `ROLE`; with ``ChatMemoryConfiguration/replication`` an
     /// append ends with `WAIT`.
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
-                               "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role", "wait",
-                               "lset", "set", "get"]
+                               "lpos", "rpush", "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role",
+                               "wait", "lset", "set", "get"]
 
-    /// KEYS[1]: the session list. ARGV[1]: the last index `LTRIM` keeps ('' : no cap), ARGV[2]:
-    /// the time to live in ms ('' : none), ARGV[3]: the idempotency window, then (id prefix,
-    /// entry) pairs, oldest first. Returns {appended, duplicates, length}.
+    /// The key of a session's id index (see ``appendScript``): `ids:{tag}` and the session's key,
+    /// where the three-character tag puts it in the session's Redis Cluster slot. It starts with
+    /// the key prefix only when the prefix is empty or a beginning of `ids:{`; listings skip it
+    /// then (``isIndexKey(_:)``).
+    static func indexKey(of sessionKey: [UInt8]) -> [UInt8] {
+        Array("ids:{".utf8) + HashSlot.tag(forSlot: HashSlot.of(sessionKey)) + Array("}".utf8) + sessionKey
+    }
+
+    /// True when `key` is the id index of the key after its first 9 bytes.
+    static func isIndexKey(_ key: [UInt8]) -> Bool {
+        key.count > 9 && key.starts(with: "ids:{".utf8) && key[8] == UInt8(ascii: "}")
+            && key[5..<8].elementsEqual(HashSlot.tag(forSlot: HashSlot.of(Array(key[9...]))))
+    }
+
+    /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``). ARGV[1]: the last
+    /// index `LTRIM` keeps ('' : no cap), ARGV[2]: the time to live in ms ('' : none), ARGV[3]:
+    /// the idempotency window, then (id prefix, entry) pairs, oldest first. Returns
+    /// {appended, duplicates, length}.
     ///
-    /// The ids held among the newest `batch + window` entries are read once into a set (the
-    /// prefix `{"id":"…",` of each entry); the newest message of the batch that the session
-    /// already holds, and every older one of the batch, count as stored; the rest is pushed,
-    /// skipping repeats within the batch. Work is linear in the batch and the window. Every
-    /// argument was validated by the caller, and every command is tried before the first write
-    /// (`LTRIM 0 -1` and `PEXPIRE` change nothing yet), so nothing fails after it: a command an
-    /// ACL user may not run is reported as `NOPERM` naming it, with nothing written.
+    /// The id index is a list that only this script writes, in the same atomic step as the
+    /// session: the id prefixes (`{"id":"…",`) of the newest `window + 1` messages it pushed
+    /// (at most the cap), newest first. The ids held are the index's, and the prefixes of the
+    /// session's entries below what the index covers, down to its newest `batch + window`: read
+    /// only for a batch, a session without an index (written before it existed, or by other
+    /// tools) or one indexed with a smaller window. An index longer than its session is stale
+    /// (the session was deleted, trimmed or rewritten by hand) and is rebuilt from the session.
+    /// The newest message of the batch whose id is held, and every older one of the batch,
+    /// count as stored; the rest is pushed, skipping repeats within the batch. One message
+    /// costs one `LPOS` on the index, whatever the size of the entries; a batch is linear in
+    /// its size and the window. With window 0 the index is neither read nor written.
+    ///
+    /// Every argument was validated by the caller, and every command is tried before the first
+    /// write (`LTRIM 0 -1` and `PEXPIRE` change nothing yet; the index's writes are checked with
+    /// `redis.acl_check_cmd`, Redis 7.0 on), so nothing fails after it: a command an ACL user
+    /// may not run is reported as `NOPERM` naming it, with nothing written. `LPUSH` on the
+    /// session is the first write and the index is written last, so no error can leave the
+    /// index naming a message the session lacks. The index gets the session's time to live.
     static let appendScript = RedisScript(runFunction + #"""
-        local key, stop, ttl, window = KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3])
+        local function probe(...)
+          if redis.acl_check_cmd and not redis.acl_check_cmd(...) then
+            error({err = "NOPERM this user has no permissions to run the '" .. (...) .. "' command"})
+          end
+        end
+
+        local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])
         local count = (#ARGV - 3) / 2
-        local held = {}
+        local length = run('LLEN', key)
+        -- known: the ids the index holds; older: the prefixes of the entries below them.
+        local known, older, stale = 0, {}, false
         if window > 0 then
-          local recent = run('LRANGE', key, 0, count + window - 1)
-          for i = 1, #recent do
-            local entry = recent[i]
-            if string.sub(entry, 1, 7) == '{"id":"' then
-              local from = 8
-              while true do
-                local at = string.find(entry, '["\\]', from)
-                if not at then break end
-                if string.byte(entry, at) == 92 then from = at + 2
-                else held[string.sub(entry, 1, at + 1)] = true break end
+          known = redis.pcall('LLEN', index)
+          if type(known) == 'table' then
+            if string.find(known.err, 'WRONGTYPE', 1, true) == 1 then
+              error({err = 'WRONGTYPE the id index holds the wrong kind of value'})
+            end
+            known = run('LLEN', index)
+          end
+          if known > length then stale, known = true, 0 end
+          local need = math.min(count + window, length)
+          if known < need then
+            local entries = run('LRANGE', key, known, need - 1)
+            for i = 1, #entries do
+              local entry = entries[i]
+              if string.sub(entry, 1, 7) == '{"id":"' then
+                local from = 8
+                while true do
+                  local at = string.find(entry, '["\\]', from)
+                  if not at then break end
+                  if string.byte(entry, at) == 92 then from = at + 2
+                  else older[#older + 1] = string.sub(entry, 1, at + 1) break end
+                end
               end
             end
           end
         end
-        local stored = 0
-        for i = count, 1, -1 do
-          if held[ARGV[2 + 2 * i]] then stored = i break end
+        local fresh, added = {}, {}
+        if count == 1 then
+          local held = known > 0 and run('LPOS', index, ARGV[4])
+          for i = 1, #older do held = held or older[i] == ARGV[4] end
+          if not held then fresh[1], added[1] = ARGV[5], ARGV[4] end
+        else
+          local held = {}
+          if known > 0 then
+            local ids = run('LRANGE', index, 0, -1)
+            for i = 1, #ids do held[ids[i]] = true end
+          end
+          for i = 1, #older do held[older[i]] = true end
+          local stored = 0
+          for i = count, 1, -1 do
+            if held[ARGV[2 + 2 * i]] then stored = i break end
+          end
+          for i = stored + 1, count do
+            local prefix = ARGV[2 + 2 * i]
+            if not held[prefix] then
+              held[prefix] = true
+              fresh[#fresh + 1], added[#added + 1] = ARGV[3 + 2 * i], prefix
+            end
+          end
         end
-        local fresh, duplicates = {}, stored
-        for i = stored + 1, count do
-          local prefix = ARGV[2 + 2 * i]
-          if held[prefix] then duplicates = duplicates + 1
-          else held[prefix] = true fresh[#fresh + 1] = ARGV[3 + 2 * i] end
-        end
-        local length = run('LLEN', key)
+        local left = -1
+        if window > 0 and ttl == '' then left = run('PTTL', key) end
         if stop ~= '' then run('LTRIM', key, 0, -1) end
         if ttl ~= '' then run('PEXPIRE', key, ttl) end
-        for first = 1, #fresh, 1000 do
-          run('LPUSH', key, unpack(fresh, first, math.min(first + 999, #fresh)))
+        if window > 0 then
+          probe('lpush', index, 'x')
+          if stop == '' then probe('ltrim', index, '0', '-1') end
+          if ttl == '' and left > 0 then probe('pexpire', index, '1') end
+          if #older > 0 then probe('rpush', index, 'x') end
+          if stale then probe('unlink', index) end
+        end
+        for from = 1, #fresh, 1000 do
+          run('LPUSH', key, unpack(fresh, from, math.min(from + 999, #fresh)))
         end
         length = length + #fresh
         if stop ~= '' then
@@ -82,7 +150,21 @@ struct RedisChatStorage: ChatStorage {
           length = math.min(length, tonumber(stop) + 1)
         end
         if ttl ~= '' and length > 0 then run('PEXPIRE', key, ttl) end
-        return {#fresh, duplicates, length}
+        if window > 0 then
+          if stale then run('UNLINK', index) end
+          for from = 1, #older, 1000 do
+            run('RPUSH', index, unpack(older, from, math.min(from + 999, #older)))
+          end
+          for from = 1, #added, 1000 do
+            run('LPUSH', index, unpack(added, from, math.min(from + 999, #added)))
+          end
+          local cap = window
+          if stop ~= '' then cap = math.min(cap, tonumber(stop)) end
+          run('LTRIM', index, 0, cap)
+          if ttl ~= '' then run('PEXPIRE', index, ttl)
+          elseif left > 0 then run('PEXPIRE', index, left) end
+        end
+        return {#fresh, count - #fresh, length}
         """#)
 
     func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
@@ -96,9 +178,12 @@ struct RedisChatStorage: ChatStorage {
             arguments.append(entry.idPrefix)
             arguments.append(entry.bytes)
         }
+        let index = Self.indexKey(of: key)
         let wait = policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
         let (reply, waited) = try await retryingLostConnections(policy) {
-            try await mapped(key) { try await client.evaluate(Self.appendScript, keys: [key], arguments: arguments, then: wait, logger: logger) }
+            try await mapped(key, index: index) {
+                try await client.evaluate(Self.appendScript, keys: [key, index], arguments: arguments, then: wait, logger: logger)
+            }
         }
         guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
             throw ChatMemoryError.unexpectedReply("append script returned \(reply.shape)")
@@ -143,17 +228,19 @@ struct RedisChatStorage: ChatStorage {
         return length
     }
 
-    /// KEYS[1]: the session list. Unlinks it only when it is a list: a key of another type is
-    /// someone else's and is reported, not deleted. Returns 1 when a list was removed.
+    /// KEYS[1]: the session list, KEYS[2]: its id index. Unlinks the list only when it is a list
+    /// (a key of another type is someone else's and is reported, not deleted), and the index
+    /// with it. Returns 1 when a list was removed.
     static let deleteScript = RedisScript(runFunction + #"""
         local kind = run('TYPE', KEYS[1]).ok
+        if kind ~= 'none' and kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
+        if run('TYPE', KEYS[2]).ok == 'list' then run('UNLINK', KEYS[2]) end
         if kind == 'none' then return 0 end
-        if kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
         return run('UNLINK', KEYS[1])
         """#)
 
     func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
-        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key], logger: logger) }.int == 1
+        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key, Self.indexKey(of: key)], logger: logger) }.int == 1
     }
 
     func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {
@@ -162,7 +249,8 @@ struct RedisChatStorage: ChatStorage {
     }
 
     /// One `SCAN` step over the lists whose key starts with `prefix`, on one primary at a time
-    /// (every primary of a cluster in turn); the cursor is the client's ``RedisScanCursor`` as text.
+    /// (every primary of a cluster in turn), id indexes left out; the cursor is the client's
+    /// ``RedisScanCursor`` as text.
     func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         let pattern = Self.globEscaped(prefix) + [UInt8(ascii: "*")]
         var position: RedisScanCursor?
@@ -171,15 +259,17 @@ struct RedisChatStorage: ChatStorage {
             position = parsed
         }
         let (keys, next) = try await client.scan(from: position, matching: pattern, type: "list", count: 1000)
-        return (keys, next?.description)
+        return (keys.filter { !Self.isIndexKey($0) }, next?.description)
     }
 
-    /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``.
-    func mapped<R>(_ key: [UInt8], _ body: () async throws -> R) async throws -> R {
+    /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``
+    /// naming the key (the session's `index` when the append script says that one is wrong).
+    func mapped<R>(_ key: [UInt8], index: [UInt8]? = nil, _ body: () async throws -> R) async throws -> R {
         do {
             return try await body()
         } catch let error as RedisError where error.code == .server(.wrongType) {
-            throw ChatMemoryError.wrongKeyType(key: String(decoding: key, as: UTF8.self))
+            let wrong = index.flatMap { error.message.contains("the id index") ? $0 : nil } ?? key
+            throw ChatMemoryError.wrongKeyType(key: String(decoding: wrong, as: UTF8.self))
         }
     }
 
