@@ -66,11 +66,8 @@ def table(arguments):
             "note": fields[10] if len(fields) > 10 else "",
         }
     unit = "µs" if options.unit == "us" else "ms"
-    pairs = (f"mean {unit}", f"p50 {unit}", f"p99 {unit}", "ops/s")
-    header = ["test", "conc", "pinning", "requests", "warm-up"]
-    for name in pairs:
-        header += [f"{name} {options.ref}", f"{name} {options.ours}"]
-    header += ["ratio", "notes"]
+    groups = ["", "", "", "", "", f"mean {unit}", f"p50 {unit}", f"p99 {unit}", "ops/s", "", ""]
+    header = ["test", "conc", "pinning", "requests", "warm-up"] + [options.ref, options.ours] * 4 + ["ratio", "notes"]
     body, footnotes = [], []
     for test, concurrency in order:
         ref, ours = rows.get((test, concurrency, "ref")), rows.get((test, concurrency, "ours"))
@@ -101,11 +98,17 @@ def table(arguments):
                 ratio = f"{times(our_ops / ref_ops)}× ops/s"
         notes = "; ".join(f"{name}: {side['note']}" for name, side in ((options.ref, ref), (options.ours, ours))
                           if side and side["note"])
-        if len(notes) > 40:
+        if len(notes) > 80:
             footnotes.append(notes)
             notes = f"[{len(footnotes)}]"
         body.append(line + [ratio, notes])
     widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
+    for pair in range(4):   # each figure's name spans its two columns
+        first = 5 + 2 * pair
+        widths[first + 1] += max(0, len(groups[5 + pair]) - (widths[first] + 2 + widths[first + 1]))
+    spans = [(widths[i], groups[i]) for i in range(5)]
+    spans += [(widths[5 + 2 * pair] + 2 + widths[6 + 2 * pair], groups[5 + pair]) for pair in range(4)]
+    print("  ".join(label.center(width) for width, label in spans).rstrip())
     for row in [header] + body:
         cells = [cell.ljust(widths[i]) if i in (0, 2, len(header) - 1) else cell.rjust(widths[i])
                  for i, cell in enumerate(row)]
