@@ -9,7 +9,8 @@
 #   .llamaIndex and .modelSafe vs `ChatMemoryBuffer.get()` (token_limit 3000), each side reading
 #   sessions it wrote itself in its own format; a LlamaIndex read over 60 s is skipped.
 # Each row shows both sides' mean, p50 and p99 latency, ops/s, requests, warm-up and pinning;
-# the append rows also say what each side sends per append (a short run under MONITOR). The Python side
+# the append rows also say what each side sends per append (a short run under MONITOR) and the
+# server time per append (INFO commandstats around the measured run). The Python side
 # runs in .build-llamaindex-venv with pinned versions from PyPI (Scripts/lib/llamaindex-bench.py).
 #   Scripts/bench-llamaindex.sh [appends]     (default 20000 per append row, after 1000 warm-up)
 set -euo pipefail
@@ -51,8 +52,9 @@ commands_per_append() {
 
 # Appends: SIDE CONCURRENCY PINNING; adds a table row to $work/appends.
 appends() {
-    local side=$1 concurrency=$2 pinning=$3 line n w figures how sends
+    local side=$1 concurrency=$2 pinning=$3 line n w figures how sends server
     sends=$(commands_per_append "$side" "$concurrency")
+    redis-cli -p "$REDIS_PORT" info commandstats >"$work/before"
     if [[ $side == ours ]]; then
         line=$("$BIN" append -c "$concurrency" -n "$APPENDS" -w "$WARMUP")
         how="$concurrency task(s) on one session"
@@ -60,8 +62,10 @@ appends() {
         line=$(llama append -c "$concurrency" -n "$APPENDS" -w "$WARMUP")
         how=$(cut -d, -f9- <<<"$line")
     fi
+    redis-cli -p "$REDIS_PORT" info commandstats >"$work/after"
     IFS=, read -r _ _ n w figures <<<"$(cut -d, -f1-8 <<<"$line")"
-    echo "append,$concurrency,$side,$n,$w,$pinning,$figures,$how; $sends" >>"$work/appends"
+    server=$(python3 Scripts/lib/benchmark-csv.py server-time "$work/before" "$work/after" $((n + w)))
+    echo "append,$concurrency,$side,$n,$w,$pinning,$figures,$how; $sends; $server" >>"$work/appends"
 }
 
 say "sequential appends (client and server pinned to CPU 0)"

@@ -19,6 +19,11 @@
         MONITOR holds `redis-cli monitor` output taken around a run of OPS operations; prints the
         commands the clients sent per operation and those run inside scripts, leaving out those
         under 0.01 each and connection set-up, and the number of connections that sent the rest.
+
+    benchmark-csv.py server-time BEFORE AFTER OPS
+        BEFORE and AFTER hold `INFO commandstats` taken around a run of OPS operations; prints
+        the server's µs per operation in the command that took the most (a script's time holds
+        the commands it runs).
 """
 import argparse
 import re
@@ -146,10 +151,26 @@ def commands(monitor_path, operations):
     print(f"{text} per operation, over {len(connections)} connection(s)")
 
 
+def server_time(before_path, after_path, operations):
+    def usec(path):
+        found = {}
+        for line in open(path):
+            match = re.match(r"cmdstat_([^:]+):calls=\d+,usec=(\d+)", line.strip())
+            if match:
+                found[match.group(1)] = int(match.group(2))
+        return found
+    before, after = usec(before_path), usec(after_path)
+    spent = {name: value - before.get(name, 0) for name, value in after.items() if name != "info"}
+    name = max(spent, key=spent.get)
+    print(f"{spent[name] / operations:.1f} µs of server time in {name.upper()}")
+
+
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "table":
         table(sys.argv[2:])
     elif len(sys.argv) == 4 and sys.argv[1] == "commands":
         commands(sys.argv[2], int(sys.argv[3]))
+    elif len(sys.argv) == 5 and sys.argv[1] == "server-time":
+        server_time(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
         redis_benchmark_csv()

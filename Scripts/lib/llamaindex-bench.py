@@ -83,7 +83,9 @@ def summary(latencies_ns, wall_ns):
         return ordered[max(0, (len(ordered) * share + 99) // 100 - 1)] / 1e6
 
     mean = sum(ordered) / len(ordered) / 1e6
-    return f"{mean:.4f},{percentile(50):.4f},{percentile(99):.4f},{len(ordered) / (wall_ns / 1e9):.4g}"
+    rate = len(ordered) / (wall_ns / 1e9)
+    return f"{mean:.4f},{percentile(50):.4f},{percentile(99):.4f},{rate:.0f}" if rate >= 100 else \
+        f"{mean:.4f},{percentile(50):.4f},{percentile(99):.4f},{rate:.4f}"
 
 
 def option(arguments, name, fallback):
