@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Chat memory figures, side by side in one run:
-# - appends per second at concurrency 1 and 50, beside redis-benchmark running the same append
-#   script (EVALSHA, same arguments) at the same concurrency against the same server;
+# - appends at concurrency 1 (client and server pinned to CPU 0) and 50, beside redis-benchmark
+#   running the same append script (EVALSHA, same arguments) at the same concurrency against the
+#   same server: both sides' mean, p50 and p99 latency, ops/s, requests, warm-up and pinning;
 # - 3,000-token window reads from sessions of 10, 100, 1,000 and 10,000 messages, under both
 #   policies (.modelSafe for all sizes, .llamaIndex for 10 and 10,000);
 # - a 288-message, ~69k-token session read whole under .llamaIndex, beside counting its joined
@@ -15,6 +16,7 @@ source Scripts/lib/common.sh
 ensure_base_packages
 ensure_packages "taskset:util-linux"
 REQUESTS=${1:-20000}
+WARMUP=1000   # appends each side runs, unmeasured, before each measured run
 
 trap stop_redis EXIT
 start_redis
@@ -25,18 +27,27 @@ export REDIS_URL
 mapfile -t ARGS < <("$BIN" reference-args)
 SCRIPT_SOURCE_SHA=${ARGS[0]}
 # Load the script once (the client loads it on first use too).
-"$BIN" append -c 1 -n 10 >/dev/null
+"$BIN" append -c 1 -n 10 -w 0 >/dev/null
 
+# A table row (Scripts/lib/benchmark-csv.py table) for redis-benchmark at CONCURRENCY, after a
+# separate unmeasured run of WARMUP requests.
 reference() {
-    redis-benchmark -p "$REDIS_PORT" -c "$1" -n "$REQUESTS" -r 1000000000 --csv EVALSHA "${ARGS[@]}" |
-        python3 Scripts/lib/benchmark-csv.py
+    local rps mean p50 p95 p99
+    redis-benchmark -p "$REDIS_PORT" -c "$1" -n "$WARMUP" -r 1000000000 --csv EVALSHA "${ARGS[@]}" >/dev/null
+    IFS=, read -r rps mean p50 p95 p99 < <(redis-benchmark -p "$REDIS_PORT" -c "$1" -n "$REQUESTS" -r 1000000000 --csv EVALSHA "${ARGS[@]}" |
+        python3 Scripts/lib/benchmark-csv.py)
+    echo "append,$1,ref,$REQUESTS,$WARMUP,$2,$mean,$p50,$p99,$rps,p95 $p95 ms"
+}
+# The same row for the client (append,C,N,W,mean_ms,p50_ms,p99_ms,ops_per_s).
+ours() {
+    "$BIN" append -c "$1" -n "$REQUESTS" -w "$WARMUP" | awk -F, -v OFS=, -v pinning="$2" '{ print $1, $2, "ours", $3, $4, pinning, $5, $6, $7, $8, "" }'
 }
 
 say "appends (script $SCRIPT_SOURCE_SHA)"
 taskset -pc 0 $$ >/dev/null; taskset -pc 0 "$REDIS_PID" >/dev/null
-ref1=$(reference 1); ours1=$("$BIN" append -c 1 -n "$REQUESTS")
+appends=$(reference 1 cpu0; ours 1 cpu0)
 taskset -pc 0-$(($(nproc) - 1)) $$ >/dev/null; taskset -pc 0-$(($(nproc) - 1)) "$REDIS_PID" >/dev/null
-ref50=$(reference 50); ours50=$("$BIN" append -c 50 -n "$REQUESTS")
+appends+=$'\n'$(reference 50 none; ours 50 none)
 redis-cli -p "$REDIS_PORT" del "${ARGS[2]}" "${ARGS[3]}" >/dev/null
 
 say "window reads"
@@ -47,22 +58,25 @@ say "a long .llamaIndex read; a 10,000-message batch"
 long=$("$BIN" long-llama)
 batch=$("$BIN" batch -n 10000)
 
-python3 - "$ref1" "$ours1" "$ref50" "$ours50" "$long" "$batch" "${windows[@]}" <<'PY'
+echo
+echo "appends of one ~300-byte message: redis-benchmark running the same EVALSHA beside the client (latencies in µs)"
+python3 Scripts/lib/benchmark-csv.py table --ref redis-benchmark --ours client --unit us --ratio latency <<<"$appends"
+# redis-benchmark reports latencies to the µs; at one connection wall time / requests is exact on both sides.
+awk -F, '$2 == 1 { rps[$3] = $10 } END { printf "at concurrency 1, wall time per append: redis-benchmark %.1f µs, client %.1f µs, ratio %.2f\n",
+    1e6 / rps["ref"], 1e6 / rps["ours"], rps["ref"] / rps["ours"] }' <<<"$appends"
+python3 - "$long" "$batch" "${windows[@]}" <<'PY'
 import sys
-ref1, ours1, ref50, ours50, long, batch = sys.argv[1:7]
+long, batch = sys.argv[1:3]
 print()
-print(f"{'appends':<8} {'conc':>4} {'redis-benchmark rps':>20} {'client rps':>11} {'ratio':>6}")
-for conc, ref, ours in (("1", ref1, ours1), ("50", ref50, ours50)):
-    ref_rps = float(ref.split(",")[0]); our_rps = float(ours.split(",")[3])
-    print(f"{'append':<8} {conc:>4} {ref_rps:>20.0f} {our_rps:>11.0f} {our_rps/ref_rps:>6.2f}")
-print()
-print(f"{'policy':>10} {'session size':>12} {'window msgs':>11} {'median ms':>10} {'vs 10 msgs':>10}")
-rows = [w.split(",") for w in sys.argv[7:]]
+print("3,000-token window reads (each after its unmeasured warm-up reads, one task, unpinned)")
+print(f"{'policy':>10} {'session size':>12} {'window msgs':>11} {'reads':>6} {'warm-up':>7} {'mean ms':>8} {'p50 ms':>8} {'p99 ms':>8} {'reads/s':>8} {'p50 vs 10 msgs':>14}")
 base = {}
-for row in rows:
-    policy, size, msgs, ms = row[1], row[2], row[3], float(row[4])
-    base.setdefault(policy, ms)
-    print(f"{policy:>10} {size:>12} {msgs:>11} {ms:>10.3f} {ms/base[policy]:>10.2f}")
+for row in (w.split(",") for w in sys.argv[3:]):
+    # window,policy,N,messages_in_window,R,W,mean_ms,p50_ms,p99_ms,ops_per_s
+    policy, size, msgs, reads, warmup = row[1:6]
+    mean, p50, p99, rate = map(float, row[6:10])
+    base.setdefault(policy, p50)
+    print(f"{policy:>10} {size:>12} {msgs:>11} {reads:>6} {warmup:>7} {mean:>8.3f} {p50:>8.3f} {p99:>8.3f} {rate:>8.0f} {p50/base[policy]:>14.2f}")
 _, n, tokens, read_ms, count_ms = long.split(",")
 print()
 print(f".llamaIndex read of {n} messages / {tokens} tokens (whole session): {float(read_ms):.2f} ms median;"
@@ -70,6 +84,6 @@ print(f".llamaIndex read of {n} messages / {tokens} tokens (whole session): {flo
 _, n, append_us, retry_us, lpush_us = batch.split(",")
 print(f"{n}-message append (~300 B each), server time: {int(append_us)/1000:.1f} ms; its retry {int(retry_us)/1000:.1f} ms;"
       f" a plain LPUSH of the same entries {int(lpush_us)/1000:.1f} ms (ratio {int(append_us)/int(lpush_us):.2f})")
-print("\ntargets: append ratio >= 0.80 at concurrency 50; 10,000-message window <= 1.5x the 10-message one (.modelSafe);"
+print("\ntargets: append ops/s ratio >= 0.80 at concurrency 50; 10,000-message window <= 1.5x the 10-message one (.modelSafe, p50);"
       " the long .llamaIndex read <= 5 ms; the 10,000-message append < 50 ms of server time")
 PY

@@ -40,38 +40,10 @@ func measureRates(client: RedisClient, arguments: [String]) async throws {
         }
     }
 
-    /// Runs `count` operations spread over the tasks; returns each one's latency and the wall time.
-    func phase(_ count: Int) async throws -> (latencies: [Duration], wall: Duration) {
-        let started = clock.now
-        let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
-            for (index, session) in sessions.enumerated() {
-                let share = count / concurrency + (index < count % concurrency ? 1 : 0)
-                group.addTask {
-                    var samples: [Duration] = []
-                    samples.reserveCapacity(share)
-                    for _ in 0..<share {
-                        let sent = clock.now
-                        try await operation(session)
-                        samples.append(clock.now - sent)
-                    }
-                    return samples
-                }
-            }
-            var all: [Duration] = []
-            for try await samples in group { all += samples }
-            return all.sorted()
-        }
-        return (latencies, clock.now - started)
-    }
-
-    if warmup > 0 { _ = try await phase(warmup) }
-    let (latencies, wall) = try await phase(requests)
+    if warmup > 0 { _ = try await measureOperations(warmup, tasks: concurrency) { try await operation(sessions[$0]) } }
+    let (latencies, wall) = try await measureOperations(requests, tasks: concurrency) { try await operation(sessions[$0]) }
     for session in sessions { _ = try await session.clear() }
 
-    let total = latencies.reduce(Duration.zero, +)
-    let mean = milliseconds(total) / Double(latencies.count)
-    let p50 = milliseconds(latencies[latencies.count / 2])
-    let p99 = milliseconds(latencies[min(latencies.count - 1, latencies.count * 99 / 100)])
-    let rate = Double(latencies.count) / (milliseconds(wall) / 1000)
-    print(String(format: "%@,%d,%d,%d,%d,%.4f,%.4f,%.4f,%.0f", kind, concurrency, latencies.count, warmup, replicas, mean, p50, p99, rate))
+    let summary = LatencySummary(latencies: latencies, wall: wall)
+    print(String(format: "%@,%d,%d,%d,%d,", kind, concurrency, summary.count, warmup, replicas) + summary.csv)
 }

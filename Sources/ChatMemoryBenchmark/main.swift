@@ -1,9 +1,8 @@
 // Measures chat memory for Scripts/bench-chat-memory.sh:
-//   append -c C -n N    appends of one ~300-byte message; prints append,C,N,rps,p50_ms
+//   append -c C -n N [-w W]   appends of one ~300-byte message (AppendBenchmark.swift)
 //   reference-args      the EVALSHA arguments redis-benchmark runs for the same server work
-//   window -n N [-p llama]  median time of a 3,000-token window read from a session of N
-//                       messages (.modelSafe, or .llamaIndex with -p llama);
-//                       prints window,policy,N,messages_in_window,median_ms
+//   window -n N [-p llama] [-r R] [-w W] [-s S]   3,000-token window reads from a session of N
+//                       messages, .modelSafe or .llamaIndex (WindowBenchmark.swift)
 //   long-llama          a 288-message, ~69k-token session read whole with .llamaIndex, beside
 //                       counting its joined text once; prints long-llama,N,tokens,read_ms,count_ms
 //   batch -n N          server time of one N-message append (~300 bytes each), of its retry, and
@@ -33,31 +32,7 @@ let memory = try RedisChatMemory(client: client)
 
 switch arguments.first {
 case "append":
-    let concurrency = option("-c", 1)
-    let requests = option("-n", 20_000)
-    let chat = memory.session(try SessionID("bench:append:\(concurrency)"))
-    try await chat.clear()
-    let started = clock.now
-    let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
-        for _ in 0..<concurrency {
-            group.addTask {
-                var samples: [Duration] = []
-                for _ in 0..<(requests / concurrency) {
-                    let sent = clock.now
-                    try await chat.append(.user(turnText))
-                    samples.append(clock.now - sent)
-                }
-                return samples
-            }
-        }
-        var all: [Duration] = []
-        for try await samples in group { all += samples }
-        return all.sorted()
-    }
-    let seconds = milliseconds(clock.now - started) / 1000
-    print(String(format: "append,%d,%d,%.0f,%.3f", concurrency, latencies.count, Double(latencies.count) / seconds,
-                 milliseconds(latencies[latencies.count / 2])))
-    try await chat.clear()
+    try await benchmarkAppends(memory: memory)
 
 case "reference-args":
     // One line per argument after EVALSHA, with the message id left for redis-benchmark's
@@ -71,25 +46,7 @@ case "reference-args":
     for line in [RedisChatMemory.appendScriptSHA1, String(keys.count)] + keys + ["", "", String(ChatMemoryConfiguration().idempotencyWindow), prefix, stored] { print(line) }
 
 case "window":
-    let size = option("-n", 10)
-    let policy: WindowPolicy = arguments.contains("llama") ? .llamaIndex : .modelSafe
-    let chat = memory.session(try SessionID("bench:window:\(size)"))
-    try await chat.clear()
-    let turns = (0..<size).map { ChatMessage(role: $0.isMultiple(of: 2) ? .user : .assistant, content: "\($0): " + String(repeating: turnText, count: 4)) }
-    for chunk in stride(from: 0, to: size, by: 1000) {
-        try await chat.append(contentsOf: Array(turns[chunk..<min(size, chunk + 1000)]))
-    }
-    var samples: [Duration] = []
-    var windowSize = 0
-    for _ in 0..<(policy == .llamaIndex ? 200 : 1000) {
-        let started = clock.now
-        windowSize = try await chat.window(tokenLimit: 3000, policy: policy).messages.count
-        samples.append(clock.now - started)
-    }
-    samples.sort()
-    print(String(format: "window,%@,%d,%d,%.3f", policy == .llamaIndex ? "llamaIndex" : "modelSafe", size, windowSize,
-                 milliseconds(samples[samples.count / 2])))
-    try await chat.clear()
+    try await benchmarkWindows(memory: memory)
 
 case "long-llama":
     // About 240 cl100k tokens a message: 288 of them hold ~69k tokens.

@@ -1,6 +1,9 @@
 // Measures the client doing what `redis-benchmark -t lpush,lrange_50 -d <size>` does, so
-// Scripts/bench-redis.sh can print both side by side. Prints one CSV line per test:
-// test,concurrency,requests,rps,p50_ms,p99_ms
+// Scripts/bench-redis.sh can print both side by side. Each test runs `-w` unmeasured requests
+// (default 1,000, at least 50) before its `-n` measured ones. Prints one CSV line per test:
+// test,concurrency,requests,rps,p50_ms,p99_ms,mean_ms,warmup
+// (mean and warm-up come last so readers of the first six fields keep working). Percentiles are
+// nearest-rank; the mean is over each request's own latency, rps is requests / wall time.
 import Foundation
 import ChatMemoryRedis
 
@@ -8,6 +11,7 @@ struct Options {
     var url = ProcessInfo.processInfo.environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
     var concurrency = 1
     var requests = 20_000
+    var warmup = 1_000
     var valueSize = 300
     var poolSize = 4
 
@@ -19,6 +23,7 @@ struct Options {
             case "--url": url = value
             case "-c", "--concurrency": concurrency = Int(value) ?? concurrency
             case "-n", "--requests": requests = Int(value) ?? requests
+            case "-w", "--warmup": warmup = max(50, Int(value) ?? warmup)   // LRANGE 0 49 wants 50 elements
             case "-d", "--value-size": valueSize = Int(value) ?? valueSize
             case "--pool": poolSize = Int(value) ?? poolSize
             default:
@@ -29,17 +34,18 @@ struct Options {
     }
 }
 
-/// Runs `requests` commands from `concurrency` tasks; returns requests per second and latencies.
+/// Runs `requests` commands from `concurrency` tasks (spread as evenly as possible); returns
+/// requests per second (over the wall time) and each request's latency, sorted.
 func measure(_ client: RedisClient, concurrency: Int, requests: Int, command: RedisCommand) async throws -> (rps: Double, latencies: [Duration]) {
     let clock = ContinuousClock()
     let started = clock.now
-    let perTask = requests / concurrency
     let latencies = try await withThrowingTaskGroup(of: [Duration].self) { group in
-        for _ in 0..<concurrency {
+        for index in 0..<concurrency {
+            let share = requests / concurrency + (index < requests % concurrency ? 1 : 0)
             group.addTask {
                 var samples: [Duration] = []
-                samples.reserveCapacity(perTask)
-                for _ in 0..<perTask {
+                samples.reserveCapacity(share)
+                for _ in 0..<share {
                     let sent = clock.now
                     try await client.send(command)
                     samples.append(clock.now - sent)
@@ -50,13 +56,15 @@ func measure(_ client: RedisClient, concurrency: Int, requests: Int, command: Re
         return try await group.reduce(into: []) { $0 += $1 }
     }
     let elapsed = clock.now - started
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return (Double(latencies.count) / seconds, latencies.sorted())
+    return (Double(latencies.count) / seconds(elapsed), latencies.sorted())
 }
 
-func milliseconds(_ duration: Duration) -> String {
-    let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
-    return String(format: "%.3f", value)
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+func milliseconds(_ value: Double) -> String {
+    String(format: "%.4f", value * 1000)
 }
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
@@ -69,13 +77,14 @@ let tests: [(String, RedisCommand)] = [
     ("LPUSH", RedisCommand("LPUSH", key, value)),
     ("LRANGE_50", RedisCommand("LRANGE", key, 0, 49)),
 ]
-// Warm up the connections and make sure the list has 50 elements.
-_ = try await measure(client, concurrency: options.concurrency, requests: max(options.concurrency, 100), command: tests[0].1)
+// Each test's warm-up runs just before it; LPUSH's leaves the list at least 50 elements long.
 for (name, command) in tests {
+    _ = try await measure(client, concurrency: options.concurrency, requests: options.warmup, command: command)
     let (rps, latencies) = try await measure(client, concurrency: options.concurrency, requests: options.requests, command: command)
-    let p50 = latencies[latencies.count / 2]
-    let p99 = latencies[min(latencies.count - 1, latencies.count * 99 / 100)]
-    print("\(name),\(options.concurrency),\(latencies.count),\(String(format: "%.0f", rps)),\(milliseconds(p50)),\(milliseconds(p99))")
+    guard !latencies.isEmpty else { continue }
+    func percentile(_ share: Int) -> Double { seconds(latencies[max(0, (latencies.count * share + 99) / 100 - 1)]) }
+    let mean = seconds(latencies.reduce(.zero, +)) / Double(latencies.count)
+    print("\(name),\(options.concurrency),\(latencies.count),\(String(format: "%.0f", rps)),\(milliseconds(percentile(50))),\(milliseconds(percentile(99))),\(milliseconds(mean)),\(options.warmup)")
 }
 try await client.send("DEL", key)
 await client.shutdown()
