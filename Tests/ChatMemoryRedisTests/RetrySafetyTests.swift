@@ -64,6 +64,26 @@ import Testing
         }
     }
 
+    /// A lone caller waits for its reply in place only briefly: on a stalled server its request
+    /// is handed to the I/O thread, which delivers the reply once the server goes on.
+    @Test func aLoneCallOnAStalledServerIsHandedToTheIOThread() async throws {
+        try await withPrivateServer { server in
+            var configuration = server.configuration()
+            configuration.pool.size = 1
+            configuration.commandTimeout = nil
+            try await withClient(configuration: configuration) { client in
+                let pool = try client.pool.get()
+                #expect(try await client.send("PING").string == "PONG")
+                server.suspend()
+                let call = Task { try await client.send("INCR", "counter") }
+                try await waitUntil { pool.connections[0].requestsInFlight == 1 }
+                server.resume()
+                #expect(try await call.value == .integer(1))
+                #expect(pool.connections[0].requestsInFlight == 0)
+            }
+        }
+    }
+
     @Test func aServerKilledBeforeReplyingMayHaveRun() async throws {
         try await withPrivateServer { server in
             var configuration = server.configuration()

@@ -300,6 +300,11 @@ final class RedisConnection: Sendable {
         state.withLock { $0.unsent.count }
     }
 
+    /// How many requests were written and wait for their replies on the I/O thread (for tests).
+    var requestsInFlight: Int {
+        state.withLock { $0.inFlight.count }
+    }
+
     /// Whether the I/O thread was started (for tests that count threads).
     var hasThread: Bool {
         state.withLock { $0.threadStarted }
