@@ -5,8 +5,8 @@ import Logging
 /// One connection to Redis, served by a dedicated I/O thread so that hiredis's blocking calls
 /// never run on Swift's cooperative thread pool or on an event loop.
 ///
-/// A caller alone in its pool, on an idle plain (not TLS) connection, makes its round trip
-/// itself: one non-blocking `send`, then at most ``inPlaceWait`` in `poll` for the reply, which
+/// A caller alone in its pool (and no calls overlapping lately), on an idle plain (not TLS)
+/// connection, makes its round trip itself: one non-blocking `send`, then at most ``inPlaceWait`` in `poll` for the reply, which
 /// spares the two thread hand-offs of a call served by the I/O thread; a slower reply is handed
 /// over to that thread. Otherwise requests queue up; the I/O thread writes everything queued in
 /// one go (automatic pipelining) and reads the replies in order, and what was queued meanwhile
@@ -134,9 +134,11 @@ final class RedisConnection: Sendable {
         let replies = commands.isEmpty ? 1 : commands.count
         let bytes = RESPEncoding.encode(commands)
         var handedOver: [Result<RedisValue, RedisError>]?
-        if let load, load.isAlone, !bytes.isEmpty, bytes.count <= Self.inPlaceLimit {
+        if let load, load.isQuiet, !bytes.isEmpty, bytes.count <= Self.inPlaceLimit {
             switch try answerInPlace(bytes, replies: replies, deadline: deadline) {
-            case .answered(let results): return results
+            case .answered(let results):
+                if load.answeredInPlace() { await Task.yield() }
+                return results
             case .handOver(let received): handedOver = received
             case .notTaken: break
             }

@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import Synchronization
 
@@ -203,16 +204,33 @@ final class ConnectionPool: Sendable {
     }
 }
 
-/// How many callers hold a slot of a pool, read by its connections without the pool's lock.
+/// How many callers hold a slot of a pool, read by its connections without the pool's lock, and
+/// whether calls have overlapped lately.
 final class PoolLoad: Sendable {
     private let holders = Atomic<Int>(0)
+    /// When (uptime, ns) a caller last took a slot while another held one.
+    private let overlappedAt = Atomic<UInt64>(0)
+    private let callsInPlace = Atomic<Int>(0)
+
+    /// How long after an overlap the pool's calls keep going through the I/O threads.
+    static let quietPeriod: UInt64 = 10_000_000
 
     func change(by delta: Int) {
-        holders.add(delta, ordering: .relaxed)
+        let (_, held) = holders.add(delta, ordering: .relaxed)
+        if delta > 0, held > 1 { overlappedAt.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
     }
 
-    /// Whether exactly one caller (the one asking) holds a slot.
-    var isAlone: Bool {
-        holders.load(ordering: .relaxed) == 1
+    /// Whether a caller may make its round trip in place: it alone holds a slot, and no call has
+    /// overlapped another for ``quietPeriod`` (under concurrency, batching on the I/O threads
+    /// carries more, and a caller waiting in place would hold a cooperative thread).
+    var isQuiet: Bool {
+        guard holders.load(ordering: .relaxed) == 1 else { return false }
+        return DispatchTime.now().uptimeNanoseconds &- overlappedAt.load(ordering: .relaxed) > Self.quietPeriod
+    }
+
+    /// Counts a call answered in place; true for every 8th, after which the caller yields, so that
+    /// a task calling in a loop never keeps other tasks from running for long.
+    func answeredInPlace() -> Bool {
+        callsInPlace.add(1, ordering: .relaxed).newValue % 8 == 0
     }
 }
