@@ -214,12 +214,6 @@ static inline long chr_send_nonblocking(int fd, const void *bytes, size_t len) {
     return (long)sent;
 }
 
-/* True when the socket is readable (or failed) right now: on an idle connection, the server closed it. */
-static inline int chr_readable_now(int fd) {
-    struct pollfd p = { fd, POLLIN, 0 };
-    return poll(&p, 1, 0) != 0;
-}
-
 /*
  * Waits until the socket has one of `events`, at most timeout_us microseconds (ppoll on Linux;
  * poll, to the millisecond above, elsewhere). Returns poll's result; its revents in *revents.
@@ -278,20 +272,10 @@ static inline void chr_wake_close(int fds[2]) {
     if (fds[1] != fds[0]) close(fds[1]);
 }
 
-/*
- * Waits until the wake descriptor is readable or, when sock >= 0, the socket has one of
- * `events`, at most timeout_ms (-1: no limit). Returns -1 on error (errno; EINTR included),
- * else a mask: 1 the socket is ready (its revents in *socket_events), 2 woken; 0 timed out.
- */
-static inline int chr_wait(int wake_fd, int sock, short events, int timeout_ms, short *socket_events) {
-    struct pollfd fds[2] = { { wake_fd, POLLIN, 0 }, { sock, events, 0 } };
-    int ready = poll(fds, sock >= 0 ? 2 : 1, timeout_ms);
-    *socket_events = 0;
-    if (ready <= 0) return ready;
-    int mask = 0;
-    if (fds[0].revents) mask |= 2;
-    if (sock >= 0 && fds[1].revents) { mask |= 1; *socket_events = fds[1].revents; }
-    return mask;
+/* Waits until the wake descriptor is readable; poll's result (-1 with errno, EINTR included). */
+static inline int chr_wait_for_wake(int wake_fd) {
+    struct pollfd p = { wake_fd, POLLIN, 0 };
+    return poll(&p, 1, -1);
 }
 
 /* True when the peer closed an idle connection (or it failed): checked before reusing it. */

@@ -42,10 +42,9 @@ final class RedisConnection: Sendable {
         /// The latest deadline of the requests in flight; `nil` with `inFlightUnbounded` when one has none.
         var inFlightUntil: ContinuousClock.Instant?
         var inFlightUnbounded = false
-        /// The socket and context a caller may use for a round trip of its own (see
+        /// The context a caller may use for a round trip of its own (see
         /// ``RedisConnection/answerInPlace(_:replies:deadline:)``): set while a plain shared
-        /// connection is up and idle-capable.
-        var directSocket: Int32?
+        /// connection is up.
         var directContext: HiredisContext?
         /// A caller is making its round trip on the context: the I/O thread leaves it alone.
         var callerHoldsContext = false
@@ -69,7 +68,6 @@ final class RedisConnection: Sendable {
 
         /// No caller may use the context any more (it is about to be replaced or dropped).
         mutating func closeDirectAccess() {
-            directSocket = nil
             directContext = nil
         }
 
@@ -219,18 +217,17 @@ final class RedisConnection: Sendable {
     private func answerInPlace(_ bytes: [UInt8], replies: Int, deadline: ContinuousClock.Instant?) throws(RedisError) -> InPlace {
         let start = ContinuousClock.now
         if let deadline, deadline <= start { return .notTaken }
-        let claim: (socket: Int32, context: HiredisContext)? = state.withLock { state in
+        let claimed: HiredisContext? = state.withLock { state in
             guard !state.isClosed, !state.callerHoldsContext, state.inFlight.isEmpty, state.unsent.isEmpty,
-                  let socket = state.directSocket, let context = state.directContext else { return nil }
+                  let context = state.directContext else { return nil }
             state.callerHoldsContext = true
-            return (socket, context)
+            return context
         }
-        guard let (socket, context) = claim else { return .notTaken }
-        var sent = 0
-        if chr_readable_now(socket) == 0 {
+        guard let context = claimed else { return .notTaken }
+        let socket = context.socket
+        var sent = -1
+        if !context.peerClosed {
             sent = bytes.withUnsafeBytes { chr_send_nonblocking(socket, $0.baseAddress, $0.count) }
-        } else {
-            sent = -1
         }
         if sent > 0, sent < bytes.count {
             // More than the socket takes at once: the I/O thread writes the rest and reads the replies.
@@ -244,13 +241,7 @@ final class RedisConnection: Sendable {
         if sent < bytes.count {
             // Closed by the server while idle, or failed: nothing was sent (or the rest could not
             // be queued); the I/O thread drops the connection and sends the request on a new one.
-            let wake = state.withLock { state in
-                state.callerHoldsContext = false
-                state.closeDirectAccess()
-                state.dropRequested = true
-                return state.takeWake()
-            }
-            if let wake { chr_wake_signal(wake) }
+            giveUpContext()
             if sent <= 0 { return .notTaken }
             throw RedisError(.connectionClosed, "the connection failed while writing the request; it may have run", mayHaveRun: true)
         }
@@ -268,13 +259,7 @@ final class RedisConnection: Sendable {
                 if chr_wait_socket(socket, Int16(POLLIN), Int64(clamping: microseconds), &events) > 0 { try context.readAvailable() }
             }
         } catch {
-            let wake = state.withLock { state in
-                state.callerHoldsContext = false
-                state.closeDirectAccess()
-                state.dropRequested = true
-                return state.takeWake()
-            }
-            if let wake { chr_wake_signal(wake) }
+            giveUpContext()
             throw error
         }
         let wake = state.withLock { state in
@@ -283,6 +268,17 @@ final class RedisConnection: Sendable {
         }
         if let wake { chr_wake_signal(wake) }
         return .answered(results)
+    }
+
+    /// Returns a context a caller found broken or closed: the I/O thread drops it.
+    private func giveUpContext() {
+        let wake = state.withLock { state in
+            state.callerHoldsContext = false
+            state.closeDirectAccess()
+            state.dropRequested = true
+            return state.takeWake()
+        }
+        if let wake { chr_wake_signal(wake) }
     }
 
     /// Fails a request that is still queued (true); one already taken by the I/O thread is left
@@ -343,6 +339,9 @@ final class RedisConnection: Sendable {
         return started
     }
 
+    /// The error of a request in flight when the connection is closed.
+    private static let closedWhileWaiting = RedisError(.shutdown, "the connection was closed while waiting for the reply; the command may have run", mayHaveRun: true)
+
     private var closedError: RedisError {
         isDedicated
             ? RedisError(.shutdown, "the dedicated connection is closed (its withDedicatedConnection call returned, or the client was shut down)")
@@ -383,8 +382,7 @@ final class RedisConnection: Sendable {
         }
         link.drop()
         for request in unsent { request.continuation.resume(throwing: closedError) }
-        let interrupted = RedisError(.shutdown, "the connection was closed while waiting for the reply; the command may have run", mayHaveRun: true)
-        for request in inFlight { request.continuation.resume(throwing: interrupted) }
+        for request in inFlight { request.continuation.resume(throwing: Self.closedWhileWaiting) }
         var pair = [wake.read, wake.write]
         chr_wake_close(&pair)
         finished.signal()
@@ -437,8 +435,7 @@ final class RedisConnection: Sendable {
                 (state.unsent.isEmpty || state.callerHoldsContext) && state.inFlight.isEmpty && !state.isClosed && !state.dropRequested
             }
             guard idle else { return }
-            var events: Int16 = 0
-            if chr_wait(wakeDescriptor, -1, 0, -1, &events) > 0 { drainWake() }
+            if chr_wait_for_wake(wakeDescriptor) > 0 { drainWake() }
         }
 
         private func drainWake() {
@@ -475,10 +472,7 @@ final class RedisConnection: Sendable {
                     state.startFlight(request)
                     handOver += request.bytes
                 }
-                if context.isPlain && !connection.isDedicated {
-                    state.directSocket = context.socket
-                    state.directContext = context
-                }
+                if context.isPlain && !connection.isDedicated { state.directContext = context }
                 return (expired, handOver)
             }
             for request in expired {
@@ -540,7 +534,7 @@ final class RedisConnection: Sendable {
         private mutating func failFlight(_ error: RedisError, link: inout ConnectionLink) {
             let interrupted = connection.interrupter.isInterrupted
             let failure = interrupted
-                ? RedisError(.shutdown, "the connection was closed while waiting for the reply; the command may have run", mayHaveRun: true)
+                ? RedisConnection.closedWhileWaiting
                 : error
             if !interrupted { connection.logger.debug("connection failed, dropping it", metadata: ["error": "\(error)"]) }
             let failed = state.withLock { state in
