@@ -80,8 +80,11 @@ final class RedisConnection: Sendable {
             }
         }
 
-        /// Whether a request queued now, with `deadline`, may still wait when the flight ends.
+        /// Whether a request queued now, with `deadline`, may still wait when the flight (or a
+        /// caller's round trip in place) ends: then it needs a timer of its own.
         func mayOutwait(_ deadline: ContinuousClock.Instant) -> Bool {
+            // A caller's round trip in place may be handed over and then outlast any deadline.
+            if callerHoldsContext { return true }
             guard !inFlight.isEmpty else { return false }
             return inFlightUnbounded || (inFlightUntil.map { $0 > deadline } ?? true)
         }
