@@ -281,6 +281,63 @@ import Testing
         print("shutdownDuringALoneCall outcomes: \(codes)")
     }
 
+    /// shutdown() racing a lone call on a stopped server (the call waits in place, then on the
+    /// I/O thread): it fails with `.shutdown`, marked as possibly run (it was written).
+    @Test func shutdownDuringALoneCallOnAStoppedServer() async throws {
+        try await withPrivateServer { (server) async throws in
+            var codes: [String: Int] = [:]
+            for attempt in 0..<100 {
+                var configuration = server.configuration()
+                configuration.pool.size = 1
+                let client = RedisClient(configuration: configuration)
+                #expect(try await client.send("PING").string == "PONG")
+                server.suspend()
+                let call = Task { try await client.send("INCR", "counter-\(attempt)") }
+                for _ in 0..<(attempt * 40) { _ = ContinuousClock.now }
+                let shutdown = await outcome(within: .seconds(20)) { await client.shutdown() }
+                #expect(shutdown != nil, "shutdown hung")
+                let result = await outcome(within: .seconds(20)) { try await call.value }
+                server.resume()
+                switch result {
+                case nil: Issue.record("the call hung after shutdown")
+                case .success?: codes["ok", default: 0] += 1
+                case .failure(let error)?:
+                    let redisError = error as? RedisError
+                    codes["\(redisError.map { "\($0.code)/\($0.mayHaveRun)" } ?? "\(type(of: error))")", default: 0] += 1
+                    #expect(redisError?.code == .shutdown, "attempt \(attempt): \(error)")
+                    if redisError?.mayHaveRun == false {
+                        // Reported as never sent: the server, going on, must not have run it.
+                        try await withClient(configuration: server.configuration()) { (checker) async throws in
+                            #expect(try await checker.send("GET", "counter-\(attempt)") == .null, "attempt \(attempt): \(error) but the INCR ran")
+                        }
+                    }
+                }
+            }
+            print("shutdownDuringALoneCallOnAStoppedServer outcomes: \(codes)")
+        }
+    }
+
+    /// Lone pipelines whose first reply is large (read over several polls, then handed over):
+    /// each reply reaches its own command.
+    @Test func largeRepliesReadPartlyInPlaceStayInOrder() async throws {
+        try await withClient({ $0.pool.size = 1 }) { (client) async throws in
+            let key = TestServer.key()
+            let big = [UInt8](repeating: 0x61, count: 4 << 20)
+            try await client.send("SET", key, big)
+            for round in 0..<20 {
+                let replies = try await client.pipeline([RedisCommand("ECHO", "a\(round)"), RedisCommand("GET", key),
+                                                         RedisCommand("ECHO", "b\(round)"), RedisCommand("GET", key), RedisCommand("ECHO", "c\(round)")])
+                #expect(try replies[0].get().string == "a\(round)")
+                #expect(try replies[1].get().bytes?.count == big.count)
+                #expect(try replies[2].get().string == "b\(round)")
+                #expect(try replies[3].get().bytes?.count == big.count)
+                #expect(try replies[4].get().string == "c\(round)")
+                #expect(try await client.send("ECHO", "d\(round)").string == "d\(round)")
+            }
+            try await client.send("DEL", key)
+        }
+    }
+
     /// A slow command (longer than the in-place wait) from a lone caller, then many quick ones:
     /// the handed-over reply is delivered to its caller, not to the next.
     @Test func aHandedOverReplyIsNotDeliveredToTheNextCaller() async throws {
