@@ -190,8 +190,9 @@ import Testing
 
     /// Alternating lone calls (in place) and bursts of 50 tasks (through the I/O thread): every
     /// reply is its own caller's.
-    @Test(arguments: [1, 3]) func alternatingLoneCallsAndBurstsGetTheirOwnReplies(poolSize: Int) async throws {
-        try await withClient({ $0.pool.size = poolSize }) { (client) async throws in
+    @Test(arguments: [(1, 128), (3, 128), (1, 1), (2, 1)])
+    func alternatingLoneCallsAndBurstsGetTheirOwnReplies(poolSize: Int, maxPipelined: Int) async throws {
+        try await withClient({ $0.pool.size = poolSize; $0.pool.maxPipelinedRequests = maxPipelined }) { (client) async throws in
             let prefix = TestServer.key()
             for round in 0..<20 {
                 for phase in [1, 50, 1, 2, 1] {
@@ -292,8 +293,10 @@ import Testing
                 let client = RedisClient(configuration: configuration)
                 #expect(try await client.send("PING").string == "PONG")
                 server.suspend()
+                let pool = try client.pool.get()
                 let call = Task { try await client.send("INCR", "counter-\(attempt)") }
-                for _ in 0..<(attempt * 40) { _ = ContinuousClock.now }
+                // The call holds its slot: it is writing or waiting in place (for 250 µs), or on the I/O thread.
+                while pool.slotsInUse == 0 { await Task.yield() }
                 let shutdown = await outcome(within: .seconds(20)) { await client.shutdown() }
                 #expect(shutdown != nil, "shutdown hung")
                 let result = await outcome(within: .seconds(20)) { try await call.value }
