@@ -8,10 +8,10 @@ import Testing
 @Suite(.timeLimit(.minutes(3))) struct HostileConnectionTests {
     /// A lone caller whose task is cancelled hands its written request over to the I/O thread;
     /// the connection must keep serving later calls (it must not stay claimed by a caller gone).
-    @Test func aCancelledLoneCallOnASlowServerLeavesTheConnectionUsable() async throws {
+    @Test(arguments: [1, 4]) func aCancelledLoneCallOnASlowServerLeavesTheConnectionUsable(poolSize: Int) async throws {
         try await withPrivateServer { (server) async throws in
             var configuration = server.configuration()
-            configuration.pool.size = 1
+            configuration.pool.size = poolSize
             configuration.commandTimeout = nil
             try await withClient(configuration: configuration) { (client) async throws in
                 #expect(try await client.send("PING").string == "PONG")
@@ -262,6 +262,7 @@ import Testing
     /// shutdown never hangs.
     @Test func shutdownDuringALoneCall() async throws {
         var codes: [String: Int] = [:]
+        var wrong: [String] = []
         for attempt in 0..<60 {
             let client = try TestServer.client { $0.pool.size = 1 }
             #expect(try await client.send("PING").string == "PONG")
@@ -276,10 +277,11 @@ import Testing
             case .failure(let error)?:
                 let code = (error as? RedisError).map { "\($0.code)" } ?? "\(type(of: error))"
                 codes[code, default: 0] += 1
-                #expect((error as? RedisError)?.code == .shutdown, "a call interrupted by shutdown failed with \(error)")
+                if (error as? RedisError)?.code != .shutdown { wrong.append("\(error)") }
             }
         }
         print("shutdownDuringALoneCall outcomes: \(codes)")
+        #expect(wrong.isEmpty, "calls interrupted by shutdown failed otherwise: \(wrong.prefix(2))")
     }
 
     /// shutdown() racing a lone call on a stopped server (the call waits in place, then on the
@@ -287,6 +289,7 @@ import Testing
     @Test func shutdownDuringALoneCallOnAStoppedServer() async throws {
         try await withPrivateServer { (server) async throws in
             var codes: [String: Int] = [:]
+            var wrong: [String] = []
             for attempt in 0..<100 {
                 var configuration = server.configuration()
                 configuration.pool.size = 1
@@ -307,7 +310,7 @@ import Testing
                 case .failure(let error)?:
                     let redisError = error as? RedisError
                     codes["\(redisError.map { "\($0.code)/\($0.mayHaveRun)" } ?? "\(type(of: error))")", default: 0] += 1
-                    #expect(redisError?.code == .shutdown, "attempt \(attempt): \(error)")
+                    if redisError?.code != .shutdown { wrong.append("attempt \(attempt): \(error)") }
                     if redisError?.mayHaveRun == false {
                         // Reported as never sent: the server, going on, must not have run it.
                         try await withClient(configuration: server.configuration()) { (checker) async throws in
@@ -317,6 +320,7 @@ import Testing
                 }
             }
             print("shutdownDuringALoneCallOnAStoppedServer outcomes: \(codes)")
+            #expect(wrong.isEmpty, "\(wrong.count) of 100 calls interrupted by shutdown failed otherwise, e.g. \(wrong.prefix(2))")
         }
     }
 
