@@ -16,12 +16,18 @@ import Testing
             try await withClient(configuration: configuration) { (client) async throws in
                 #expect(try await client.send("PING").string == "PONG")
                 server.suspend()
-                // Cancelled before it calls: the pool hands it a slot, the request is written in place.
-                let cancelled = await outcome(within: .seconds(20)) {
-                    withUnsafeCurrentTask { $0?.cancel() }
-                    return try await client.send("INCR", "counter").int
+                // Cancelled before it calls: the pool hands it a slot, the request is written in
+                // place and handed over; written, it runs to completion once the server goes on.
+                let call = Task {
+                    await outcome(within: .seconds(20)) {
+                        withUnsafeCurrentTask { $0?.cancel() }
+                        return try await client.send("INCR", "counter").int
+                    }
                 }
+                let pool = try client.pool.get()
+                try await waitUntil { pool.connections.contains { $0.requestsInFlight == 1 } }
                 server.resume()
+                let cancelled = await call.value
                 #expect(cancelled != nil, "the cancelled call hung")
                 let next = await outcome(within: .seconds(20)) { try await client.send("GET", "counter").string }
                 guard case .success(let value)? = next else {

@@ -108,32 +108,6 @@ import Testing
         }
     }
 
-    @Test func anEmptyPrefixListsNoIndex() async throws {
-        // With the prefix "" every list is a session (so no withStore, whose clean-up deletes
-        // every session): the indexes, lists too, must still be left out.
-        var configuration = ChatMemoryConfiguration()
-        configuration.keyPrefix = ""
-        let client = RedisClient(configuration: try storeTestRedisConfiguration())
-        let memory = try RedisChatMemory(client: client, configuration: configuration)
-        let id = "ids-listing-\(UUID().uuidString)"
-        let chat = memory.session(try SessionID(id))
-        do {
-            try await chat.append(.user("hi"))
-            var found: [String] = []
-            for try await session in memory.sessions() {
-                let text = String(decoding: session.bytes, as: UTF8.self)
-                if text.contains(id) { found.append(text) }
-            }
-            #expect(found == [id])
-            #expect(try await chat.clear())
-        } catch {
-            _ = try? await chat.clear()
-            await client.shutdown()
-            throw error
-        }
-        await client.shutdown()
-    }
-
     @Test func deleteAndClearRemoveTheIndexToo() async throws {
         try await withStore(.redis) { store in
             let redis = try store.redis()

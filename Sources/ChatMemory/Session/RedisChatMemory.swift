@@ -25,9 +25,14 @@ public final class RedisChatMemory: Sendable {
     private let tracing: SessionTracing
 
     /// Chat memory in Redis, through `client`. Throws ``ChatMemoryError/Code/invalidConfiguration``
-    /// when a setting is out of range, or when a ``ChatMemoryConfiguration/replication`` timeout
-    /// is not shorter than the client's `commandTimeout`.
+    /// when a setting is out of range, when a ``ChatMemoryConfiguration/replication`` timeout
+    /// is not shorter than the client's `commandTimeout`, or when the key prefix could name the
+    /// store's own keys (`ids:{…}` id indexes, `lease:` compaction leases): it must not be empty,
+    /// a beginning of `ids:{` or `lease:`, or start with either.
     public convenience init(client: RedisClient, configuration: ChatMemoryConfiguration = .init(), logger: Logger = Logger(label: "chat-memory")) throws {
+        for own in ["ids:{", "lease:"] where own.hasPrefix(configuration.keyPrefix) || configuration.keyPrefix.hasPrefix(own) {
+            throw ChatMemoryError.invalidConfiguration("keyPrefix \"\(configuration.keyPrefix)\" could name the store's own \(own)… keys; use another (\"chat:\" by default)")
+        }
         if let replication = configuration.replication, let commandTimeout = client.configuration.commandTimeout, replication.timeout >= commandTimeout {
             throw ChatMemoryError.invalidConfiguration("replication.timeout (\(replication.timeout)) must be shorter than the client's commandTimeout (\(commandTimeout))")
         }

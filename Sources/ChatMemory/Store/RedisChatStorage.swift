@@ -3,7 +3,6 @@ import Logging
 
 /// Chat lists in Redis. An append is one Lua script on the session's list and its id index, two
 /// keys in one hash slot (so it is atomic and Redis Cluster safe); reads are plain `LRANGE`s.
-/// Listings skip the id indexes, which are lists too.
 struct RedisChatStorage: ChatStorage {
     let client: RedisClient
 
@@ -32,17 +31,10 @@ struct RedisChatStorage: ChatStorage {
                                "wait", "lset", "set", "get"]
 
     /// The key of a session's id index (see ``appendScript``): `ids:{tag}` and the session's key,
-    /// where the three-character tag puts it in the session's Redis Cluster slot. It starts with
-    /// the key prefix only when the prefix is empty or a beginning of `ids:{`; listings skip it
-    /// then (``isIndexKey(_:)``).
+    /// where the three-character tag puts it in the session's Redis Cluster slot. It never starts
+    /// with the key prefix: ``RedisChatMemory`` refuses a prefix compatible with `ids:{`.
     static func indexKey(of sessionKey: [UInt8]) -> [UInt8] {
         Array("ids:{".utf8) + HashSlot.tag(forSlot: HashSlot.of(sessionKey)) + Array("}".utf8) + sessionKey
-    }
-
-    /// True when `key` is the id index of the key after its first 9 bytes.
-    static func isIndexKey(_ key: [UInt8]) -> Bool {
-        key.count > 9 && key.starts(with: "ids:{".utf8) && key[8] == UInt8(ascii: "}")
-            && key[5..<8].elementsEqual(HashSlot.tag(forSlot: HashSlot.of(Array(key[9...]))))
     }
 
     /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``). ARGV[1]: the last
@@ -249,7 +241,7 @@ struct RedisChatStorage: ChatStorage {
     }
 
     /// One `SCAN` step over the lists whose key starts with `prefix`, on one primary at a time
-    /// (every primary of a cluster in turn), id indexes left out; the cursor is the client's
+    /// (every primary of a cluster in turn); the cursor is the client's
     /// ``RedisScanCursor`` as text.
     func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?) {
         let pattern = Self.globEscaped(prefix) + [UInt8(ascii: "*")]
@@ -259,7 +251,7 @@ struct RedisChatStorage: ChatStorage {
             position = parsed
         }
         let (keys, next) = try await client.scan(from: position, matching: pattern, type: "list", count: 1000)
-        return (keys.filter { !Self.isIndexKey($0) }, next?.description)
+        return (keys, next?.description)
     }
 
     /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``

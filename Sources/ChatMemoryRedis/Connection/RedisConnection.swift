@@ -154,14 +154,17 @@ final class RedisConnection: Sendable {
             try await withCheckedThrowingContinuation { continuation in
                 enum Admission { case rejected(any Error), queued(startThread: Bool, wake: Int32?, needsTimer: Bool) }
                 let admission = state.withLock { state -> Admission in
-                    if state.isClosed { return .rejected(closedError) }
-                    if Task.isCancelled { return .rejected(CancellationError()) }
                     if let received = handedOver {
-                        // Written by this caller, who read part of the answer: the I/O thread reads the rest.
-                        state.startFlight(Request(id: id, bytes: bytes, replies: replies, deadline: deadline, continuation: continuation, received: received))
+                        // Written by this caller, who read part of the answer: the I/O thread
+                        // reads the rest (as for any request written, cancelling does not stop
+                        // it); once closed, it may have run.
                         state.callerHoldsContext = false
+                        if state.isClosed { return .rejected(Self.closedWhileWaiting) }
+                        state.startFlight(Request(id: id, bytes: bytes, replies: replies, deadline: deadline, continuation: continuation, received: received))
                         return .queued(startThread: false, wake: state.takeWake(), needsTimer: false)
                     }
+                    if state.isClosed { return .rejected(closedError) }
+                    if Task.isCancelled { return .rejected(CancellationError()) }
                     let request = Request(id: id, bytes: bytes, replies: replies, deadline: deadline, continuation: continuation)
                     state.unsent.append(request)
                     let startThread = !state.threadStarted
@@ -228,25 +231,25 @@ final class RedisConnection: Sendable {
         }
         guard let context = claimed else { return .notTaken }
         let socket = context.socket
-        var sent = -1
-        if !context.peerClosed {
-            sent = bytes.withUnsafeBytes { chr_send_nonblocking(socket, $0.baseAddress, $0.count) }
-        }
+        let sent = context.peerClosed ? -1 : bytes.withUnsafeBytes { chr_send_nonblocking(socket, $0.baseAddress, $0.count) }
         if sent > 0, sent < bytes.count {
             // More than the socket takes at once: the I/O thread writes the rest and reads the replies.
             do {
                 try context.appendEncoded(Array(bytes[sent...]))
                 return .handOver([])
             } catch {
-                sent = -1
+                // Part of the request went out: it may have run, and must not be sent again.
+                giveUpContext()
+                throw interrupter.isInterrupted
+                    ? Self.closedWhileWaiting
+                    : RedisError(error.code, "\(error.message); part of the request was written, so it may have run", mayHaveRun: true)
             }
         }
         if sent < bytes.count {
-            // Closed by the server while idle, or failed: nothing was sent (or the rest could not
-            // be queued); the I/O thread drops the connection and sends the request on a new one.
+            // Closed by the server while idle, or failed before taking a byte: nothing was sent;
+            // the I/O thread drops the connection and sends the request on a new one.
             giveUpContext()
-            if sent <= 0 { return .notTaken }
-            throw RedisError(.connectionClosed, "the connection failed while writing the request; it may have run", mayHaveRun: true)
+            return .notTaken
         }
         var results: [Result<RedisValue, RedisError>] = []
         results.reserveCapacity(replies)
@@ -263,7 +266,8 @@ final class RedisConnection: Sendable {
             }
         } catch {
             giveUpContext()
-            throw error
+            // Closing the connection interrupts the wait: that is `.shutdown`, as for the I/O thread.
+            throw interrupter.isInterrupted ? Self.closedWhileWaiting : error
         }
         let wake = state.withLock { state in
             state.callerHoldsContext = false
