@@ -7,7 +7,9 @@
 /// let memory = RedisChatMemory(client: client, configuration: configuration)
 /// ```
 public struct ChatMemoryConfiguration: Sendable {
-    /// Prepended to the session id to make the Redis key (`chat:<sessionId>`).
+    /// Prepended to the session id to make the Redis key (`chat:<sessionId>`). ``RedisChatMemory``
+    /// refuses one that could name its own `ids:{…}` or `lease:…` keys (empty, a beginning of
+    /// either, or starting with either).
     public var keyPrefix: String = "chat:"
     /// Keep at most this many newest messages per session (1 to ``maxMessagesLimit``); `nil`
     /// keeps all.
