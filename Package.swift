@@ -90,6 +90,12 @@ let package = Package(
             dependencies: ["ChatMemoryRedis"],
             swiftSettings: defaultSwiftSettings
         ),
+        // Whether a connection keeps sending while every cooperative thread is busy (Scripts/bench-liveness.sh).
+        .executableTarget(
+            name: "LivenessProbe",
+            dependencies: ["ChatMemoryRedis"],
+            swiftSettings: defaultSwiftSettings
+        ),
         .executableTarget(
             name: "ChatMemoryBenchmark",
             dependencies: ["ChatMemory", "ChatMemoryRedis"],

@@ -119,7 +119,8 @@ import Testing
         defer { stuckEnds.finish() }
         let stuck = RedisClient(configuration: configuration, credentialsProvider: stuckProvider)
         let call = Task { try await stuck.send("PING") }
-        try await waitUntil { try stuck.pool.get().startedThreads == 1 && stuck.pool.get().queuedRequests == 0 }
+        // Connecting: the I/O thread waits for the provider, the request still queued.
+        try await waitUntil { try stuck.pool.get().connections[0].isPreparingWrite }
         await stuck.shutdown()
         await expectRedisError(.shutdown) { _ = try await call.value }
     }

@@ -87,7 +87,7 @@ import Tracing
         try await withClient({ $0.pool.size = 1; $0.pool.maxPipelinedRequests = 1 }, observability: .metrics(metrics)) { client in
             let pool = try client.pool.get()
             let (gate, open) = AsyncStream<Void>.makeStream()
-            let holder = Task { try await pool.withConnection(deadline: nil) { _ in for await _ in gate {} } }
+            let holder = Task { try await pool.holdingSlot { for await _ in gate {} } }
             try await waitUntil { pool.slotsInUse == 1 }
             let waiting = Task { try await client.send("PING") }
             try await waitUntil { pool.waitingCallers == 1 }

@@ -132,7 +132,7 @@ import Testing
         try await withClient({ $0.pool.size = 1; $0.pool.maxPipelinedRequests = 1; $0.commandTimeout = .milliseconds(100) }) { client in
             let pool = try client.pool.get()
             let (gate, open) = AsyncStream<Void>.makeStream()
-            let holder = Task { try await pool.withConnection(deadline: nil) { _ in for await _ in gate {} } }
+            let holder = Task { try await pool.holdingSlot { for await _ in gate {} } }
             try await waitUntil { pool.slotsInUse == 1 }
             let error = await expectRedisError(.timeout) { try await client.send("PING") }
             #expect(error?.mayHaveRun == false)

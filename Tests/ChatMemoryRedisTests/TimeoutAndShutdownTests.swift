@@ -11,7 +11,7 @@ import Testing
         try await withClient({ $0.pool.size = 1; $0.pool.maxPipelinedRequests = 1; $0.commandTimeout = .milliseconds(200) }) { client in
             let pool = try client.pool.get()
             let (gate, open) = AsyncStream<Void>.makeStream()
-            let holder = Task { try await pool.withConnection(deadline: nil) { _ in for await _ in gate {} } }
+            let holder = Task { try await pool.holdingSlot { for await _ in gate {} } }
             try await waitUntil { pool.slotsInUse == 1 }
             let error = await expectRedisError(.timeout) { try await client.send("INCR", key) }
             #expect(error?.message.contains("nothing was sent") == true, "\(String(describing: error))")
@@ -35,9 +35,7 @@ import Testing
                 server.suspend()
                 // A request with a later deadline than the client's timeout, written and unanswered.
                 let ahead = Task {
-                    try await pool.withConnection(deadline: nil) { connection in
-                        try await connection.execute([RedisCommand("PING")], deadline: .now + .seconds(100))
-                    }
+                    try await pool.execute([RedisCommand("PING")], deadline: .now + .seconds(100)).replies
                 }
                 try await waitUntil { pool.slotsInUse == 1 && pool.queuedRequests == 0 }
                 let error = await expectRedisError(.timeout) { try await client.send("INCR", "counter") }

@@ -201,9 +201,8 @@ public final class RedisClient: Sendable {
         return try await instruments.observe(commands, inTransaction: false, logger: logger) {
             switch backend {
             case .node(let pool):
-                return try await pool.withConnection(deadline: deadline) { connection in
-                    (connection.id, try await connection.execute(commands, deadline: deadline))
-                }
+                let answer = try await pool.execute(commands, deadline: deadline)
+                return (answer.connection, answer.replies)
             case .routed(let router):
                 return (nil, try await router.run(commands.map { [$0] }, deadline: deadline).flatMap { $0 })
             }
@@ -218,9 +217,8 @@ public final class RedisClient: Sendable {
         return try await instruments.observe(unit, inTransaction: inTransaction, logger: logger) {
             switch backend {
             case .node(let pool):
-                return try await pool.withConnection(deadline: deadline) { connection in
-                    (connection.id, try await connection.execute(unit, deadline: deadline))
-                }
+                let answer = try await pool.execute(unit, deadline: deadline)
+                return (answer.connection, answer.replies)
             case .routed(let router):
                 return (nil, try await router.run([unit], deadline: deadline)[0])
             }
@@ -244,9 +242,7 @@ public final class RedisClient: Sendable {
     /// Sends one command to the node behind `pool` (no routing), within the command timeout.
     func send(_ command: RedisCommand, on pool: ConnectionPool) async throws -> RedisValue {
         let deadline = commandTimeout.map { ContinuousClock.now + $0 }
-        return try await pool.withConnection(deadline: deadline) { connection in
-            try await connection.execute([command], deadline: deadline)
-        }[0].get()
+        return try await pool.execute([command], deadline: deadline).replies[0].get()
     }
 
     /// The cluster router, for tests and benchmarks that read its statistics.

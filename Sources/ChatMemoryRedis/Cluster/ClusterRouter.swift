@@ -93,9 +93,7 @@ final class ClusterRouter: CommandRouter {
                 group.addTask {
                     let batch = indexes.map { units[$0] }
                     do {
-                        let replies = try await self.pool(for: node).withConnection(deadline: deadline) { connection in
-                            try await connection.execute(batch.flatMap { $0 }, deadline: deadline)
-                        }
+                        let replies = try await self.pool(for: node).execute(batch.flatMap { $0 }, deadline: deadline).replies
                         return (node, indexes, RoutedUnits.split(replies, like: batch))
                     } catch let error as RedisError where RoutedUnits.isConnectionFailure(error) {
                         // Each unit is tried again on its own below, when that is safe.
@@ -217,9 +215,7 @@ final class ClusterRouter: CommandRouter {
     /// Sends the unit to `node` in one write, after `ASKING` when asked.
     private func send(_ unit: [RedisCommand], to node: RedisConfiguration.Endpoint, asking: Bool, deadline: ContinuousClock.Instant?) async throws -> [Result<RedisValue, RedisError>] {
         let commands = asking ? Self.askingPrefixed(unit) : unit
-        let replies = try await pool(for: node).withConnection(deadline: deadline) { connection in
-            try await connection.execute(commands, deadline: deadline)
-        }
+        let replies = try await pool(for: node).execute(commands, deadline: deadline).replies
         return asking ? Self.droppingAskingReplies(replies, of: unit) : replies
     }
 
@@ -355,9 +351,7 @@ final class ClusterRouter: CommandRouter {
             guard !Task.isCancelled else { return }
             do {
                 let deadline = ContinuousClock.now + timeout
-                let reply = try await pool(for: node).withConnection(deadline: deadline) { connection in
-                    try await connection.execute([RedisCommand("CLUSTER", "SLOTS")], deadline: deadline)[0].get()
-                }
+                let reply = try await pool(for: node).execute([RedisCommand("CLUSTER", "SLOTS")], deadline: deadline).replies[0].get()
                 let map = try SlotMap(clusterSlots: reply, answeredBy: node)
                 guard !map.primaries.isEmpty else { continue }
                 state.withLock { state in

@@ -5,19 +5,16 @@ import Synchronization
 /// A bounded set of connections shared by many tasks.
 ///
 /// Each connection carries up to `maxPipelinedRequests` requests at once; a request goes to the
-/// least busy connection. When every connection is full, callers wait in first-come, first-served
-/// order, and a cancelled waiter leaves the queue at once.
+/// least busy connection. When every connection is full, requests wait in first-come,
+/// first-served order, and a cancelled one leaves the queue at once. The decisions are a
+/// ``PoolStateMachine``; a slot that frees up passes to the longest waiting request on the
+/// thread that freed it (a connection's I/O thread), so waiting requests reach the wire without
+/// any cooperative thread running: a process whose tasks are all busy still has its queued
+/// commands sent and answered, and a reply that arrived in time counts as in time however late
+/// its caller resumes.
 final class ConnectionPool: Sendable {
-    private struct Waiter {
-        let id: UInt64
-        let continuation: CheckedContinuation<Int, any Error>
-    }
-
     private struct State {
-        var inFlight: [Int]
-        var waiters: [Waiter] = []
-        var nextWaiterID: UInt64 = 0
-        var isShutdown = false
+        var machine: PoolStateMachine<RedisConnection.Request>
         /// Connections lent to one caller each, closed by ``shutdown()`` if still open.
         var dedicated: [Int: RedisConnection] = [:]
         var nextDedicatedID = 0
@@ -27,11 +24,10 @@ final class ConnectionPool: Sendable {
     private let credentialsProvider: RedisCredentialsProvider?
     let logger: Logger
     let connections: [RedisConnection]
-    private let maxPipelinedRequests: Int
     private let metrics: ClientMetrics
     private let state: Locked<State>
-    /// How many callers hold a slot, for the connections (a caller alone may skip the I/O thread).
-    private let load: PoolLoad
+    /// Calls answered in place, so that every 8th yields.
+    private let callsInPlace = Atomic<Int>(0)
 
     /// Makes a connection per `pool.size`; each starts its I/O thread with its first request.
     /// The configuration has passed ``RedisConfiguration/validate()``: size from 1 to 1024, at
@@ -42,23 +38,25 @@ final class ConnectionPool: Sendable {
         self.credentialsProvider = credentialsProvider
         self.logger = logger
         self.metrics = metrics
-        let load = PoolLoad()
-        self.load = load
-        connections = (0..<size).map { RedisConnection(id: $0, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics, load: load) }
-        maxPipelinedRequests = configuration.pool.maxPipelinedRequests
-        state = Locked(State(inFlight: Array(repeating: 0, count: size)))
+        let owner = PoolReference()
+        connections = (0..<size).map { index in
+            RedisConnection(id: index, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics,
+                            onRequestEnd: { owner.pool?.requestEnded(on: index) })
+        }
+        state = Locked(State(machine: PoolStateMachine(connections: size, capacity: configuration.pool.maxPipelinedRequests)))
+        owner.pool = self
     }
 
     deinit { stopThreadsOfDroppedClient() }
 
     /// Whether ``shutdown()`` ran.
     var isShutdown: Bool {
-        state.withLock { $0.isShutdown }
+        state.withLock { $0.machine.isShutdown }
     }
 
-    /// How many callers wait for a slot (for tests that need to know a caller is queued).
+    /// How many requests wait for a slot (for tests that need to know a caller is queued).
     var waitingCallers: Int {
-        state.withLock { $0.waiters.count }
+        state.withLock { $0.machine.waiting }
     }
 
     /// How many connections have started their I/O thread (for tests that count threads).
@@ -71,7 +69,7 @@ final class ConnectionPool: Sendable {
 
     /// How many requests hold a slot (for tests, likewise).
     var slotsInUse: Int {
-        state.withLock { $0.inFlight.reduce(0, +) }
+        state.withLock { $0.machine.slotsInUse }
     }
 
     /// How many requests wait on the connections to be written (for tests, likewise).
@@ -79,19 +77,166 @@ final class ConnectionPool: Sendable {
         connections.reduce(0) { $0 + $1.queuedRequests }
     }
 
-    /// Runs `body` with a connection slot held for its whole duration. A caller still waiting
-    /// for a slot at `deadline` fails with `.timeout`, having sent nothing.
-    func withConnection<R: Sendable>(deadline: ContinuousClock.Instant?, _ body: (RedisConnection) async throws -> R) async throws -> R {
-        let index = try await acquire(deadline: deadline)
-        defer { release(index) }
-        return try await body(connections[index])
+    /// Runs the commands as one pipeline on one connection and returns that connection's id and
+    /// each command's result. A request still waiting for a slot or in a connection's queue at
+    /// `deadline` fails with `.timeout`, having sent nothing; one being read times out then.
+    /// A caller alone on an idle, quiet pool makes its round trip in place.
+    func execute(_ commands: [RedisCommand], deadline: ContinuousClock.Instant?) async throws -> RedisConnection.Answer {
+        if commands.isEmpty || commands.contains(where: { $0.arguments.isEmpty }) {
+            throw RedisError(.invalidCommand, "a command needs at least a name")
+        }
+        let bytes = RESPEncoding.encode(commands)
+        var held: Int?
+        var received: [Result<RedisValue, RedisError>]?
+        if bytes.count <= RedisConnection.inPlaceLimit, let (index, context) = claimInPlace() {
+            do {
+                switch try connections[index].roundTripInPlace(on: context, bytes: bytes, replies: commands.count, deadline: deadline) {
+                case .answered(let results):
+                    requestEnded(on: index)
+                    if callsInPlace.add(1, ordering: .relaxed).newValue % 8 == 0 { await Task.yield() }
+                    return (index, results)
+                case .handOver(let replies):
+                    received = replies
+                case .notTaken:
+                    break
+                }
+                held = index
+            } catch {
+                requestEnded(on: index)
+                throw error
+            }
+        }
+        let id = RedisConnection.nextRequestID()
+        var timer: Task<Void, Never>?
+        defer { timer?.cancel() }
+        let started = ContinuousClock.now
+        var waited = false
+        defer { if waited { metrics.poolWaitEnded(after: started.duration(to: .now)) } }
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RedisConnection.Answer, any Error>) in
+                let request = RedisConnection.Request(id: id, bytes: bytes, replies: commands.count, deadline: deadline,
+                                                      continuation: continuation, received: received ?? [])
+                if let held, received != nil {
+                    // Written in place: the I/O thread reads the rest; cancelling cannot stop it.
+                    connections[held].handOver(request)
+                    return
+                }
+                let placement = place(request, holding: held)
+                switch placement {
+                case .admitted(let connection, let admission):
+                    connections[connection].carryOut(admission, of: request)
+                    if case .queued(_, _, true) = admission, let deadline { timer = expiry(of: id, at: deadline) }
+                case .waiting:
+                    waited = true
+                    if let deadline { timer = expiry(of: id, at: deadline) }
+                case .shutDown:
+                    continuation.resume(throwing: RedisError.clientShutDown)
+                }
+            }
+        } onCancel: {
+            withdraw(id, error: CancellationError())
+        }
+    }
+
+    private enum Placement {
+        case admitted(Int, RedisConnection.Machine.Admission)
+        case waiting
+        case shutDown
+    }
+
+    /// Gives a request a slot (or the one its caller holds) and queues it there, or has it wait.
+    private func place(_ request: RedisConnection.Request, holding held: Int?) -> Placement {
+        let now = DispatchTime.now().uptimeNanoseconds
+        return state.withLock { state in
+            let connection: Int
+            if let held {
+                connection = held
+            } else {
+                switch state.machine.submit(id: request.id, waiter: request, now: now) {
+                case .connection(let index): connection = index
+                case .waiting: return .waiting
+                case .shutDown: return .shutDown
+                }
+            }
+            return .admitted(connection, connections[connection].admit(request, isCancelled: Task.isCancelled))
+        }
+    }
+
+    /// A slot and its connection's context for a caller alone on a quiet pool, or `nil`.
+    private func claimInPlace() -> (Int, HiredisContext)? {
+        let now = DispatchTime.now().uptimeNanoseconds
+        return state.withLock { state in
+            guard let index = state.machine.claimInPlace(now: now) else { return nil }
+            guard let context = connections[index].claimContext() else {
+                _ = state.machine.release(index)
+                return nil
+            }
+            return (index, context)
+        }
+    }
+
+    /// A timer that fails the request if it still waits, unsent, at `deadline`.
+    private func expiry(of id: UInt64, at deadline: ContinuousClock.Instant) -> Task<Void, Never> {
+        Task { [self] in
+            do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
+            withdraw(id, error: nil)
+        }
+    }
+
+    /// Fails a request that waits for a slot or in a connection's queue with `error` (`nil`: its
+    /// deadline passed); one written is left alone.
+    private func withdraw(_ id: UInt64, error: (any Error)?) {
+        enum Found { case waiter(RedisConnection.Request), queued(Int, RedisConnection.Request) }
+        let found: Found? = state.withLock { state in
+            if let waiter = state.machine.withdraw(id) { return .waiter(waiter) }
+            for connection in connections {
+                if let request = connection.withdraw(id) { return .queued(connection.id, request) }
+            }
+            return nil
+        }
+        switch found {
+        case .waiter(let request)?:
+            request.continuation.resume(throwing: error ?? RedisError(.timeout, "no connection became free within the command timeout; nothing was sent"))
+        case .queued(let connection, let request)?:
+            connections[connection].end([request], throwing: error ?? RedisConnection.neverSentTimeout)
+        case nil: break
+        }
+    }
+
+    /// A request holding a slot on `connection` ended: the slot passes to the longest waiting
+    /// request, which is queued on that connection at once, or frees up.
+    private func requestEnded(on connection: Int) {
+        let index = connection
+        while true {
+            let next: (RedisConnection.Request, RedisConnection.Machine.Admission)? = state.withLock { state in
+                guard let (_, waiter) = state.machine.release(index) else { return nil }
+                return (waiter, connections[index].admit(waiter, isCancelled: false))
+            }
+            guard let (request, admission) = next else { return }
+            if case .rejected = admission {
+                // Closed: that request ends too, and its slot passes on in turn.
+                request.continuation.resume(throwing: connections[index].closedError)
+                continue
+            }
+            connections[index].carryOut(admission, of: request)
+            return
+        }
+    }
+
+    /// Runs `body` holding a slot that must be free now, as a request would (for tests that
+    /// need a full pool); `.timeout` when none is.
+    func holdingSlot<R: Sendable>(_ body: () async throws -> R) async throws -> R {
+        let now = DispatchTime.now().uptimeNanoseconds
+        guard let index = state.withLock({ $0.machine.hold(now: now) }) else { throw RedisError(.timeout, "no free slot") }
+        defer { requestEnded(on: index) }
+        return try await body()
     }
 
     /// Runs `body` with a new connection of its own, outside the pool's slots, and closes it
     /// afterwards (it is never reused, so no state it was given outlives `body`).
     func withDedicatedConnection<R: Sendable>(_ body: (RedisConnection) async throws -> R) async throws -> R {
         let opened: (id: Int, connection: RedisConnection)? = state.withLock { state in
-            guard !state.isShutdown else { return nil }
+            guard !state.machine.isShutdown else { return nil }
             state.nextDedicatedID &+= 1
             let connection = RedisConnection(id: state.nextDedicatedID, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, isDedicated: true)
             state.dedicated[state.nextDedicatedID] = connection
@@ -109,128 +254,20 @@ final class ConnectionPool: Sendable {
         return try result.get()
     }
 
-    /// Refuses new work, fails the waiters, and closes every connection, dedicated ones too
-    /// (queued requests fail unsent; reads in flight are interrupted).
+    /// Refuses new work, fails the waiting requests, and closes every connection, dedicated ones
+    /// too (queued requests fail unsent; reads in flight are interrupted).
     func shutdown() async {
         let (waiters, dedicated) = state.withLock { state in
-            state.isShutdown = true
-            defer { state.waiters.removeAll(); state.dedicated.removeAll() }
-            return (state.waiters, Array(state.dedicated.values))
+            defer { state.dedicated.removeAll() }
+            return (state.machine.shutdown(), Array(state.dedicated.values))
         }
         for waiter in waiters { waiter.continuation.resume(throwing: RedisError.clientShutDown) }
         for connection in connections + dedicated { await connection.close() }
     }
-
-    private func acquire(deadline: ContinuousClock.Instant?) async throws -> Int {
-        enum Grant { case slot(Int), wait(UInt64) }
-        let grant: Grant = try state.withLock { state in
-            guard !state.isShutdown else { throw RedisError.clientShutDown }
-            if state.waiters.isEmpty, let index = leastBusy(state.inFlight) {
-                state.inFlight[index] += 1
-                load.change(by: 1)
-                return .slot(index)
-            }
-            state.nextWaiterID &+= 1
-            return .wait(state.nextWaiterID)
-        }
-        switch grant {
-        case .slot(let index): return index
-        case .wait(let id):
-            let started = ContinuousClock.now
-            defer { metrics.poolWaitEnded(after: started.duration(to: .now)) }
-            return try await waitForSlot(id: id, deadline: deadline)
-        }
-    }
-
-    /// Queues the caller until a slot is handed over; a cancelled caller leaves the queue at once,
-    /// and one still queued at `deadline` leaves it with `.timeout`.
-    private func waitForSlot(id: UInt64, deadline: ContinuousClock.Instant?) async throws -> Int {
-        let timer = deadline.map { deadline in
-            Task { [self] in
-                do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
-                leaveQueue(id, error: RedisError(.timeout, "no connection became free within the command timeout; nothing was sent"))
-            }
-        }
-        defer { timer?.cancel() }
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                let rejection: (any Error)? = state.withLock { state in
-                    if state.isShutdown { return RedisError.clientShutDown }
-                    if Task.isCancelled { return CancellationError() }
-                    if let deadline, deadline <= .now {
-                        return RedisError(.timeout, "no connection became free within the command timeout; nothing was sent")
-                    }
-                    // A slot may have freed up between the first look and now.
-                    if state.waiters.isEmpty, let index = leastBusy(state.inFlight) {
-                        state.inFlight[index] += 1
-                        load.change(by: 1)
-                        continuation.resume(returning: index)
-                        return nil
-                    }
-                    state.waiters.append(Waiter(id: id, continuation: continuation))
-                    return nil
-                }
-                if let rejection { continuation.resume(throwing: rejection) }
-            }
-        } onCancel: {
-            leaveQueue(id, error: CancellationError())
-        }
-    }
-
-    /// Fails a caller still waiting for a slot.
-    private func leaveQueue(_ id: UInt64, error: any Error) {
-        let waiter: Waiter? = state.withLock { state in
-            guard let position = state.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            return state.waiters.remove(at: position)
-        }
-        waiter?.continuation.resume(throwing: error)
-    }
-
-    /// Hands the slot to the longest waiter, or frees it.
-    private func release(_ index: Int) {
-        let next: Waiter? = state.withLock { state in
-            if !state.waiters.isEmpty { return state.waiters.removeFirst() }
-            state.inFlight[index] -= 1
-            load.change(by: -1)
-            return nil
-        }
-        next?.continuation.resume(returning: index)
-    }
-
-    private func leastBusy(_ inFlight: [Int]) -> Int? {
-        guard let index = inFlight.indices.min(by: { inFlight[$0] < inFlight[$1] }),
-              inFlight[index] < maxPipelinedRequests else { return nil }
-        return index
-    }
 }
 
-/// How many callers hold a slot of a pool, read by its connections without the pool's lock, and
-/// whether calls have overlapped lately.
-final class PoolLoad: Sendable {
-    private let holders = Atomic<Int>(0)
-    /// When (uptime, ns) a caller last took a slot while another held one.
-    private let overlappedAt = Atomic<UInt64>(0)
-    private let callsInPlace = Atomic<Int>(0)
-
-    /// How long after an overlap the pool's calls keep going through the I/O threads.
-    static let quietPeriod: UInt64 = 10_000_000
-
-    func change(by delta: Int) {
-        let (_, held) = holders.add(delta, ordering: .relaxed)
-        if delta > 0, held > 1 { overlappedAt.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed) }
-    }
-
-    /// Whether a caller may make its round trip in place: it alone holds a slot, and no call has
-    /// overlapped another for ``quietPeriod`` (under concurrency, batching on the I/O threads
-    /// carries more, and a caller waiting in place would hold a cooperative thread).
-    var isQuiet: Bool {
-        guard holders.load(ordering: .relaxed) == 1 else { return false }
-        return DispatchTime.now().uptimeNanoseconds &- overlappedAt.load(ordering: .relaxed) > Self.quietPeriod
-    }
-
-    /// Counts a call answered in place; true for every 8th, after which the caller yields, so that
-    /// a task calling in a loop never keeps other tasks from running for long.
-    func answeredInPlace() -> Bool {
-        callsInPlace.add(1, ordering: .relaxed).newValue % 8 == 0
-    }
+/// The pool its connections free slots in; weak, so that a client dropped without `shutdown()`
+/// is released (and its threads stopped). Set once, before any request.
+private final class PoolReference: @unchecked Sendable {
+    weak var pool: ConnectionPool?
 }

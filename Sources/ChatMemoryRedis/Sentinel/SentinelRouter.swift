@@ -66,9 +66,7 @@ final class SentinelRouter: CommandRouter {
         while true {
             let (primary, pool) = try await primaryPool(deadline: deadline)
             do {
-                let replies = try await pool.withConnection(deadline: deadline) { connection in
-                    try await connection.execute(commands, deadline: deadline)
-                }
+                let replies = try await pool.execute(commands, deadline: deadline).replies
                 let demoted = replies.contains { reply in
                     if case .failure(let error) = reply { return error.code == .server(.readOnly) }
                     return false
@@ -170,18 +168,14 @@ final class SentinelRouter: CommandRouter {
         for address in sentinel.sentinels {
             do {
                 let deadline = ContinuousClock.now + timeout
-                let reply = try await sentinelPool(for: address).withConnection(deadline: deadline) { connection in
-                    try await connection.execute([RedisCommand("SENTINEL", "GET-MASTER-ADDR-BY-NAME", sentinel.masterName)], deadline: deadline)[0].get()
-                }
+                let reply = try await sentinelPool(for: address).execute([RedisCommand("SENTINEL", "GET-MASTER-ADDR-BY-NAME", sentinel.masterName)], deadline: deadline).replies[0].get()
                 guard let parts = reply.array, parts.count == 2, let host = parts[0].string, !host.isEmpty,
                       let port = parts[1].string.flatMap({ Int($0) }), (1...65535).contains(port) else {
                     lastError = RedisError(.unexpectedReply, "sentinel \(address) does not know a primary named '\(sentinel.masterName)'")
                     continue
                 }
                 let candidate = RedisConfiguration.Endpoint.tcp(host: host, port: port)
-                let role = try await pool(for: candidate).withConnection(deadline: deadline) { connection in
-                    try await connection.execute([RedisCommand("ROLE")], deadline: deadline)[0].get()
-                }
+                let role = try await pool(for: candidate).execute([RedisCommand("ROLE")], deadline: deadline).replies[0].get()
                 guard role.array?.first?.string == "master" else {
                     lastError = RedisError(.server(.readOnly), "READONLY \(candidate), named by sentinel \(address), is not a primary (yet)")
                     continue

@@ -1,0 +1,130 @@
+/// The decisions of a connection pool, apart from its I/O: which connection carries a request,
+/// which requests wait for room, and when a caller may make its round trip in place. A plain
+/// value; ``ConnectionPool`` keeps it under a lock and carries out what it answers.
+///
+/// A slot is one request on one connection, from its grant until the request ends; each
+/// connection has `capacity` slots. A request gets the least busy connection with room, or waits
+/// in first-come, first-served order; a slot that frees up goes straight to the longest waiter,
+/// on the thread that freed it (the connection's I/O thread, usually), so a waiting request moves
+/// to the wire without any task having to run:
+///
+/// ```
+///  submit ──> granted(connection) ─────────────────┐
+///     └─────> waiting ──release (of any slot)──> granted ──release──> (the slot frees, or passes on)
+///                └── withdraw (deadline, cancel), shutdown ──> failed, nothing sent
+///  claimInPlace ──> granted (a lone caller, on an idle pool that has been quiet) ──release──>
+/// ```
+struct PoolStateMachine<Waiter> {
+    enum Grant {
+        /// The request holds a slot on this connection.
+        case connection(Int)
+        /// No room: it waits (the machine keeps `waiter`).
+        case waiting
+        /// The pool was shut down.
+        case shutDown
+    }
+
+    /// Requests holding a slot, per connection.
+    private(set) var load: [Int]
+    private var waiters: [(id: UInt64, waiter: Waiter)] = []
+    /// Where the oldest waiter is in `waiters` (they leave from the front).
+    private var head = 0
+    let capacity: Int
+    private(set) var isShutdown = false
+    /// When (in the injected clock's nanoseconds) a request last got a slot while another held one.
+    private var overlappedAt: UInt64?
+    /// How long after an overlap callers do not make their round trip in place.
+    let quietPeriod: UInt64
+
+    /// `connections` connections with `capacity` slots each (both at least 1).
+    init(connections: Int, capacity: Int, quietPeriod: UInt64 = 10_000_000) {
+        load = Array(repeating: 0, count: max(1, connections))
+        self.capacity = max(1, capacity)
+        self.quietPeriod = quietPeriod
+    }
+
+    /// How many requests wait for a slot.
+    var waiting: Int { waiters.count - head }
+
+    /// How many slots are held.
+    var slotsInUse: Int { load.reduce(0, +) }
+
+    /// A request arrives at `now`: it gets a slot, or waits (first come, first served).
+    mutating func submit(id: UInt64, waiter: Waiter, now: UInt64) -> Grant {
+        if isShutdown { return .shutDown }
+        if waiting == 0, let index = leastBusy() {
+            take(index, now: now)
+            return .connection(index)
+        }
+        waiters.append((id, waiter))
+        return .waiting
+    }
+
+    /// A slot now, if one is free and nobody waits (for tests that fill the pool by hand).
+    mutating func hold(now: UInt64) -> Int? {
+        guard !isShutdown, waiting == 0, let index = leastBusy() else { return nil }
+        take(index, now: now)
+        return index
+    }
+
+    /// A slot for a caller alone on the pool, to make its round trip in place: only when no slot
+    /// is held, nobody waits, and no two requests overlapped for ``quietPeriod`` (under
+    /// concurrency, batching on the I/O threads carries more, and a caller waiting in place would
+    /// hold a cooperative thread).
+    mutating func claimInPlace(now: UInt64) -> Int? {
+        guard !isShutdown, waiting == 0, slotsInUse == 0 else { return nil }
+        if let overlappedAt, now &- overlappedAt <= quietPeriod { return nil }
+        take(0, now: now)
+        return 0
+    }
+
+    /// A request holding a slot on `connection` ended: the slot goes to the longest waiter
+    /// (returned, with the connection it now holds), or frees up.
+    mutating func release(_ connection: Int) -> (id: UInt64, waiter: Waiter)? {
+        if waiting > 0 {
+            let next = waiters[head]
+            head += 1
+            compact()
+            return next
+        }
+        load[connection] -= 1
+        return nil
+    }
+
+    /// Takes a waiter out of the queue (its deadline passed, or it was cancelled); `nil` when it
+    /// holds a slot by now, or was never here.
+    mutating func withdraw(_ id: UInt64) -> Waiter? {
+        guard let index = waiters[head...].firstIndex(where: { $0.id == id }) else { return nil }
+        let waiter = waiters.remove(at: index).waiter
+        compact()
+        return waiter
+    }
+
+    /// Refuses new requests and returns the waiters (they fail, nothing sent).
+    mutating func shutdown() -> [Waiter] {
+        isShutdown = true
+        defer { waiters.removeAll(); head = 0 }
+        return waiters[head...].map(\.waiter)
+    }
+
+    private mutating func take(_ index: Int, now: UInt64) {
+        if slotsInUse > 0 { overlappedAt = now }
+        load[index] += 1
+    }
+
+    private func leastBusy() -> Int? {
+        guard let index = load.indices.min(by: { load[$0] < load[$1] }), load[index] < capacity else { return nil }
+        return index
+    }
+
+    /// Drops the slots of waiters gone, once they are half the array.
+    private mutating func compact() {
+        if head == waiters.count {
+            waiters.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head > 32, head * 2 > waiters.count {
+            waiters.removeFirst(head)
+            head = 0
+        }
+    }
+}

@@ -1,0 +1,165 @@
+@testable import ChatMemoryRedis
+import Testing
+
+private typealias Pool = PoolStateMachine<UInt64>
+
+/// The pool's decisions with no server and no clock (times are nanoseconds given by the test):
+/// slots, first-come first-served waiting, hand-over of a freed slot, the quiet period for round
+/// trips in place, then a seeded random walk through a million event sequences.
+@Suite struct PoolStateMachineTests {
+    @Test func requestsGoToTheLeastBusyConnectionThenWaitInOrder() {
+        var pool = Pool(connections: 2, capacity: 2)
+        var granted: [Int] = []
+        for id in 1...4 {
+            guard case .connection(let index) = pool.submit(id: UInt64(id), waiter: UInt64(id), now: 0) else { Issue.record("room for \(id)"); return }
+            granted.append(index)
+        }
+        #expect(granted.sorted() == [0, 0, 1, 1])
+        guard case .waiting = pool.submit(id: 5, waiter: 5, now: 0), case .waiting = pool.submit(id: 6, waiter: 6, now: 0) else {
+            Issue.record("full: they wait"); return
+        }
+        #expect(pool.waiting == 2)
+        // A freed slot passes to the longest waiter, on the same connection; the load stays.
+        #expect(pool.release(1)?.waiter == 5)
+        #expect(pool.load == [2, 2])
+        #expect(pool.release(0)?.waiter == 6)
+        #expect(pool.release(0) == nil)
+        #expect(pool.load == [1, 2])
+        // With room again, a newcomer takes it: nobody waits.
+        guard case .connection(0) = pool.submit(id: 7, waiter: 7, now: 0) else { Issue.record("room on 0"); return }
+    }
+
+    @Test func aWaiterLeavesTheQueueOnItsDeadlineOrCancellation() {
+        var pool = Pool(connections: 1, capacity: 1)
+        _ = pool.submit(id: 1, waiter: 1, now: 0)
+        _ = pool.submit(id: 2, waiter: 2, now: 0)
+        _ = pool.submit(id: 3, waiter: 3, now: 0)
+        #expect(pool.withdraw(2) == 2)
+        #expect(pool.withdraw(2) == nil)
+        #expect(pool.withdraw(1) == nil, "a request holding a slot is not waiting")
+        #expect(pool.release(0)?.waiter == 3)
+        #expect(pool.withdraw(3) == nil, "it holds the slot now")
+    }
+
+    @Test func shutdownFailsTheWaitersAndRefusesNewRequests() {
+        var pool = Pool(connections: 1, capacity: 1)
+        _ = pool.submit(id: 1, waiter: 1, now: 0)
+        _ = pool.submit(id: 2, waiter: 2, now: 0)
+        #expect(pool.shutdown() == [2])
+        guard case .shutDown = pool.submit(id: 3, waiter: 3, now: 0) else { Issue.record("refused after shutdown"); return }
+        #expect(pool.claimInPlace(now: 0) == nil)
+        #expect(pool.release(0) == nil)
+        #expect(pool.slotsInUse == 0)
+    }
+
+    @Test func aRoundTripInPlaceNeedsAnIdleQuietPool() {
+        var pool = Pool(connections: 2, capacity: 4, quietPeriod: 1_000)
+        #expect(pool.claimInPlace(now: 0) == 0)
+        #expect(pool.claimInPlace(now: 0) == nil, "a slot is held")
+        _ = pool.release(0)
+        // Two requests overlap at t = 100: no round trip in place until the quiet period is over.
+        _ = pool.submit(id: 1, waiter: 1, now: 100)
+        _ = pool.submit(id: 2, waiter: 2, now: 100)
+        _ = pool.release(0)
+        _ = pool.release(1)
+        #expect(pool.claimInPlace(now: 1_100) == nil)
+        #expect(pool.claimInPlace(now: 1_101) == 0)
+    }
+
+    /// A million random sequences of submits, releases, withdrawals, round trips in place and
+    /// shutdowns: no connection carries more than its capacity, a request waits only while every
+    /// connection is full, waiters get slots in arrival order, and every request ends exactly once.
+    @Test func aMillionRandomSequencesKeepEveryPromise() async {
+        var random = SplitMix64(seed: 0x9001_5EED)
+        for chunk in 0..<100 {
+            for _ in 0..<10_000 {
+                let seed = random.next()
+                if let failure = Self.walk(seed: seed) {
+                    Issue.record("chunk \(chunk), seed \(seed): \(failure)")
+                    return
+                }
+            }
+            // CPU-bound work must not hold a cooperative thread for long: other tests share them.
+            await Task.yield()
+        }
+    }
+
+    private static func walk(seed: UInt64) -> String? {
+        var random = SplitMix64(seed: seed)
+        let connections = 1 + Int(random.next() % 3)
+        let capacity = 1 + Int(random.next() % 3)
+        var pool = Pool(connections: connections, capacity: capacity, quietPeriod: 5)
+        var holding: [(id: UInt64, connection: Int)] = []
+        var waitingOrder: [UInt64] = []
+        var ended: Set<UInt64> = []
+        var nextID: UInt64 = 0
+        var now: UInt64 = 0
+        for _ in 0..<(4 + Int(random.next() % 28)) {
+            now += random.next() % 4
+            switch random.next() % 10 {
+            case 0..<4:
+                nextID += 1
+                switch pool.submit(id: nextID, waiter: nextID, now: now) {
+                case .connection(let index):
+                    if !waitingOrder.isEmpty { return "\(nextID) overtook waiters" }
+                    holding.append((nextID, index))
+                case .waiting:
+                    if pool.load.contains(where: { $0 < capacity }) && waitingOrder.isEmpty { return "\(nextID) waits beside a free slot" }
+                    waitingOrder.append(nextID)
+                case .shutDown:
+                    if !pool.isShutdown { return "refused while open" }
+                    ended.insert(nextID)
+                }
+            case 4..<7:
+                guard !holding.isEmpty else { continue }
+                let done = holding.remove(at: Int(random.next() % UInt64(holding.count)))
+                if !ended.insert(done.id).inserted { return "\(done.id) ended twice" }
+                if let next = pool.release(done.connection) {
+                    guard next.id == waitingOrder.first else { return "\(next.id) got a slot before \(waitingOrder.first ?? 0)" }
+                    waitingOrder.removeFirst()
+                    holding.append((next.id, done.connection))
+                }
+            case 7:
+                guard nextID > 0 else { continue }
+                let id = 1 + random.next() % nextID
+                if let waiter = pool.withdraw(id) {
+                    guard let index = waitingOrder.firstIndex(of: waiter) else { return "withdrew \(waiter), not waiting" }
+                    waitingOrder.remove(at: index)
+                    if !ended.insert(waiter).inserted { return "\(waiter) ended twice" }
+                }
+            case 8:
+                nextID += 1
+                if let index = pool.claimInPlace(now: now) {
+                    if !holding.isEmpty || !waitingOrder.isEmpty { return "in place beside other requests" }
+                    holding.append((nextID, index))
+                } else {
+                    ended.insert(nextID)
+                }
+            default:
+                if random.next() % 4 == 0 {
+                    for waiter in pool.shutdown() {
+                        guard let index = waitingOrder.firstIndex(of: waiter) else { return "shutdown failed \(waiter), not waiting" }
+                        waitingOrder.remove(at: index)
+                        ended.insert(waiter)
+                    }
+                }
+            }
+            if pool.load.contains(where: { $0 > capacity || $0 < 0 }) { return "load \(pool.load) beyond 0...\(capacity)" }
+            if pool.slotsInUse != holding.count { return "\(pool.slotsInUse) slots for \(holding.count) holders" }
+            if pool.waiting != waitingOrder.count { return "\(pool.waiting) waiting, expected \(waitingOrder.count)" }
+            if pool.waiting > 0 && pool.load.contains(where: { $0 < capacity }) { return "waiters beside a free slot" }
+        }
+        // Wind down: every holder ends; every waiter then gets a slot in turn, or leaves at shutdown.
+        for waiter in pool.shutdown() {
+            waitingOrder.removeAll { $0 == waiter }
+            ended.insert(waiter)
+        }
+        while let done = holding.popLast() {
+            if !ended.insert(done.id).inserted { return "\(done.id) ended twice" }
+            if pool.release(done.connection) != nil { return "a slot passed on after shutdown" }
+        }
+        if pool.slotsInUse != 0 { return "\(pool.slotsInUse) slots held after every request ended" }
+        if ended.count != Int(nextID) { return "\(Int(nextID) - ended.count) requests never ended" }
+        return nil
+    }
+}
