@@ -10,6 +10,7 @@
 #   SKIP_HIREDIS1=1 Scripts/test.sh # skip the client build against hiredis 1.x (fetched from PyPI)
 #   SKIP_TLS=1 Scripts/test.sh      # skip the TLS build and suite
 #   SKIP_DOCS=1 Scripts/test.sh     # skip the documentation build (Scripts/docs.sh)
+#   SKIP_EXAMPLES=1 Scripts/test.sh # skip the example server's scenario (Scripts/soak-tests.sh runs)
 #   Scripts/test.sh --filter Redis  # extra arguments go to `swift test`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,8 +34,23 @@ say "building"
 swift build --build-tests
 export CHAT_MEMORY_BIN="$(swift build --show-bin-path)/chat-memory"
 
+# The targets that need no server run apart from those that talk to servers: their CPU-bound
+# tests (tokenizer fixtures, fuzzing, the state machines' random walks) would otherwise share the
+# process's cooperative threads with tests whose calls have deadlines. The script's own arguments
+# (a --filter...) make it one run. Usage: run_suites [swift test flags...]
+unit_targets='^(ChatMemoryRedisUnitTests|ChatMemoryUnitTests|ChatTokenizerTests)\.'
+script_arguments=("$@")
+run_suites() {
+    if ((${#script_arguments[@]} > 0)); then
+        swift test --skip-build "$@" "${script_arguments[@]}"
+    else
+        swift test --skip-build "$@" --filter "$unit_targets"
+        swift test --skip-build "$@" --skip "$unit_targets"
+    fi
+}
+
 say "running the tests against $REDIS_URL (cluster $REDIS_CLUSTER_URL, sentinels $REDIS_SENTINEL_PORTS)"
-swift test --skip-build "$@"
+run_suites
 
 # The store, summary and listing suites again, unchanged, through a cluster and through Sentinel. Their admin commands
 # (ACL users for the least-privilege store) go to every data node.
@@ -44,8 +60,10 @@ REDIS_URL=$REDIS_CLUSTER_URL STORE_TEST_ADMIN_PORTS=$REDIS_CLUSTER_PORTS swift t
 say "running the store suites against Sentinel"
 REDIS_URL=$REDIS_SENTINEL_URL REDIS_SENTINEL_PASSWORD=$TEST_SENTINEL_PASSWORD STORE_TEST_ADMIN_PORTS=$REDIS_SENTINEL_DATA_PORTS swift test --skip-build --filter "$store_suites"
 
-say "running the example's scaling scenario (Examples/ChatServer, several worker processes)"
-Scripts/test-examples.sh
+if [[ ${SKIP_EXAMPLES:-0} != 1 ]]; then
+    say "running the example's scaling scenario (Examples/ChatServer, several worker processes)"
+    Scripts/test-examples.sh
+fi
 
 if [[ ${SKIP_HIREDIS1:-0} != 1 ]]; then
     say "building the client against hiredis 1.x and running its suite"
@@ -67,5 +85,5 @@ if [[ ${SKIP_TSAN:-0} != 1 ]]; then
     redis-cli -p "$REDIS_PORT" flushall >/dev/null
     swift build --build-tests --sanitize=thread --scratch-path .build-tsan
     # The CLI tests keep running the regular chat-memory binary: the sanitizer watches this process.
-    swift test --skip-build --sanitize=thread --scratch-path .build-tsan "$@"
+    run_suites --sanitize=thread --scratch-path .build-tsan
 fi

@@ -53,17 +53,21 @@ final class PrivateRedisServer: @unchecked Sendable {
         return PrivateRedisServer(port: port, folder: folder, process: process)
     }
 
-    /// A configuration for this server over TCP.
+    /// A configuration for this server over TCP. Its timeouts only turn a hang into a failure:
+    /// tests run in parallel on 2 shared cores, 10x slower under the thread sanitizer, and a
+    /// credentials provider needs a cooperative thread within the connect timeout.
     func configuration() -> RedisConfiguration {
         var configuration = RedisConfiguration(host: "127.0.0.1", port: port)
-        configuration.commandTimeout = .seconds(30)
+        configuration.commandTimeout = .seconds(60)
+        configuration.connectTimeout = .seconds(60)
         return configuration
     }
 
-    /// A configuration for this server over its Unix socket.
+    /// A configuration for this server over its Unix socket, with the same timeouts.
     func unixConfiguration() -> RedisConfiguration {
         var configuration = RedisConfiguration(endpoint: .unixSocket(path: socketPath))
-        configuration.commandTimeout = .seconds(30)
+        configuration.commandTimeout = .seconds(60)
+        configuration.connectTimeout = .seconds(60)
         return configuration
     }
 

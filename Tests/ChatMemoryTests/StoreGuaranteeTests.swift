@@ -152,7 +152,7 @@ import Testing
     // MARK: - Validation before writing
 
     @Test(arguments: StoreKind.allCases)
-    func outOfRangeSettingsAreRefusedBeforeAnythingIsWritten(kind: StoreKind) throws {
+    func outOfRangeSettingsAreRefusedBeforeAnythingIsWritten(kind: StoreKind) async throws {
         let bad: [(String, (inout ChatMemoryConfiguration) -> Void)] = [
             ("maxMessages 1e17", { $0.maxMessages = 100_000_000_000_000_000 }),
             ("maxMessages 0", { $0.maxMessages = 0 }),
@@ -165,13 +165,14 @@ import Testing
             ("maxMessageBytes 0", { $0.maxMessageBytes = 0 }),
         ]
         for (name, adjust) in bad {
-            #expect(throws: ChatMemoryError.self, "\(name)") { _ = try StoreUnderTest.make(kind, adjust) }
+            await #expect(throws: ChatMemoryError.self, "\(name)") { _ = try await StoreUnderTest.make(kind, adjust) }
         }
-        // The largest accepted values work end to end.
-        _ = try StoreUnderTest.make(kind) {
+        // The largest accepted values are accepted.
+        let largest = try await StoreUnderTest.make(kind) {
             $0.maxMessages = ChatMemoryConfiguration.maxMessagesLimit
             $0.timeToLive = ChatMemoryConfiguration.timeToLiveLimit
         }
+        try await largest.cleanUp()
     }
 
     @Test(arguments: StoreKind.allCases)
@@ -309,11 +310,11 @@ import Testing
             if command == "lrange" || command == "rpush" { try await redis.send("LTRIM", index, 1, 0) }
             if command == "unlink" { try await redis.send("RPUSH", index, "stale", "ids") }
             let before = try await redis.send("LRANGE", index, 0, -1)
-            try storeTestAdmin(["ACL", "SETUSER", user, "-" + command])
+            try await storeTestAdmin(["ACL", "SETUSER", user, "-" + command])
             let refused = await #expect(throws: RedisError.self) { try await chat.append(.user("hi")) }
             #expect(refused?.code == .server(.noPermission))
             #expect(refused?.message.contains("'\(command)'") == true, "\(String(describing: refused))")
-            try storeTestAdmin(["ACL", "SETUSER", user, "+" + command])
+            try await storeTestAdmin(["ACL", "SETUSER", user, "+" + command])
             #expect(try await chat.count() == 1)
             #expect(try await redis.send("LRANGE", index, 0, -1) == before)
         }

@@ -22,7 +22,7 @@ struct StoreUnderTest: Sendable {
     /// The ACL user made for a `.leastPrivilege` store, deleted by ``cleanUp()``.
     var aclUser: String?
 
-    static func make(_ kind: StoreKind, _ adjust: (inout ChatMemoryConfiguration) -> Void = { _ in }) throws -> StoreUnderTest {
+    static func make(_ kind: StoreKind, _ adjust: (inout ChatMemoryConfiguration) -> Void = { _ in }) async throws -> StoreUnderTest {
         var configuration = ChatMemoryConfiguration()
         configuration.keyPrefix = "test-chat-\(UUID().uuidString.prefix(8)):"
         adjust(&configuration)
@@ -36,10 +36,11 @@ struct StoreUnderTest: Sendable {
             let password = UUID().uuidString
             var userConfiguration = try storeTestRedisConfiguration()
             userConfiguration.credentials = .init(username: user, password: password)
-            try storeTestAdmin(["ACL", "SETUSER", user, "on", ">" + password] + RedisChatMemory.aclRules(keyPrefix: configuration.keyPrefix))
+            // Settings refused here leave no user behind (the client connects on first use).
             let client = RedisClient(configuration: userConfiguration)
-            return StoreUnderTest(kind: kind, memory: try RedisChatMemory(client: client, configuration: configuration),
-                                  client: client, prefix: configuration.keyPrefix, aclUser: user)
+            let memory = try RedisChatMemory(client: client, configuration: configuration)
+            try await storeTestAdmin(["ACL", "SETUSER", user, "on", ">" + password] + RedisChatMemory.aclRules(keyPrefix: configuration.keyPrefix))
+            return StoreUnderTest(kind: kind, memory: memory, client: client, prefix: configuration.keyPrefix, aclUser: user)
         case .embedded:
             return StoreUnderTest(kind: kind, memory: try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: configuration),
                                   client: nil, prefix: configuration.keyPrefix)
@@ -50,7 +51,7 @@ struct StoreUnderTest: Sendable {
     func cleanUp() async throws {
         for try await id in memory.sessions() { try await memory.delete(id) }
         await client?.shutdown()
-        if let aclUser { try storeTestAdmin(["ACL", "DELUSER", aclUser]) }
+        if let aclUser { try await storeTestAdmin(["ACL", "DELUSER", aclUser]) }
     }
 
     /// The Redis client, for tests that look at the raw keys.
@@ -73,10 +74,10 @@ func storeTestRedisConfiguration() throws -> RedisConfiguration {
     return configuration
 }
 
-/// Runs an admin command on the test server with `redis-cli` (synchronously, so a store can
-/// be made outside an async context); throws when it fails. With STORE_TEST_ADMIN_PORTS (the
-/// data nodes of a cluster or a Sentinel group, on 127.0.0.1) it runs on each of them.
-func storeTestAdmin(_ arguments: [String]) throws {
+/// Runs an admin command on the test server with `redis-cli`, waiting for it without holding a
+/// thread; throws when it fails. With STORE_TEST_ADMIN_PORTS (the data nodes of a cluster or a
+/// Sentinel group, on 127.0.0.1) it runs on each of them.
+func storeTestAdmin(_ arguments: [String]) async throws {
     let configuration = try storeTestRedisConfiguration()
     var targets: [(host: String, port: Int)] = []
     if let ports = ProcessInfo.processInfo.environment["STORE_TEST_ADMIN_PORTS"], !ports.isEmpty {
@@ -90,22 +91,23 @@ func storeTestAdmin(_ arguments: [String]) throws {
         tlsArguments = ["--tls"] + (tls.caFile.map { ["--cacert", $0] } ?? []) + (tls.serverName.map { ["--sni", $0] } ?? [])
         if let certificate = tls.certificateFile, let key = tls.privateKeyFile { tlsArguments += ["--cert", certificate, "--key", key] }
     }
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("store-admin-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: folder) }
     for target in targets {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        var environment = ProcessInfo.processInfo.environment
         var userArguments: [String] = []
         if let credentials = configuration.credentials {
             // The password goes through the environment, never the command line.
-            process.environment = ProcessInfo.processInfo.environment.merging(["REDISCLI_AUTH": credentials.password]) { $1 }
+            environment["REDISCLI_AUTH"] = credentials.password
             if let user = credentials.username { userArguments = ["--user", user] }
         }
-        process.arguments = ["redis-cli", "-h", target.host, "-p", String(target.port)] + userArguments + tlsArguments + arguments
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let reply = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, !reply.hasPrefix("ERR"), !reply.hasPrefix("(error)") else {
+        let output = folder.appendingPathComponent("stdout").path
+        let child = try CLIChildProcess(["redis-cli", "-h", target.host, "-p", String(target.port)] + userArguments + tlsArguments + arguments,
+                                        environment: environment, stdin: nil, stdout: output, stderr: folder.appendingPathComponent("stderr").path)
+        let status = await child.exitStatus()
+        let reply = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        guard status == 0, !reply.hasPrefix("ERR"), !reply.hasPrefix("(error)") else {
             throw StoreTestAdminFailed(reply: reply)
         }
     }
@@ -120,7 +122,7 @@ struct StoreTestServerMissing: Error, CustomStringConvertible {
 /// Runs `body` with a fresh store and always cleans up.
 func withStore(_ kind: StoreKind, _ adjust: (inout ChatMemoryConfiguration) -> Void = { _ in },
                _ body: (StoreUnderTest) async throws -> Void) async throws {
-    let store = try StoreUnderTest.make(kind, adjust)
+    let store = try await StoreUnderTest.make(kind, adjust)
     do {
         try await body(store)
         try await store.cleanUp()

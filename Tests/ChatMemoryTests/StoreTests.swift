@@ -249,10 +249,10 @@ import Testing
 
     @Test(arguments: StoreKind.allCases)
     func invalidSettingsAndMessagesAreTypedErrors(kind: StoreKind) async throws {
-        #expect(throws: ChatMemoryError.invalidConfiguration("maxMessages must be from 1 to 4294967296 (got 0)")) {
-            try StoreUnderTest.make(kind, { $0.maxMessages = 0 })
+        await #expect(throws: ChatMemoryError.invalidConfiguration("maxMessages must be from 1 to 4294967296 (got 0)")) {
+            try await StoreUnderTest.make(kind, { $0.maxMessages = 0 })
         }
-        #expect(throws: ChatMemoryError.self) { try StoreUnderTest.make(kind, { $0.idempotencyWindow = -1 }) }
+        await #expect(throws: ChatMemoryError.self) { try await StoreUnderTest.make(kind, { $0.idempotencyWindow = -1 }) }
         try await withStore(kind) { store in
             await #expect(throws: ChatMemoryError.self) {
                 try await store.memory.session("x").append(ChatMessage(id: "", role: .user, content: "no id"))

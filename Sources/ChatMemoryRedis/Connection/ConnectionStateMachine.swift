@@ -30,7 +30,8 @@ protocol ConnectionRequest {
 ///            ┌──────────────── exit (closed: fail everything; the thread ends)
 ///  nextStep ─┼─ drop           (a caller found the context broken)
 ///            ├─ sleep          (lent, or nothing to do: until woken)
-///            ├─ write          (requests unsent: connect if nothing is in flight, then takeBatch)
+///            ├─ write          (requests unsent, the first with a deadline no earlier than any in
+///            │                  flight: connect if nothing is in flight, then takeBatch)
 ///            └─ read(oldest)   (the oldest request in flight: its replies, then finishOldest)
 /// ```
 ///
@@ -187,7 +188,7 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
             return .drop
         }
         if case .lent = access { return sleep() }
-        if !unsent.isEmpty {
+        if let first = unsent.first, canWriteBehindFlight(first) {
             writing = true
             // It may replace the context: nothing is lent until the batch is written.
             lendable = nil
@@ -216,22 +217,28 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     }
 
     /// Puts the unsent requests in flight (to be written now, in this order), but those past their
-    /// deadline at `now`, which fail unsent. `lendable`: the context, when callers may borrow it
-    /// once the connection is idle.
+    /// deadline at `now`, which fail unsent. Behind requests already in flight, only the first
+    /// requests whose deadlines are no earlier than those ahead go (see
+    /// ``canWriteBehindFlight(_:)``); the rest wait for the flight to end. `lendable`: the
+    /// context, when callers may borrow it once the connection is idle.
     mutating func takeBatch(now: ContinuousClock.Instant, lendable context: Context?) -> (expired: [Request], batch: [Request]) {
         writing = false
         lendable = context
         var expired: [Request] = []
         var batch: [Request] = []
+        var taken = 0
         for request in unsent {
             if let deadline = request.deadline, deadline <= now {
                 expired.append(request)
-            } else {
+            } else if canWriteBehindFlight(request) {
                 batch.append(request)
                 startFlight(request)
+            } else {
+                break
             }
+            taken += 1
         }
-        unsent.removeAll(keepingCapacity: true)
+        unsent.removeFirst(taken)
         return (expired, batch)
     }
 
@@ -253,6 +260,16 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     }
 
     // MARK: Helpers
+
+    /// Whether `request` may be written now: always on an idle connection; behind requests in
+    /// flight only when its deadline is no earlier than theirs. Replies come in order and each
+    /// read waits up to its own request's deadline, so a request written behind a later deadline
+    /// could not time out at its own; unwritten, its timer withdraws it in time.
+    private func canWriteBehindFlight(_ request: Request) -> Bool {
+        guard !inFlight.isEmpty else { return true }
+        guard let deadline = request.deadline else { return true }
+        return !flightUnbounded && (flightUntil.map { $0 <= deadline } ?? true)
+    }
 
     /// Whether a request queued now, with `deadline`, may still wait when the thread comes to it:
     /// behind a read that may last longer, a caller's round trip (which may be handed over and

@@ -131,6 +131,8 @@ final class ConnectionPool: Sendable {
                     if let deadline { timer = expiry(of: id, at: deadline) }
                 case .shutDown:
                     continuation.resume(throwing: RedisError.clientShutDown)
+                case .cancelled:
+                    continuation.resume(throwing: CancellationError())
                 }
             }
         } onCancel: {
@@ -142,23 +144,27 @@ final class ConnectionPool: Sendable {
         case admitted(Int, RedisConnection.Machine.Admission)
         case waiting
         case shutDown
+        /// The task was cancelled before its request was placed: nothing is queued.
+        case cancelled
     }
 
     /// Gives a request a slot (or the one its caller holds) and queues it there, or has it wait.
     private func place(_ request: RedisConnection.Request, holding held: Int?) -> Placement {
         let now = DispatchTime.now().uptimeNanoseconds
+        let isCancelled = Task.isCancelled
         return state.withLock { state in
             let connection: Int
             if let held {
                 connection = held
             } else {
+                if isCancelled { return state.machine.isShutdown ? .shutDown : .cancelled }
                 switch state.machine.submit(id: request.id, waiter: request, now: now) {
                 case .connection(let index): connection = index
                 case .waiting: return .waiting
                 case .shutDown: return .shutDown
                 }
             }
-            return .admitted(connection, connections[connection].admit(request, isCancelled: Task.isCancelled))
+            return .admitted(connection, connections[connection].admit(request, isCancelled: isCancelled))
         }
     }
 
