@@ -189,21 +189,22 @@ struct RedisChatStorage: ChatStorage {
         return AppendResult(appended: numbers[0], duplicates: numbers[1], length: numbers[2])
     }
 
-    /// How many times an append is sent again after its connection broke.
-    static let appendAttempts = 4
+    /// When an append is sent again after its connection broke: 3 times, after the client's
+    /// usual backoff.
+    static let lostConnectionRetries = RetryPolicy(maxRetries: 3)
 
-    /// Runs an append again when its connection broke after sending (a primary that died or
-    /// failed over): the script stores no message twice, so that is safe while the
-    /// idempotency check is on (`idempotencyWindow` > 0). Other errors, timeouts included,
-    /// reach the caller.
+    /// Runs an append again when its connection broke (a primary that died or failed over):
+    /// when it was not sent, or, after sending, while the idempotency check is on
+    /// (`idempotencyWindow` > 0), since the script then stores no message twice. Other errors,
+    /// timeouts included, reach the caller.
     private func retryingLostConnections<R>(_ policy: RetentionPolicy, _ body: () async throws -> R) async throws -> R {
-        var attempt = 1
+        var retries = 0
         while true {
             do {
                 return try await body()
-            } catch let error as RedisError where policy.idempotencyWindow > 0 && attempt < Self.appendAttempts
-                && [.connectionClosed, .io, .connectionRefused].contains(error.code) {
-                attempt += 1
+            } catch let error as RedisError where Self.lostConnectionRetries.allowsRetry(after: error, safeToRepeat: policy.idempotencyWindow > 0) {
+                retries += 1
+                guard try await Self.lostConnectionRetries.pause(beforeRetry: retries, deadline: nil) else { throw error }
             }
         }
     }

@@ -34,7 +34,7 @@ extension RedisClient {
         let reply: RedisValue
         do {
             reply = try await send(RedisCommand("SCAN", arguments), on: pools[position.node])
-        } catch let error as RedisError where RoutedUnits.isConnectionFailure(error) {
+        } catch let error as RedisError where RetryPolicy.isConnectionFailure(error) {
             // The primary may have failed over: learn the new map, so the next step from this
             // cursor reaches the replica that took its place.
             clusterRouter?.requestRefresh()

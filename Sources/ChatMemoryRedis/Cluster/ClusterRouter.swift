@@ -8,17 +8,15 @@ import Logging
 ///   ``minimumRefreshGap``).
 /// - `ASK`: `ASKING` and the unit go to the node named in one write; the map is left alone.
 /// - `TRYAGAIN`, `CLUSTERDOWN`, `LOADING`, `MASTERDOWN`, `READONLY`, and a node that cannot be
-///   reached: tried again after an exponential backoff with jitter (at most ``maximumBackoff``),
-///   the map refreshed first (except after `TRYAGAIN` and `LOADING`).
+///   reached: tried again as the ``RetryPolicy`` says (``RedisConfiguration/Cluster/maxRetries``
+///   times, backoff from ``RedisConfiguration/Cluster/retryBackoff`` doubling to half a second,
+///   with jitter), the map refreshed first (except after `TRYAGAIN` and `LOADING`).
 /// - A unit that may have reached a node when its connection broke is tried again only when all
 ///   its commands only read; otherwise the error reaches the caller with `mayHaveRun` set (the
 ///   chat memory's append is safe to try again by message id, and does so itself).
 final class ClusterRouter: CommandRouter {
     /// The shortest time between two refreshes of the slot map.
     static let minimumRefreshGap: Duration = .milliseconds(100)
-    /// The longest wait between two tries (before jitter): short, so a promoted replica is
-    /// found soon after the cluster names it.
-    static let maximumBackoff: Duration = .milliseconds(500)
 
     private struct State {
         var map = SlotMap()
@@ -41,6 +39,9 @@ final class ClusterRouter: CommandRouter {
 
     private let configuration: RedisConfiguration
     private let cluster: RedisConfiguration.Cluster
+    /// When to try a unit again; its longest wait is short (half a second), so a promoted
+    /// replica is found soon after the cluster names it.
+    private let retryPolicy: RetryPolicy
     private let pools: NodePools
     private let logger: Logger
     private let state = Locked(State())
@@ -49,6 +50,7 @@ final class ClusterRouter: CommandRouter {
     init(configuration: RedisConfiguration, cluster: RedisConfiguration.Cluster, credentialsProvider: RedisCredentialsProvider?, logger: Logger, metrics: ClientMetrics) {
         self.configuration = configuration
         self.cluster = cluster
+        retryPolicy = RetryPolicy(maxRetries: cluster.maxRetries, initialBackoff: cluster.retryBackoff)
         pools = NodePools(metadataKey: "redis.node", credentialsProvider: credentialsProvider, logger: logger, metrics: metrics) { node in
             configuration.node(node)
         }
@@ -95,9 +97,9 @@ final class ClusterRouter: CommandRouter {
                     do {
                         let replies = try await self.pool(for: node).execute(batch.flatMap { $0 }, deadline: deadline).replies
                         return (node, indexes, RoutedUnits.split(replies, like: batch))
-                    } catch let error as RedisError where RoutedUnits.isConnectionFailure(error) {
+                    } catch let error as RedisError where RetryPolicy.isConnectionFailure(error) {
                         // Each unit is tried again on its own below, when that is safe.
-                        if error.mayHaveRun && !batch.allSatisfy(CommandKeys.onlyReads) { throw error }
+                        guard self.retryPolicy.allowsRetry(after: error, safeToRepeat: batch.allSatisfy(CommandKeys.onlyReads)) else { throw error }
                         return (node, indexes, nil)
                     }
                 }
@@ -158,13 +160,13 @@ final class ClusterRouter: CommandRouter {
                 node = chosen
                 do {
                     replies = try await send(unit, to: node, asking: asking, deadline: deadline)
-                } catch let error as RedisError where RoutedUnits.isConnectionFailure(error) {
+                } catch let error as RedisError where RetryPolicy.isConnectionFailure(error) {
                     // The node is gone or unreachable: learn the new map and try again, unless
                     // the unit may have run and is not safe to run twice.
                     logger.debug("cluster node failed", metadata: ["redis.node": "\(node)", "error": "\(error)"])
                     target = nil
                     asking = false
-                    if error.mayHaveRun && !CommandKeys.onlyReads(unit) {
+                    guard retryPolicy.allowsRetry(after: error, safeToRepeat: CommandKeys.onlyReads(unit)) else {
                         requestRefresh()
                         throw error
                     }
@@ -230,16 +232,14 @@ final class ClusterRouter: CommandRouter {
     private func pause(retries: Int, deadline: ContinuousClock.Instant?, refresh: Bool) async throws -> Bool {
         counters.withLock { $0.retries += 1 }
         guard !state.withLock({ $0.isShutdown }) else { throw RedisError.clientShutDown }
-        guard retries <= cluster.maxRetries else { return false }
+        guard retryPolicy.hasRetry(retries) else { return false }
         if refresh, let running = requestRefresh() {
             guard await RoutedUnits.value(of: running, before: deadline) != nil else {
                 try Task.checkCancellation()
                 return false
             }
         }
-        let exponent = min(retries - 1, 10)
-        let delay = min(cluster.retryBackoff * (1 << exponent), Self.maximumBackoff)
-        return try await RoutedUnits.backOff(delay, deadline: deadline)
+        return try await retryPolicy.pause(beforeRetry: retries, deadline: deadline)
     }
 
     /// `ASKING` before every command of the unit that has keys.

@@ -33,21 +33,6 @@ enum RoutedUnits {
         return result
     }
 
-    /// Whether an error means that the connection, not the command, failed.
-    static func isConnectionFailure(_ error: RedisError) -> Bool {
-        [.connectionRefused, .connectionClosed, .io, .protocolError].contains(error.code)
-    }
-
-    /// Sleeps for `delay` with up to half of it again as jitter; false, without sleeping, when
-    /// `deadline` would come first (the caller then gives up with its last error rather than try
-    /// once more with no time left).
-    static func backOff(_ delay: Duration, deadline: ContinuousClock.Instant?) async throws -> Bool {
-        let wait = delay + delay * Double.random(in: 0...0.5)
-        if let deadline, deadline - .now <= wait { return false }
-        try await Task.sleep(for: wait)
-        return true
-    }
-
     /// The value of a task that others may await too, or `nil` when `deadline` comes first or the
     /// caller is cancelled (the task goes on for the others).
     static func value<T: Sendable>(of task: Task<T, Never>, before deadline: ContinuousClock.Instant?) async -> T? {

@@ -34,8 +34,9 @@ final class SentinelRouter: CommandRouter {
     private let logger: Logger
     private let state = Locked(State())
     private let counters = Locked(Statistics())
-    /// How many times a unit is tried while the primary is being replaced.
-    private let maxRetries = 40
+    /// When a unit is tried again while the primary is being replaced: 40 times, backoff from
+    /// 25 ms doubling to half a second, with jitter; the command timeout ends the wait first.
+    let retryPolicy = RetryPolicy(maxRetries: 40)
 
     init(configuration: RedisConfiguration, sentinel: RedisConfiguration.Sentinel, credentialsProvider: RedisCredentialsProvider?, logger: Logger, metrics: ClientMetrics) {
         self.configuration = configuration
@@ -83,21 +84,17 @@ final class SentinelRouter: CommandRouter {
                 }
                 guard resendable else { return RoutedUnits.split(replies, like: units) }
                 retries += 1
-                guard retries <= maxRetries, try await RoutedUnits.backOff(backoff(retries), deadline: deadline) else {
+                guard try await retryPolicy.pause(beforeRetry: retries, deadline: deadline) else {
                     return RoutedUnits.split(replies, like: units)
                 }
-            } catch let error as RedisError where RoutedUnits.isConnectionFailure(error) {
+            } catch let error as RedisError where RetryPolicy.isConnectionFailure(error) {
                 logger.debug("primary failed; asking the sentinels again", metadata: ["redis.node": "\(primary)", "error": "\(error)"])
                 forget(primary)
-                if error.mayHaveRun && !CommandKeys.onlyReads(commands) { throw error }
+                guard retryPolicy.allowsRetry(after: error, safeToRepeat: CommandKeys.onlyReads(commands)) else { throw error }
                 retries += 1
-                guard retries <= maxRetries, try await RoutedUnits.backOff(backoff(retries), deadline: deadline) else { throw error }
+                guard try await retryPolicy.pause(beforeRetry: retries, deadline: deadline) else { throw error }
             }
         }
-    }
-
-    private func backoff(_ retries: Int) -> Duration {
-        min(.milliseconds(25) * (1 << min(retries - 1, 10)), .milliseconds(500))
     }
 
     func withDedicatedConnection<R: Sendable>(routingKey: [UInt8]?, _ body: (RedisConnection) async throws -> R) async throws -> R {
@@ -145,7 +142,7 @@ final class SentinelRouter: CommandRouter {
             case .success(let primary): return (primary, try pool(for: primary))
             case .failure(let error):
                 attempts += 1
-                guard attempts <= maxRetries, try await RoutedUnits.backOff(backoff(attempts), deadline: deadline) else { throw error }
+                guard try await retryPolicy.pause(beforeRetry: attempts, deadline: deadline) else { throw error }
             }
         }
     }
@@ -216,7 +213,7 @@ final class SentinelRouter: CommandRouter {
                 while !Task.isCancelled, let router = self {
                     if await router.watch(sentinel: index) { failures = 0 } else { failures += 1 }
                     index += 1
-                    if failures > 0 { try? await Task.sleep(for: router.backoff(min(failures, 6))) }
+                    if failures > 0 { try? await Task.sleep(for: router.retryPolicy.backoff(beforeRetry: failures)) }
                 }
             }
         }
