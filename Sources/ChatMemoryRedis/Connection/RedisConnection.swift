@@ -37,6 +37,8 @@ final class RedisConnection: Sendable {
         let continuation: CheckedContinuation<Answer, any Error>
         /// Replies its caller read before handing the rest of the wait to the I/O thread.
         var received: [Result<RedisValue, RedisError>] = []
+        /// When (uptime, ns) it began waiting for a pool slot; 0 when it did not wait.
+        var queuedAt: UInt64 = 0
     }
 
     typealias Machine = ConnectionStateMachine<Request, HiredisContext>

@@ -109,9 +109,6 @@ final class ConnectionPool: Sendable {
         let id = RedisConnection.nextRequestID()
         var timer: Task<Void, Never>?
         defer { timer?.cancel() }
-        let started = ContinuousClock.now
-        var waited = false
-        defer { if waited { metrics.poolWaitEnded(after: started.duration(to: .now)) } }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RedisConnection.Answer, any Error>) in
                 let request = RedisConnection.Request(id: id, bytes: bytes, replies: commands.count, deadline: deadline,
@@ -127,7 +124,6 @@ final class ConnectionPool: Sendable {
                     connections[connection].carryOut(admission, of: request)
                     if case .queued(_, _, true) = admission, let deadline { timer = expiry(of: id, at: deadline) }
                 case .waiting:
-                    waited = true
                     if let deadline { timer = expiry(of: id, at: deadline) }
                 case .shutDown:
                     continuation.resume(throwing: RedisError.clientShutDown)
@@ -158,7 +154,9 @@ final class ConnectionPool: Sendable {
                 connection = held
             } else {
                 if isCancelled { return state.machine.isShutdown ? .shutDown : .cancelled }
-                switch state.machine.submit(id: request.id, waiter: request, now: now) {
+                var waiter = request
+                waiter.queuedAt = now
+                switch state.machine.submit(id: request.id, waiter: waiter, now: now) {
                 case .connection(let index): connection = index
                 case .waiting: return .waiting
                 case .shutDown: return .shutDown
@@ -202,6 +200,7 @@ final class ConnectionPool: Sendable {
         }
         switch found {
         case .waiter(let request)?:
+            recordWait(of: request)
             request.continuation.resume(throwing: error ?? RedisError(.timeout, "no connection became free within the command timeout; nothing was sent"))
         case .queued(let connection, let request)?:
             connections[connection].end([request], throwing: error ?? RedisConnection.neverSentTimeout)
@@ -219,6 +218,7 @@ final class ConnectionPool: Sendable {
                 return (waiter, connections[index].admit(waiter, isCancelled: false))
             }
             guard let (request, admission) = next else { return }
+            recordWait(of: request)
             if case .rejected = admission {
                 // Closed: that request ends too, and its slot passes on in turn.
                 request.continuation.resume(throwing: connections[index].closedError)
@@ -267,8 +267,16 @@ final class ConnectionPool: Sendable {
             defer { state.dedicated.removeAll() }
             return (state.machine.shutdown(), Array(state.dedicated.values))
         }
-        for waiter in waiters { waiter.continuation.resume(throwing: RedisError.clientShutDown) }
+        for waiter in waiters {
+            recordWait(of: waiter)
+            waiter.continuation.resume(throwing: RedisError.clientShutDown)
+        }
         for connection in connections + dedicated { await connection.close() }
+    }
+
+    /// Records how long a request waited for a slot, once it has one or leaves the queue.
+    private func recordWait(of request: RedisConnection.Request) {
+        metrics.poolWaitEnded(after: .nanoseconds(Int64(clamping: DispatchTime.now().uptimeNanoseconds &- request.queuedAt)))
     }
 }
 
