@@ -79,10 +79,9 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     private(set) var inFlight: [Request] = []
     private(set) var access: Access = .ioThread
     private(set) var isClosed = false
-    /// The I/O thread was started (it starts with the first request) and has not ended.
+    /// The I/O thread was started (it starts with the first request; after its exit step it
+    /// never starts again: the connection is closed).
     private(set) var threadStarted = false
-    /// The I/O thread has ended (after ``IOStep/exit(unsent:inFlight:)``).
-    private(set) var threadEnded = false
     /// The thread is asleep (or about to be), and whether a wake-up was sent since.
     private(set) var ioSleeping = false
     private(set) var wakePending = false
@@ -154,11 +153,11 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     }
 
     /// Refuses new requests; the thread fails what is left. `nil` when already closed; else
-    /// whether a thread runs (to be waited for) and whether to wake it.
-    mutating func close() -> (threadRuns: Bool, wake: Bool)? {
+    /// whether to wake the thread.
+    mutating func close() -> Bool? {
         guard !isClosed else { return nil }
         isClosed = true
-        return (threadStarted && !threadEnded, takeWake())
+        return takeWake()
     }
 
     /// The thread could not start (no descriptor to wake it): every unsent request fails, and the
@@ -174,7 +173,6 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     /// What the thread does next.
     mutating func nextStep() -> IOStep {
         if isClosed {
-            threadEnded = true
             lendable = nil
             let ended = (unsent, inFlight)
             unsent.removeAll()

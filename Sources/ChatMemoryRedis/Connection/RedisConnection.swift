@@ -50,6 +50,8 @@ final class RedisConnection: Sendable {
         var wake: (read: Int32, write: Int32)?
         /// Callers of ``close()`` waiting for the I/O thread to end.
         var closeWaiters: [CheckedContinuation<Void, Never>] = []
+        /// The I/O thread has done its last work (after the machine's exit step).
+        var threadFinished = false
     }
 
     let id: Int
@@ -264,15 +266,15 @@ final class RedisConnection: Sendable {
     /// flight (it fails with `.shutdown`) and waits for the I/O thread to end, without holding a thread.
     func close() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let (closing, ended) = state.withLock { state -> ((threadRuns: Bool, wake: Bool)?, Bool) in
-                let closing = state.machine.close()
-                let ended = !state.machine.threadStarted || state.machine.threadEnded
+            let (wake, ended) = state.withLock { state -> (Bool?, Bool) in
+                let wake = state.machine.close()
+                let ended = !state.machine.threadStarted || state.threadFinished
                 if !ended { state.closeWaiters.append(continuation) }
-                return (closing, ended)
+                return (wake, ended)
             }
-            if let closing {
+            if let wake {
                 interrupter.interrupt()
-                if closing.wake { signalWake() }
+                if wake { signalWake() }
             }
             if ended { continuation.resume() }
         }
@@ -280,9 +282,9 @@ final class RedisConnection: Sendable {
 
     /// Closes as ``close()`` does, without waiting for the I/O thread to end.
     func closeWithoutWaiting() {
-        guard let closing = state.withLock({ $0.machine.close() }) else { return }
+        guard let wake = state.withLock({ $0.machine.close() }) else { return }
         interrupter.interrupt()
-        if closing.wake { signalWake() }
+        if wake { signalWake() }
     }
 
     /// The error of a request in flight when the connection is closed.
@@ -341,7 +343,7 @@ final class RedisConnection: Sendable {
         var io = IOLoop(connection: self, wakeDescriptor: descriptors[0])
         io.run(over: &link)
         let waiters = state.withLock { state in
-            defer { state.closeWaiters.removeAll(); state.wake = nil }
+            defer { state.closeWaiters.removeAll(); state.wake = nil; state.threadFinished = true }
             chr_wake_close(&descriptors)
             return state.closeWaiters
         }

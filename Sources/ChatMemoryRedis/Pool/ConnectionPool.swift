@@ -172,6 +172,7 @@ final class ConnectionPool: Sendable {
         return state.withLock { state in
             guard let index = state.machine.claimInPlace(now: now) else { return nil }
             guard let context = connections[index].claimContext() else {
+                // Nobody waits (a claim needs an idle pool, and the lock is held): the slot frees.
                 _ = state.machine.release(index)
                 return nil
             }
