@@ -106,10 +106,17 @@ let package = Package(
             dependencies: ["ChatTokenizer"],
             swiftSettings: defaultSwiftSettings
         ),
-        // Tests that need no server: configuration, URLs, hash slots, command keys.
+        // What the test targets share (a seeded random generator).
+        .target(
+            name: "TestSupport",
+            path: "Tests/TestSupport",
+            swiftSettings: defaultSwiftSettings
+        ),
+        // Tests that need no server: configuration, URLs, hash slots, command keys, the
+        // connection's and the pool's state machines, the retry policy.
         .testTarget(
             name: "ChatMemoryRedisUnitTests",
-            dependencies: ["ChatMemoryRedis"],
+            dependencies: ["ChatMemoryRedis", "TestSupport"],
             swiftSettings: defaultSwiftSettings
         ),
         // Integration tests: against the redis-server, cluster and Sentinel group Scripts/test.sh starts.
@@ -125,7 +132,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ChatTokenizerTests",
-            dependencies: ["ChatTokenizer"],
+            dependencies: ["ChatTokenizer", "TestSupport"],
             resources: [.copy("Fixtures")],
             swiftSettings: defaultSwiftSettings
         ),
@@ -133,7 +140,7 @@ let package = Package(
         // the extractive summariser, a storage of one's own.
         .testTarget(
             name: "ChatMemoryUnitTests",
-            dependencies: ["ChatMemory", "ChatTokenizer", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ChatMemory", "ChatTokenizer", "TestSupport", .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Fixtures")],
             swiftSettings: defaultSwiftSettings
         ),
@@ -141,7 +148,7 @@ let package = Package(
         .testTarget(
             name: "ChatMemoryTests",
             dependencies: [
-                "ChatMemory", "ChatMemoryRedis", .product(name: "Logging", package: "swift-log"),
+                "ChatMemory", "ChatMemoryRedis", "TestSupport", .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryTracing", package: "swift-distributed-tracing", condition: .when(traits: ["DistributedTracingSupport"])),
             ],
             swiftSettings: defaultSwiftSettings

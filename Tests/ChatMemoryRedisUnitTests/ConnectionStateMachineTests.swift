@@ -1,5 +1,6 @@
 @testable import ChatMemoryRedis
 import Testing
+import TestSupport
 
 /// A request as the machine sees it; `clock` instants are made from a fixed origin.
 private struct Probe: ConnectionRequest {

@@ -1,5 +1,6 @@
 @testable import ChatMemoryRedis
 import Testing
+import TestSupport
 
 private typealias Pool = PoolStateMachine<UInt64>
 

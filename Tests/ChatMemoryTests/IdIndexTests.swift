@@ -2,6 +2,7 @@ import Foundation
 import ChatMemoryRedis
 import Testing
 @testable import ChatMemory
+import TestSupport
 
 /// The append's id index (`ids:{tag}` and the session's key): what a retry finds through it, how
 /// it follows the session (deleted by hand, written without it, capped, expiring, deleted), and
@@ -200,7 +201,7 @@ import Testing
     /// privilege) as over the embedded store, whose append reads the entries themselves.
     @Test(arguments: 0..<6)
     func appendsMatchTheEmbeddedStore(seed: UInt64) async throws {
-        var random = SeededGenerator(seed: seed)
+        var random = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15)
         let window = [0, 1, 3, 16][Int(seed) % 4]
         let cap = [nil, 1, 4, 30, nil, 7][Int(seed) % 6]
         let adjust: (inout ChatMemoryConfiguration) -> Void = {
@@ -256,15 +257,3 @@ import Testing
     }
 }
 
-/// SplitMix64: the same sequence for the same seed.
-private struct SeededGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ChatMemory
+import TestSupport
 
 @Suite("ChatMessage")
 struct ChatMessageTests {

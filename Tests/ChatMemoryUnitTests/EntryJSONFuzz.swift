@@ -1,5 +1,6 @@
 import Foundation
 @testable import ChatMemory
+import TestSupport
 
 /// Byte strings that matter for the entry reader: entries from the writer, entries built by hand
 /// with every odd choice a person with redis-cli could make, and both mutated.

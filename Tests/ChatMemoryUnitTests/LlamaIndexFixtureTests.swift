@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import ChatMemory
+import TestSupport
 
 /// The `.llamaIndex` policy against LlamaIndex itself: Fixtures/llamaindex-windows.jsonl holds what
 /// `ChatMemoryBuffer.get(initial_token_count:)` of llama-index-core returned (cl100k_base, the

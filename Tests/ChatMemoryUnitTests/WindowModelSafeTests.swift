@@ -1,5 +1,6 @@
 import Testing
 @testable import ChatMemory
+import TestSupport
 
 private typealias F = WindowFixture
 

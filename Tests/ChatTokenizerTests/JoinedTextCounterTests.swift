@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import ChatTokenizer
+import TestSupport
 
 /// `JoinedTextCounter` must count exactly what `count(texts.joined(separator: " "))` counts.
 @Suite struct JoinedTextCounterTests {
@@ -19,7 +20,7 @@ import Testing
         "<|endof", "text|>", "<|", "|>", "<|endoftext", "|endoftext|>",
     ]
 
-    static func randomText(using random: inout SeededRandom) -> String {
+    static func randomText(using random: inout SplitMix64) -> String {
         switch Int.random(in: 0..<20, using: &random) {
         case 0: return ""
         case 1: return String(repeating: [" ", "\n", "\t", " \r\n"].randomElement(using: &random)!, count: Int.random(in: 1...4, using: &random))
@@ -30,7 +31,7 @@ import Testing
     /// Windows of up to 12 random texts, each prepend checked against a full count.
     /// Yields now and then: a long CPU-bound test must not starve the other suites' tasks.
     static func checkRandomJoins(_ tokenizer: Tokenizer, seed: UInt64, joins: Int) async -> Int {
-        var random = SeededRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         var failures = 0
         var done = 0
         while done < joins {
@@ -96,7 +97,7 @@ import Testing
     @Test(arguments: Tokenizer.BundledEncoding.allCases)
     func workGrowsWithTheTextsNotTheWindows(_ encoding: Tokenizer.BundledEncoding) throws {
         let tokenizer = try Tokenizer.bundled(encoding)
-        var random = SeededRandom(seed: 99)
+        var random = SplitMix64(seed: 99)
         let words = ["the", "model", "answer", "is", "42", "tokens", "don't", "Redis", "list", "(see", "below).", "\n\n", "日本語", "🙂", "x = f(y);", "   "]
         let messages = (0..<300).map { _ in
             (0..<Int.random(in: 30...280, using: &random)).map { _ in words.randomElement(using: &random)! }.joined(separator: " ")
