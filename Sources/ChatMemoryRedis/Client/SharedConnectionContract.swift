@@ -15,57 +15,46 @@ enum SharedConnectionContract {
     }
 
     /// The hazard `command` brings to a shared connection, or `nil` when it is safe there.
-    /// Allocates and retains nothing for an ordinary command: the name, folded to upper case, is
-    /// packed into two integers and compared with the table's.
+    /// Allocates and retains nothing for an ordinary command (see ``CommandTable/info(of:)``).
     static func hazard(of arguments: [[UInt8]]) -> Hazard? {
-        guard let name = arguments.first, let key = PackedName(name), let index = names.firstIndex(of: key) else { return nil }
-        switch rules[index] {
-        case .always(let hazard):
-            return hazard
-        case .subcommands(let subcommands, let hazard):
+        guard let info = CommandTable.info(of: arguments) else { return nil }
+        switch info.sharedUse {
+        case .safe:
+            return nil
+        case .changesState:
+            return .state
+        case .changesStateWithSubcommands(let subcommands):
             guard arguments.count > 1 else { return nil }
-            return subcommands.contains { equalsIgnoringCase(arguments[1], $0) } ? hazard : nil
-        case .blockOption:
+            return subcommands.contains { ASCII.equalsIgnoringCase(arguments[1], $0) } ? .state : nil
+        case .blocks:
+            return .blocking
+        case .blocksWithBlockOption:
             return hasBlockOption(arguments) ? .blocking : nil
         }
     }
 
-    /// A command name of 1 to 16 bytes, folded to upper case, as two integers.
-    private struct PackedName: Equatable {
-        var high: UInt64 = 0
-        var low: UInt64 = 0
-
-        init?(_ bytes: [UInt8]) {
-            guard !bytes.isEmpty, bytes.count <= 16 else { return nil }
-            for (index, byte) in bytes.enumerated() {
-                let folded = UInt64(byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte)
-                if index < 8 { high |= folded << (8 * UInt64(index)) } else { low |= folded << (8 * UInt64(index - 8)) }
-            }
-            // The length too, so that a trailing NUL byte never matches a shorter name.
-            low |= UInt64(bytes.count) << 56
-        }
-    }
-
-    /// How long a blocking command asks the server to wait, from its own arguments: the last
-    /// argument in seconds (`BLPOP k 5`), the first for `BLMPOP`/`BZMPOP`, milliseconds for `WAIT`,
-    /// `WAITAOF` and `XREAD ... BLOCK`. `nil` when it waits forever (0) or the time is unreadable.
+    /// How long a blocking command asks the server to wait, from its own arguments (where the
+    /// table says: `BLPOP k 5`, `BLMPOP 5 1 k LEFT`, `WAIT 1 250`, `XREAD BLOCK 250 STREAMS k $`).
+    /// `nil` when it waits forever (0), the time is unreadable, or the command does not block.
     static func blockTime(of arguments: [[UInt8]]) -> Duration? {
-        guard let name = arguments.first.map({ String(decoding: $0, as: UTF8.self).uppercased() }) else { return nil }
+        guard let info = CommandTable.info(of: arguments) else { return nil }
         func number(_ bytes: [UInt8]?) -> Double? {
             guard let bytes, let value = Double(String(decoding: bytes, as: UTF8.self)), value.isFinite, value > 0 else { return nil }
             return value
         }
         let seconds: Double?
-        switch name {
-        case "BLMPOP", "BZMPOP":
-            seconds = number(arguments.count > 1 ? arguments[1] : nil)
-        case "WAIT", "WAITAOF":
-            seconds = number(arguments.last).map { $0 / 1000 }
-        case "XREAD", "XREADGROUP":
-            let index = arguments.firstIndex { equalsIgnoringCase($0, blockWord) }
-            seconds = index.flatMap { $0 + 1 < arguments.count ? number(arguments[$0 + 1]) : nil }.map { $0 / 1000 }
-        default:
+        switch info.sharedUse {
+        case .blocks(.lastInSeconds):
             seconds = number(arguments.last)
+        case .blocks(.firstInSeconds):
+            seconds = number(arguments.count > 1 ? arguments[1] : nil)
+        case .blocks(.lastInMilliseconds):
+            seconds = number(arguments.last).map { $0 / 1000 }
+        case .blocksWithBlockOption:
+            let index = arguments.firstIndex { ASCII.equalsIgnoringCase($0, ASCII.block) }
+            seconds = index.flatMap { $0 + 1 < arguments.count ? number(arguments[$0 + 1]) : nil }.map { $0 / 1000 }
+        case .safe, .changesState, .changesStateWithSubcommands:
+            return nil
         }
         // Beyond the longest timeout the system takes, it is as good as forever.
         guard let seconds, seconds < RedisConfiguration.maximumTimeout / .seconds(1) else { return nil }
@@ -97,63 +86,19 @@ enum SharedConnectionContract {
         return name + " " + String(decoding: arguments[1], as: UTF8.self).uppercased()
     }
 
-    private enum Rule {
-        case always(Hazard)
-        /// Only with one of these subcommands (upper case).
-        case subcommands([[UInt8]], Hazard)
-        /// Only with a `BLOCK` option before `STREAMS` (`XREAD`, `XREADGROUP`).
-        case blockOption
-    }
-
-    /// The refused names, and at the same index, when they are refused.
-    private static let (names, rules): ([PackedName], [Rule]) = {
-        let state = [
-            "SELECT", "MULTI", "EXEC", "DISCARD", "WATCH", "UNWATCH",
-            "SUBSCRIBE", "PSUBSCRIBE", "SSUBSCRIBE", "UNSUBSCRIBE", "PUNSUBSCRIBE", "SUNSUBSCRIBE",
-            "MONITOR", "HELLO", "RESET", "AUTH", "QUIT", "READONLY", "READWRITE", "ASKING", "SYNC", "PSYNC",
-        ]
-        let blocking = [
-            "BLPOP", "BRPOP", "BRPOPLPUSH", "BLMOVE", "BLMPOP", "BZPOPMIN", "BZPOPMAX", "BZMPOP", "WAIT", "WAITAOF",
-        ]
-        let clientSubcommands = ["REPLY", "TRACKING", "CACHING", "SETNAME", "SETINFO", "NO-EVICT", "NO-TOUCH"]
-        var table: [(String, Rule)] = []
-        table += state.map { ($0, .always(.state)) }
-        table += blocking.map { ($0, .always(.blocking)) }
-        table.append(("CLIENT", .subcommands(clientSubcommands.map { Array($0.utf8) }, .state)))
-        table.append(("XREAD", .blockOption))
-        table.append(("XREADGROUP", .blockOption))
-        return (table.compactMap { PackedName(Array($0.0.utf8)) }, table.map(\.1))
-    }()
-
     /// True when an `XREAD`/`XREADGROUP` has `BLOCK` among its options (before `STREAMS`, after
     /// which come key names and ids that may spell anything).
     private static func hasBlockOption(_ arguments: [[UInt8]]) -> Bool {
         var index = 1
         while index < arguments.count {
             let argument = arguments[index]
-            if equalsIgnoringCase(argument, streamsWord) { return false }
-            if equalsIgnoringCase(argument, blockWord) { return true }
+            if ASCII.equalsIgnoringCase(argument, ASCII.streams) { return false }
+            if ASCII.equalsIgnoringCase(argument, ASCII.block) { return true }
             // Skip option values, which may spell BLOCK or STREAMS: GROUP <group> <consumer>, COUNT <n>.
-            if equalsIgnoringCase(argument, groupWord) { index += 3; continue }
-            if equalsIgnoringCase(argument, countWord) { index += 2; continue }
+            if ASCII.equalsIgnoringCase(argument, ASCII.group) { index += 3; continue }
+            if ASCII.equalsIgnoringCase(argument, ASCII.count) { index += 2; continue }
             index += 1
         }
         return false
-    }
-
-    private static let blockWord = Array("BLOCK".utf8)
-    private static let streamsWord = Array("STREAMS".utf8)
-    private static let groupWord = Array("GROUP".utf8)
-    private static let countWord = Array("COUNT".utf8)
-
-    /// ASCII case-insensitive equality against an upper-case word.
-    private static func equalsIgnoringCase(_ bytes: [UInt8], _ upper: [UInt8]) -> Bool {
-        guard bytes.count == upper.count else { return false }
-        for index in bytes.indices {
-            let byte = bytes[index]
-            let folded = byte >= 0x61 && byte <= 0x7A ? byte - 0x20 : byte
-            if folded != upper[index] { return false }
-        }
-        return true
     }
 }

@@ -99,7 +99,7 @@ final class ClusterRouter: CommandRouter {
                         return (node, indexes, RoutedUnits.split(replies, like: batch))
                     } catch let error as RedisError where RetryPolicy.isConnectionFailure(error) {
                         // Each unit is tried again on its own below, when that is safe.
-                        guard self.retryPolicy.allowsRetry(after: error, safeToRepeat: batch.allSatisfy(CommandKeys.onlyReads)) else { throw error }
+                        guard self.retryPolicy.allowsRetry(after: error, safeToRepeat: batch.allSatisfy(CommandTable.onlyReads)) else { throw error }
                         return (node, indexes, nil)
                     }
                 }
@@ -166,7 +166,7 @@ final class ClusterRouter: CommandRouter {
                     logger.debug("cluster node failed", metadata: ["redis.node": "\(node)", "error": "\(error)"])
                     target = nil
                     asking = false
-                    guard retryPolicy.allowsRetry(after: error, safeToRepeat: CommandKeys.onlyReads(unit)) else {
+                    guard retryPolicy.allowsRetry(after: error, safeToRepeat: CommandTable.onlyReads(unit)) else {
                         requestRefresh()
                         throw error
                     }

@@ -80,7 +80,7 @@ final class SentinelRouter: CommandRouter {
                 forget(primary)
                 let resendable = zip(commands, replies).allSatisfy { command, reply in
                     if case .failure = reply { return true }
-                    return CommandKeys.readOnly.contains(command.name)
+                    return CommandTable.onlyReads([command])
                 }
                 guard resendable else { return RoutedUnits.split(replies, like: units) }
                 retries += 1
@@ -90,7 +90,7 @@ final class SentinelRouter: CommandRouter {
             } catch let error as RedisError where RetryPolicy.isConnectionFailure(error) {
                 logger.debug("primary failed; asking the sentinels again", metadata: ["redis.node": "\(primary)", "error": "\(error)"])
                 forget(primary)
-                guard retryPolicy.allowsRetry(after: error, safeToRepeat: CommandKeys.onlyReads(commands)) else { throw error }
+                guard retryPolicy.allowsRetry(after: error, safeToRepeat: CommandTable.onlyReads(commands)) else { throw error }
                 retries += 1
                 guard try await retryPolicy.pause(beforeRetry: retries, deadline: deadline) else { throw error }
             }
