@@ -26,7 +26,9 @@ import Synchronization
 /// an error.
 final class RedisConnection: Sendable {
     /// A batch of commands from one caller, answered in one continuation.
-    struct Request: ConnectionRequest {
+    /// One call's commands and its caller's continuation. A class: the machines move requests
+    /// between queues, and a copy is one reference rather than every field's.
+    final class Request: ConnectionRequest, Sendable {
         let id: UInt64
         /// The commands in RESP form (empty: read one reply the server sends unasked).
         let bytes: [UInt8]
@@ -36,9 +38,20 @@ final class RedisConnection: Sendable {
         /// Resumed with the id of the connection that answered, and the replies.
         let continuation: CheckedContinuation<Answer, any Error>
         /// Replies its caller read before handing the rest of the wait to the I/O thread.
-        var received: [Result<RedisValue, RedisError>] = []
-        /// When (uptime, ns) it began waiting for a pool slot; 0 when it did not wait.
-        var queuedAt: UInt64 = 0
+        let received: [Result<RedisValue, RedisError>]
+        /// When (uptime, ns) it asked its pool for a slot: a wait for one is measured from here.
+        let queuedAt: UInt64
+
+        init(id: UInt64, bytes: [UInt8], replies: Int, deadline: ContinuousClock.Instant?,
+             continuation: CheckedContinuation<Answer, any Error>, received: [Result<RedisValue, RedisError>] = [], queuedAt: UInt64 = 0) {
+            self.id = id
+            self.bytes = bytes
+            self.replies = replies
+            self.deadline = deadline
+            self.continuation = continuation
+            self.received = received
+            self.queuedAt = queuedAt
+        }
     }
 
     typealias Machine = ConnectionStateMachine<Request, HiredisContext>
@@ -63,8 +76,8 @@ final class RedisConnection: Sendable {
     private let metrics: ClientMetrics
     private let state = Locked(State())
     let interrupter = SocketInterrupter()
-    /// Called once for every request that ended, on the thread that ended it, outside the lock
-    /// (a pool frees the request's slot). Set before the first request.
+    /// Called once for every request that ended, just before its caller resumes, on the thread that
+    /// ended it, outside the lock (a pool frees the request's slot). Set before the first request.
     let onRequestEnd: (@Sendable () -> Void)?
 
     /// No thread yet: it starts with the first request.
@@ -311,8 +324,8 @@ final class RedisConnection: Sendable {
     /// Resumes requests that ended with `error` and frees their slots (``onRequestEnd``).
     func end(_ requests: [Request], throwing error: any Error) {
         for request in requests {
-            request.continuation.resume(throwing: error)
             onRequestEnd?()
+            request.continuation.resume(throwing: error)
         }
     }
 
@@ -445,8 +458,9 @@ final class RedisConnection: Sendable {
             guard let finished = state.withLock({ $0.machine.finishOldest() }) else { return }
             let results = collected
             collected.removeAll(keepingCapacity: true)
-            finished.continuation.resume(returning: (connection.id, results))
+            // The slot frees before the caller resumes: its next call finds the pool as idle as it is.
             connection.onRequestEnd?()
+            finished.continuation.resume(returning: (connection.id, results))
         }
 
         /// The connection failed or timed out with requests in flight: it is dropped and they fail

@@ -111,8 +111,8 @@ final class ConnectionPool: Sendable {
         defer { timer?.cancel() }
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<RedisConnection.Answer, any Error>) in
-                let request = RedisConnection.Request(id: id, bytes: bytes, replies: commands.count, deadline: deadline,
-                                                      continuation: continuation, received: received ?? [])
+                let request = RedisConnection.Request(id: id, bytes: bytes, replies: commands.count, deadline: deadline, continuation: continuation,
+                                                      received: received ?? [], queuedAt: DispatchTime.now().uptimeNanoseconds)
                 if let held, received != nil {
                     // Written in place: the I/O thread reads the rest; cancelling cannot stop it.
                     connections[held].handOver(request)
@@ -146,24 +146,23 @@ final class ConnectionPool: Sendable {
 
     /// Gives a request a slot (or the one its caller holds) and queues it there, or has it wait.
     private func place(_ request: RedisConnection.Request, holding held: Int?) -> Placement {
-        let now = DispatchTime.now().uptimeNanoseconds
         let isCancelled = Task.isCancelled
-        return state.withLock { state in
-            let connection: Int
-            if let held {
-                connection = held
-            } else {
-                if isCancelled { return state.machine.isShutdown ? .shutDown : .cancelled }
-                var waiter = request
-                waiter.queuedAt = now
-                switch state.machine.submit(id: request.id, waiter: waiter, now: now) {
-                case .connection(let index): connection = index
-                case .waiting: return .waiting
-                case .shutDown: return .shutDown
-                }
+        let connection: Int
+        if let held {
+            connection = held
+        } else {
+            let grant: PoolStateMachine<RedisConnection.Request>.Grant? = state.withLock { state in
+                if isCancelled { return nil }
+                return state.machine.submit(id: request.id, waiter: request, now: request.queuedAt)
             }
-            return .admitted(connection, connections[connection].admit(request, isCancelled: isCancelled))
+            switch grant {
+            case .connection(let index): connection = index
+            case .waiting: return .waiting
+            case .shutDown: return .shutDown
+            case nil: return isShutdown ? .shutDown : .cancelled
+            }
         }
+        return .admitted(connection, connections[connection].admit(request, isCancelled: isCancelled))
     }
 
     /// A slot and its connection's context for a caller alone on a quiet pool, or `nil`.
