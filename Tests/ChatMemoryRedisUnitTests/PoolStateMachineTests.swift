@@ -48,23 +48,39 @@ private typealias Pool = PoolStateMachine<UInt64>
         _ = pool.submit(id: 2, waiter: 2, now: 0)
         #expect(pool.shutdown() == [2])
         guard case .shutDown = pool.submit(id: 3, waiter: 3, now: 0) else { Issue.record("refused after shutdown"); return }
-        #expect(pool.claimInPlace(now: 0) == nil)
+        #expect(pool.claimInPlace(now: 0, caller: 1) == nil)
         #expect(pool.release(0) == nil)
         #expect(pool.slotsInUse == 0)
     }
 
     @Test func aRoundTripInPlaceNeedsAnIdleQuietPool() {
-        var pool = Pool(connections: 2, capacity: 4, quietPeriod: 1_000)
-        #expect(pool.claimInPlace(now: 0) == 0)
-        #expect(pool.claimInPlace(now: 0) == nil, "a slot is held")
+        var pool = Pool(connections: 2, capacity: 4, quietPeriod: 1_000, turnWindow: 50)
+        #expect(pool.claimInPlace(now: 0, caller: 7) == 0)
+        #expect(pool.claimInPlace(now: 0, caller: 7) == nil, "a slot is held")
         _ = pool.release(0)
         // Two requests overlap at t = 100: no round trip in place until the quiet period is over.
         _ = pool.submit(id: 1, waiter: 1, now: 100)
         _ = pool.submit(id: 2, waiter: 2, now: 100)
         _ = pool.release(0)
         _ = pool.release(1)
-        #expect(pool.claimInPlace(now: 1_100) == nil)
-        #expect(pool.claimInPlace(now: 1_101) == 0)
+        #expect(pool.claimInPlace(now: 1_100, caller: 7) == nil)
+        #expect(pool.claimInPlace(now: 1_101, caller: 7) == 0)
+    }
+
+    @Test func tasksTakingTurnsInPlaceCountAsOverlapping() {
+        var pool = Pool(connections: 1, capacity: 4, quietPeriod: 1_000, turnWindow: 50)
+        // One task calling again and again keeps its round trips in place.
+        for now: UInt64 in [0, 10, 20] {
+            #expect(pool.claimInPlace(now: now, caller: 1) == 0)
+            _ = pool.release(0)
+        }
+        // Another task right after it: callers take turns on one thread, so they are concurrent.
+        #expect(pool.claimInPlace(now: 30, caller: 2) == nil)
+        #expect(pool.claimInPlace(now: 40, caller: 1) == nil, "an overlap: quiet for the quiet period")
+        #expect(pool.claimInPlace(now: 1_031, caller: 1) == 0)
+        _ = pool.release(0)
+        // Another task long after: a lone caller again.
+        #expect(pool.claimInPlace(now: 1_200, caller: 2) == 0)
     }
 
     /// A million random sequences of submits, releases, withdrawals, round trips in place and
@@ -86,12 +102,13 @@ private typealias Pool = PoolStateMachine<UInt64>
         var random = SplitMix64(seed: seed)
         let connections = 1 + Int(random.next() % 3)
         let capacity = 1 + Int(random.next() % 3)
-        var pool = Pool(connections: connections, capacity: capacity, quietPeriod: 5)
+        var pool = Pool(connections: connections, capacity: capacity, quietPeriod: 5, turnWindow: 3)
         var holding: [(id: UInt64, connection: Int)] = []
         var waitingOrder: [UInt64] = []
         var ended: Set<UInt64> = []
         var nextID: UInt64 = 0
         var now: UInt64 = 0
+        var lastInPlace: (caller: Int, at: UInt64)?
         for _ in 0..<(4 + Int(random.next() % 28)) {
             now += random.next() % 4
             switch random.next() % 10 {
@@ -127,8 +144,11 @@ private typealias Pool = PoolStateMachine<UInt64>
                 }
             case 8:
                 nextID += 1
-                if let index = pool.claimInPlace(now: now) {
+                let caller = Int(random.next() % 3)
+                if let index = pool.claimInPlace(now: now, caller: caller) {
                     if !holding.isEmpty || !waitingOrder.isEmpty { return "in place beside other requests" }
+                    if let last = lastInPlace, last.caller != caller, now - last.at <= 3 { return "in place taking turns with \(last.caller)" }
+                    lastInPlace = (caller, now)
                     holding.append((nextID, index))
                 } else {
                     ended.insert(nextID)

@@ -168,8 +168,9 @@ final class ConnectionPool: Sendable {
     /// A slot and its connection's context for a caller alone on a quiet pool, or `nil`.
     private func claimInPlace() -> (Int, HiredisContext)? {
         let now = DispatchTime.now().uptimeNanoseconds
+        let caller = withUnsafeCurrentTask { $0?.hashValue ?? 0 }
         return state.withLock { state in
-            guard let index = state.machine.claimInPlace(now: now) else { return nil }
+            guard let index = state.machine.claimInPlace(now: now, caller: caller) else { return nil }
             guard let context = connections[index].claimContext() else {
                 // Nobody waits (a claim needs an idle pool, and the lock is held): the slot frees.
                 _ = state.machine.release(index)

@@ -12,7 +12,8 @@
 ///  submit ──> granted(connection) ─────────────────┐
 ///     └─────> waiting ──release (of any slot)──> granted ──release──> (the slot frees, or passes on)
 ///                └── withdraw (deadline, cancel), shutdown ──> failed, nothing sent
-///  claimInPlace ──> granted (a lone caller, on an idle pool that has been quiet) ──release──>
+///  claimInPlace ──> granted (a lone caller, on an idle pool that has been quiet, not taking
+///                   turns with other tasks) ──release──>
 /// ```
 struct PoolStateMachine<Waiter> {
     enum Grant {
@@ -35,12 +36,17 @@ struct PoolStateMachine<Waiter> {
     private var overlappedAt: UInt64?
     /// How long after an overlap callers do not make their round trip in place.
     let quietPeriod: UInt64
+    /// The task that last made its round trip in place, and when it claimed the slot.
+    private var lastInPlace: (caller: Int, at: UInt64)?
+    /// How soon after another task's round trip in place a claim counts as taking turns.
+    let turnWindow: UInt64
 
     /// `connections` connections with `capacity` slots each (both at least 1).
-    init(connections: Int, capacity: Int, quietPeriod: UInt64 = 10_000_000) {
+    init(connections: Int, capacity: Int, quietPeriod: UInt64 = 10_000_000, turnWindow: UInt64 = 1_000_000) {
         load = Array(repeating: 0, count: max(1, connections))
         self.capacity = max(1, capacity)
         self.quietPeriod = quietPeriod
+        self.turnWindow = turnWindow
     }
 
     /// How many requests wait for a slot.
@@ -67,13 +73,20 @@ struct PoolStateMachine<Waiter> {
         return index
     }
 
-    /// A slot for a caller alone on the pool, to make its round trip in place: only when no slot
-    /// is held, nobody waits, and no two requests overlapped for ``quietPeriod`` (under
-    /// concurrency, batching on the I/O threads carries more, and a caller waiting in place would
-    /// hold a cooperative thread).
-    mutating func claimInPlace(now: UInt64) -> Int? {
+    /// A slot for `caller` (its task) alone on the pool, to make its round trip in place: only
+    /// when no slot is held, nobody waits, and no two requests overlapped for ``quietPeriod``
+    /// (under concurrency, batching on the I/O threads carries more, and a caller waiting in place
+    /// would hold a cooperative thread). Tasks that call one right after another, within
+    /// ``turnWindow`` of each other's round trips, are concurrent callers taking turns on one
+    /// thread, never overlapping: that counts as an overlap too.
+    mutating func claimInPlace(now: UInt64, caller: Int) -> Int? {
         guard !isShutdown, waiting == 0, slotsInUse == 0 else { return nil }
         if let overlappedAt, now &- overlappedAt <= quietPeriod { return nil }
+        if let lastInPlace, lastInPlace.caller != caller, now &- lastInPlace.at <= turnWindow {
+            overlappedAt = now
+            return nil
+        }
+        lastInPlace = (caller, now)
         take(0, now: now)
         return 0
     }
