@@ -25,9 +25,8 @@ import Synchronization
 /// caller's `send` asks the system not to raise it, so a write to a socket the server closed is
 /// an error.
 final class RedisConnection: Sendable {
-    /// A batch of commands from one caller, answered in one continuation.
-    /// One call's commands and its caller's continuation. A class: the machines move requests
-    /// between queues, and a copy is one reference rather than every field's.
+    /// A batch of commands from one caller, answered in one continuation. A class: the machines
+    /// move requests between queues, and a copy is one reference rather than every field's.
     final class Request: ConnectionRequest, Sendable {
         let id: UInt64
         /// The commands in RESP form (empty: read one reply the server sends unasked).

@@ -152,14 +152,15 @@ final class ConnectionPool: Sendable {
             connection = held
         } else {
             let grant: PoolStateMachine<RedisConnection.Request>.Grant? = state.withLock { state in
-                if isCancelled { return nil }
+                // A cancelled task queues nothing: `nil` (or shutdown, which it is told first).
+                if isCancelled { return state.machine.isShutdown ? .shutDown : nil }
                 return state.machine.submit(id: request.id, waiter: request, now: request.queuedAt)
             }
             switch grant {
             case .connection(let index): connection = index
             case .waiting: return .waiting
             case .shutDown: return .shutDown
-            case nil: return isShutdown ? .shutDown : .cancelled
+            case nil: return .cancelled
             }
         }
         return .admitted(connection, connections[connection].admit(request, isCancelled: isCancelled))
