@@ -155,6 +155,43 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
         guard case .sleep = machine.nextStep() else { Issue.record("nothing left: it sleeps"); return }
     }
 
+    @Test func aRequestQueuedDuringAWriteNeedsATimerOnlyWhenSomethingAheadMayOutlastIt() {
+        var machine = Machine()
+        _ = machine.submit(Probe(id: 1, deadline: at(100)), isCancelled: false)
+        guard case .write(true) = machine.nextStep() else { Issue.record("writes first"); return }
+        guard case .queued(false, false, false) = machine.submit(Probe(id: 2, deadline: at(200)), isCancelled: false) else {
+            Issue.record("no earlier than everything ahead: it joins the batch, no timer"); return
+        }
+        guard case .queued(false, false, true) = machine.submit(Probe(id: 3, deadline: at(150)), isCancelled: false) else {
+            Issue.record("behind a later deadline it may wait: a timer"); return
+        }
+        _ = machine.submit(Probe(id: 4, deadline: nil), isCancelled: false)
+        guard case .queued(false, false, true) = machine.submit(Probe(id: 5, deadline: at(10_000)), isCancelled: false) else {
+            Issue.record("behind a request with no deadline: a timer"); return
+        }
+        let (expired, batch) = machine.takeBatch(now: at(0), lendable: nil)
+        #expect(expired.isEmpty)
+        #expect(batch.map(\.id) == [1, 2], "3 waits behind 2's later deadline, and 4 and 5 behind 3")
+        #expect(machine.unsent.map(\.id) == [3, 4, 5])
+
+        // The step began for a request since withdrawn: the step (a connect) may last until its deadline.
+        var connecting = Machine()
+        _ = connecting.submit(Probe(id: 1, deadline: at(1_000)), isCancelled: false)
+        _ = connecting.nextStep()
+        _ = connecting.withdraw(1)
+        guard case .queued(false, false, true) = connecting.submit(Probe(id: 2, deadline: at(500)), isCancelled: false) else {
+            Issue.record("the step may outlast it: a timer"); return
+        }
+        // The step began for a request with no deadline: every deadline needs a timer.
+        var unbounded = Machine()
+        _ = unbounded.submit(Probe(id: 1, deadline: nil), isCancelled: false)
+        _ = unbounded.nextStep()
+        _ = unbounded.withdraw(1)
+        guard case .queued(false, false, true) = unbounded.submit(Probe(id: 2, deadline: at(10_000)), isCancelled: false) else {
+            Issue.record("the step may last any time: a timer"); return
+        }
+    }
+
     @Test func aDeadlineWhileQueuedBehindARoundTripInPlaceNeedsNoWakeUpOnTheReturn() {
         var machine = Machine()
         _ = machine.submit(Probe(id: 1, deadline: nil), isCancelled: false)

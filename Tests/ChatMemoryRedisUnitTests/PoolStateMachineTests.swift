@@ -63,6 +63,7 @@ private typealias Pool = PoolStateMachine<UInt64>
         _ = pool.submit(id: 2, waiter: 2, now: 100)
         _ = pool.release(0)
         _ = pool.release(1)
+        #expect(pool.inPlaceRefusedUntil == 1_101, "what a pool reads without its lock")
         #expect(pool.claimInPlace(now: 1_100, caller: 7) == nil)
         #expect(pool.claimInPlace(now: 1_101, caller: 7) == 0)
     }
@@ -145,7 +146,9 @@ private typealias Pool = PoolStateMachine<UInt64>
             case 8:
                 nextID += 1
                 let caller = Int(random.next() % 3)
+                let refusedUntil = pool.inPlaceRefusedUntil
                 if let index = pool.claimInPlace(now: now, caller: caller) {
+                    if now < refusedUntil { return "in place at \(now), refused until \(refusedUntil)" }
                     if !holding.isEmpty || !waitingOrder.isEmpty { return "in place beside other requests" }
                     if let last = lastInPlace, last.caller != caller, now - last.at <= 3 { return "in place taking turns with \(last.caller)" }
                     lastInPlace = (caller, now)

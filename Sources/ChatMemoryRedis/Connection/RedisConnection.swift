@@ -9,9 +9,10 @@ import Synchronization
 /// Its decisions are a ``ConnectionStateMachine`` kept under a lock; this type carries out what
 /// the machine answers: it starts and wakes the I/O thread, writes, reads, resumes callers. The
 /// I/O thread writes every queued request as soon as it can (before reading the next reply), in
-/// one write for all queued (automatic pipelining), and reads the replies in order; a reply is
-/// delivered to its caller's continuation as it is read, so no request of a connection waits for
-/// a cooperative thread to be written or answered. When the connection breaks, the requests in
+/// one write for all queued (automatic pipelining), and reads the replies in order; replies are
+/// delivered to their callers' continuations as they are read (those already buffered together,
+/// with one pool lock for all their slots), so no request of a connection waits for a cooperative
+/// thread to be written or answered. When the connection breaks, the requests in
 /// flight fail with the error and the next request reconnects, after a backoff if connecting
 /// failed. Each request carries its caller's deadline: past it, a queued request is withdrawn
 /// unsent, and a read in flight times out. In a pool, every request that ends frees its slot
@@ -75,13 +76,13 @@ final class RedisConnection: Sendable {
     private let metrics: ClientMetrics
     private let state = Locked(State())
     let interrupter = SocketInterrupter()
-    /// Called once for every request that ended, just before its caller resumes, on the thread that
-    /// ended it, outside the lock (a pool frees the request's slot). Set before the first request.
-    let onRequestEnd: (@Sendable () -> Void)?
+    /// Called with how many requests ended, just before their callers resume, on the thread that
+    /// ended them, outside the lock (a pool frees their slots). Set before the first request.
+    let onRequestEnd: (@Sendable (_ count: Int) -> Void)?
 
     /// No thread yet: it starts with the first request.
     init(id: Int, configuration: RedisConfiguration, credentialsProvider: RedisCredentialsProvider? = nil, logger: Logger,
-         isDedicated: Bool = false, metrics: ClientMetrics = ClientMetrics(), onRequestEnd: (@Sendable () -> Void)? = nil) {
+         isDedicated: Bool = false, metrics: ClientMetrics = ClientMetrics(), onRequestEnd: (@Sendable (_ count: Int) -> Void)? = nil) {
         self.id = id
         self.isDedicated = isDedicated
         self.configuration = configuration
@@ -322,10 +323,9 @@ final class RedisConnection: Sendable {
 
     /// Resumes requests that ended with `error` and frees their slots (``onRequestEnd``).
     func end(_ requests: [Request], throwing error: any Error) {
-        for request in requests {
-            onRequestEnd?()
-            request.continuation.resume(throwing: error)
-        }
+        guard !requests.isEmpty else { return }
+        onRequestEnd?(requests.count)
+        for request in requests { request.continuation.resume(throwing: error) }
     }
 
     private func startThread() {
@@ -369,6 +369,8 @@ final class RedisConnection: Sendable {
         let wakeDescriptor: Int32
         /// The replies read so far for the oldest request in flight.
         var collected: [Result<RedisValue, RedisError>] = []
+        /// Requests answered by one read step, with their replies, until their callers resume.
+        var answered: [(Request, [Result<RedisValue, RedisError>])] = []
 
         private var state: Locked<State> { connection.state }
 
@@ -440,7 +442,8 @@ final class RedisConnection: Sendable {
         }
 
         /// Reads the replies of the oldest request in flight (blocking, up to its deadline; a
-        /// close interrupts the read), and hands them over once all are in.
+        /// close interrupts the read), then those of the requests behind it already in the read
+        /// buffer (no wait); frees their slots together, then resumes their callers.
         private mutating func read(_ request: Request, link: inout ConnectionLink) {
             guard let context = link.current else {
                 failFlight(RedisError(.connectionClosed, "the connection was lost; the commands may have run", mayHaveRun: true), link: &link)
@@ -454,12 +457,27 @@ final class RedisConnection: Sendable {
                 failFlight(error, link: &link)
                 return
             }
-            guard let finished = state.withLock({ $0.machine.finishOldest() }) else { return }
-            let results = collected
-            collected.removeAll(keepingCapacity: true)
-            // The slot frees before the caller resumes: its next call finds the pool as idle as it is.
-            connection.onRequestEnd?()
-            finished.continuation.resume(returning: (connection.id, results))
+            var failure: RedisError?
+            while let (finished, next) = state.withLock({ state in state.machine.finishOldest().map { ($0, state.machine.inFlight.first) } }) {
+                answered.append((finished, collected))
+                collected = []
+                // Only a request written by the thread (a handed-over one is alone in flight).
+                guard let next, next.received.isEmpty else { break }
+                do {
+                    while collected.count < next.replies, let result = try context.bufferedReply() { collected.append(result) }
+                } catch {
+                    failure = error
+                    break
+                }
+                if collected.count < next.replies { break }
+            }
+            // The slots free before the callers resume: a caller's next call finds the pool as idle as it is.
+            if !answered.isEmpty {
+                connection.onRequestEnd?(answered.count)
+                for (finished, results) in answered { finished.continuation.resume(returning: (connection.id, results)) }
+                answered.removeAll(keepingCapacity: true)
+            }
+            if let failure { failFlight(failure, link: &link) }
         }
 
         /// The connection failed or timed out with requests in flight: it is dropped and they fail

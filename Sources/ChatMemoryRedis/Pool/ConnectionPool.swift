@@ -28,6 +28,9 @@ final class ConnectionPool: Sendable {
     private let state: Locked<State>
     /// Calls answered in place, so that every 8th yields.
     private let callsInPlace = Atomic<Int>(0)
+    /// The machine's ``PoolStateMachine/inPlaceRefusedUntil`` as of its last claim or grant: under
+    /// concurrency a caller skips the claim (and the lock) until then.
+    private let inPlaceRefusedUntil = Atomic<UInt64>(0)
 
     /// Makes a connection per `pool.size`; each starts its I/O thread with its first request.
     /// The configuration has passed ``RedisConfiguration/validate()``: size from 1 to 1024, at
@@ -41,7 +44,7 @@ final class ConnectionPool: Sendable {
         let owner = PoolReference()
         connections = (0..<size).map { index in
             RedisConnection(id: index, configuration: configuration, credentialsProvider: credentialsProvider, logger: logger, metrics: metrics,
-                            onRequestEnd: { owner.pool?.requestEnded(on: index) })
+                            onRequestEnd: { owner.pool?.requestsEnded($0, on: index) })
         }
         state = Locked(State(machine: PoolStateMachine(connections: size, capacity: configuration.pool.maxPipelinedRequests)))
         owner.pool = self
@@ -154,6 +157,7 @@ final class ConnectionPool: Sendable {
             let grant: PoolStateMachine<RedisConnection.Request>.Grant? = state.withLock { state in
                 // A cancelled task queues nothing: `nil` (or shutdown, which it is told first).
                 if isCancelled { return state.machine.isShutdown ? .shutDown : nil }
+                defer { inPlaceRefusedUntil.store(state.machine.inPlaceRefusedUntil, ordering: .relaxed) }
                 return state.machine.submit(id: request.id, waiter: request, now: request.queuedAt)
             }
             switch grant {
@@ -169,8 +173,10 @@ final class ConnectionPool: Sendable {
     /// A slot and its connection's context for a caller alone on a quiet pool, or `nil`.
     private func claimInPlace() -> (Int, HiredisContext)? {
         let now = DispatchTime.now().uptimeNanoseconds
+        guard now >= inPlaceRefusedUntil.load(ordering: .relaxed) else { return nil }
         let caller = withUnsafeCurrentTask { $0?.hashValue ?? 0 }
         return state.withLock { state in
+            defer { inPlaceRefusedUntil.store(state.machine.inPlaceRefusedUntil, ordering: .relaxed) }
             guard let index = state.machine.claimInPlace(now: now, caller: caller) else { return nil }
             guard let context = connections[index].claimContext() else {
                 // Nobody waits (a claim needs an idle pool, and the lock is held): the slot frees.
@@ -210,24 +216,35 @@ final class ConnectionPool: Sendable {
         }
     }
 
-    /// A request holding a slot on `connection` ended: the slot passes to the longest waiting
-    /// request, which is queued on that connection at once, or frees up.
+    /// A request holding a slot on `connection` ended: see ``requestsEnded(_:on:)``.
     private func requestEnded(on connection: Int) {
-        let index = connection
-        while true {
-            let next: (RedisConnection.Request, RedisConnection.Machine.Admission)? = state.withLock { state in
-                guard let (_, waiter) = state.machine.release(index) else { return nil }
-                return (waiter, connections[index].admit(waiter, isCancelled: false))
+        requestsEnded(1, on: connection)
+    }
+
+    /// `count` requests holding slots on `connection` ended: under one lock, each slot passes to
+    /// the longest waiting request, which is queued on that connection at once, or frees up.
+    private func requestsEnded(_ count: Int, on connection: Int) {
+        var ended = count
+        while ended > 0 {
+            let granted: [(RedisConnection.Request, RedisConnection.Machine.Admission)] = state.withLock { state in
+                var granted: [(RedisConnection.Request, RedisConnection.Machine.Admission)] = []
+                for _ in 0..<ended {
+                    guard let (_, waiter) = state.machine.release(connection) else { continue }
+                    granted.append((waiter, connections[connection].admit(waiter, isCancelled: false)))
+                }
+                return granted
             }
-            guard let (request, admission) = next else { return }
-            recordWait(of: request)
-            if case .rejected = admission {
-                // Closed: that request ends too, and its slot passes on in turn.
-                request.continuation.resume(throwing: connections[index].closedError)
-                continue
+            ended = 0
+            for (request, admission) in granted {
+                recordWait(of: request)
+                if case .rejected = admission {
+                    // Closed: that request ends too, and its slot passes on in turn.
+                    request.continuation.resume(throwing: connections[connection].closedError)
+                    ended += 1
+                } else {
+                    connections[connection].carryOut(admission, of: request)
+                }
             }
-            connections[index].carryOut(admission, of: request)
-            return
         }
     }
 

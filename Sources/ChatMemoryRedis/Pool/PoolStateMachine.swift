@@ -91,6 +91,13 @@ struct PoolStateMachine<Waiter> {
         return 0
     }
 
+    /// Before this instant (in the injected clock), ``claimInPlace(now:caller:)`` refuses every
+    /// caller: the quiet period after the last overlap. A pool can read it without its lock and
+    /// skip a claim bound to fail.
+    var inPlaceRefusedUntil: UInt64 {
+        overlappedAt.map { $0 &+ quietPeriod &+ 1 } ?? 0
+    }
+
     /// A request holding a slot on `connection` ended: the slot goes to the longest waiter
     /// (returned, with the connection it now holds), or frees up.
     mutating func release(_ connection: Int) -> (id: UInt64, waiter: Waiter)? {
