@@ -188,10 +188,26 @@ static inline int chr_buffer_read(redisContext *c, int *errno_out) {
  * for a protocol error. A reply returned belongs to the caller (freeReplyObject, once). */
 static inline int chr_buffered_reply(redisContext *c, redisReply **reply) {
     void *r = NULL;
-    int status = redisGetReplyFromReader(c, &r);
+    int status;
+    for (;;) {
+        status = redisGetReplyFromReader(c, &r);
+#if HIREDIS_MAJOR >= 1
+        /* As redisGetReply does: a RESP3 push goes to the context's push callback (by default it
+         * is freed), never in place of a command's reply. */
+        if (status == REDIS_OK && r != NULL && c->push_cb != NULL && ((redisReply *)r)->type == REDIS_REPLY_PUSH) {
+            c->push_cb(c->privdata, r);
+            r = NULL;
+            continue;
+        }
+#endif
+        break;
+    }
     *reply = (redisReply *)r;
     return status;
 }
+
+/* The major version of the hiredis this was built against (RESP3 replies need 1 or later). */
+static inline int chr_hiredis_major(void) { return HIREDIS_MAJOR; }
 
 /* Queues bytes already in RESP form in the output buffer (written by the next chr_get_reply). */
 static inline int chr_append_formatted(redisContext *c, const char *bytes, size_t len) {

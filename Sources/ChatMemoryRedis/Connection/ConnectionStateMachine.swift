@@ -92,10 +92,8 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     /// The thread is between a `write` step and ``takeBatch(now:lendable:)`` or ``connectFailed()``
     /// (connecting, perhaps).
     private(set) var writing = false
-    /// The latest deadline of the requests unsent when the write step began, and whether one had
-    /// none: the step (a connect, perhaps) ends by then.
-    private var writeUntil: ContinuousClock.Instant?
-    private var writeUnbounded = false
+    /// The write step may connect (nothing was in flight when it began).
+    private var writeMayConnect = false
     /// The latest deadline in flight, and whether one in flight has none.
     private var flightUntil: ContinuousClock.Instant?
     private var flightUnbounded = false
@@ -192,11 +190,10 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
         if case .lent = access { return sleep() }
         if let first = unsent.first, canWriteBehindFlight(first) {
             writing = true
-            writeUntil = unsent.compactMap(\.deadline).max()
-            writeUnbounded = unsent.contains { $0.deadline == nil }
+            writeMayConnect = inFlight.isEmpty
             // It may replace the context: nothing is lent until the batch is written.
             lendable = nil
-            return .write(mayConnect: inFlight.isEmpty)
+            return .write(mayConnect: writeMayConnect)
         }
         if let oldest = inFlight.first { return .read(oldest) }
         return sleep()
@@ -276,16 +273,14 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     }
 
     /// Whether a request queued now, with `deadline`, may still wait when the thread comes to it:
-    /// behind a read that may last longer, a caller's round trip (which may be handed over and
-    /// then outlast any deadline), or a write step (a connect, perhaps) for requests with later
-    /// deadlines. In a write step it joins the batch, or waits behind it when a request ahead has
-    /// a later deadline; the step itself lasts no longer than the latest deadline it began with.
+    /// behind a caller's round trip (which may be handed over and then outlast any deadline), a
+    /// write step that may connect (each phase of a connect takes up to its own limit), a request
+    /// queued ahead with a later or no deadline (once written, it holds this one back until its
+    /// read ends), or a read that may last longer.
     private func mayOutwait(_ deadline: ContinuousClock.Instant) -> Bool {
         if case .lent = access { return true }
-        if writing {
-            if writeUnbounded || (writeUntil.map { $0 > deadline } ?? false) { return true }
-            if unsent.contains(where: { $0.deadline.map { $0 > deadline } ?? true }) { return true }
-        }
+        if writing && writeMayConnect { return true }
+        if unsent.contains(where: { $0.deadline.map { $0 > deadline } ?? true }) { return true }
         guard !inFlight.isEmpty else { return false }
         return flightUnbounded || (flightUntil.map { $0 > deadline } ?? true)
     }

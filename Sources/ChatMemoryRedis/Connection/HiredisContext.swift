@@ -101,6 +101,10 @@ final class HiredisContext {
         }
     }
 
+    /// Whether this hiredis reads RESP3 replies (1.x does; 0.14 fails on them with a protocol
+    /// error), for tests that need a push.
+    static var readsRESP3: Bool { chr_hiredis_major() >= 1 }
+
     /// The next reply already read in full, or `nil` until more arrives.
     func bufferedReply() throws(RedisError) -> Result<RedisValue, RedisError>? {
         var reply: UnsafeMutablePointer<redisReply>?

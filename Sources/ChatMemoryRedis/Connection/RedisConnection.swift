@@ -461,7 +461,7 @@ final class RedisConnection: Sendable {
             while let (finished, next) = state.withLock({ state in state.machine.finishOldest().map { ($0, state.machine.inFlight.first) } }) {
                 answered.append((finished, collected))
                 collected = []
-                // Only a request written by the thread (a handed-over one is alone in flight).
+                // A request handed over with replies already read is always the oldest, never `next`.
                 guard let next, next.received.isEmpty else { break }
                 do {
                     while collected.count < next.replies, let result = try context.bufferedReply() { collected.append(result) }

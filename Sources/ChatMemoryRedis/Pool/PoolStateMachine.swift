@@ -81,7 +81,7 @@ struct PoolStateMachine<Waiter> {
     /// thread, never overlapping: that counts as an overlap too.
     mutating func claimInPlace(now: UInt64, caller: Int) -> Int? {
         guard !isShutdown, waiting == 0, slotsInUse == 0 else { return nil }
-        if let overlappedAt, now &- overlappedAt <= quietPeriod { return nil }
+        if now < inPlaceRefusedUntil { return nil }
         if let lastInPlace, lastInPlace.caller != caller, now &- lastInPlace.at <= turnWindow {
             overlappedAt = now
             return nil
