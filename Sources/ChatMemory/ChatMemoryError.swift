@@ -16,7 +16,7 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         fileprivate enum Base: String, Sendable {
             case invalidTokenBudget, messageExceedsBudget, invalidSessionID, wrongKeyType
             case messageTooLarge, invalidMessage, invalidConfiguration, unexpectedReply
-            case replicationIncomplete, unsupportedByStorage
+            case replicationIncomplete, unsupportedByStorage, unsupportedServer
         }
 
         fileprivate let base: Base
@@ -55,6 +55,11 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         /// The session's ``ChatStorage`` cannot do what was asked: a backend of your own cannot be
         /// compacted (``ChatMemoryError/reason`` says what); nothing was written.
         public static let unsupportedByStorage = Code(.unsupportedByStorage)
+        /// The Redis server lacks a command the chat memory needs: it is older than the minimum
+        /// (Redis 6.0.6, or any Valkey). Checked before the first write of each
+        /// ``RedisChatMemory``; nothing was written (``ChatMemoryError/reason`` names what is
+        /// missing and the minimum version).
+        public static let unsupportedServer = Code(.unsupportedServer)
 
         /// The code's name, e.g. `messageTooLarge`.
         public var description: String { base.rawValue }
@@ -153,6 +158,11 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         ChatMemoryError(.unsupportedByStorage, reason: reason)
     }
 
+    /// The Redis server is too old for the chat memory.
+    public static func unsupportedServer(_ reason: String) -> ChatMemoryError {
+        ChatMemoryError(.unsupportedServer, reason: reason)
+    }
+
     /// A readable sentence: what went wrong, with its details.
     public var description: String {
         switch code.base {
@@ -177,6 +187,8 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
             "unexpected reply: \(reason ?? "")"
         case .unsupportedByStorage:
             "not supported by this storage: \(reason ?? "")"
+        case .unsupportedServer:
+            "the Redis server is too old for chat memory: \(reason ?? "")"
         case .replicationIncomplete:
             "stored on the primary, but only \(acknowledgedReplicas.map(String.init) ?? "?") of "
                 + "\(requiredReplicas.map(String.init) ?? "?") replicas confirmed it in time: it may be lost in a failover (retrying is safe)"

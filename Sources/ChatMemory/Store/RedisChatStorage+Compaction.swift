@@ -10,7 +10,7 @@ extension RedisChatStorage: CompactionStorage {
 
     /// KEYS[1]: the lease. ARGV[1]: the holder's token. Unlinks the lease only when it is still
     /// the holder's. Returns 1 when it was.
-    static let releaseScript = RedisScript(runFunction + #"""
+    static let releaseScript = storeScript(#"""
         if run('GET', KEYS[1]) == ARGV[1] then return run('UNLINK', KEYS[1]) end
         return 0
         """#)
@@ -28,7 +28,7 @@ extension RedisChatStorage: CompactionStorage {
     /// of them becomes the summary (`LSET`) and the others are trimmed (`LTRIM`), so appends at
     /// the head, before or after, are untouched. `LTRIM 0 -1` is tried before the first write,
     /// so a command an ACL user may not run fails as `NOPERM` with nothing written.
-    static let commitScript = RedisScript(runFunction + #"""
+    static let commitScript = storeScript(#"""
         local key, keep, summary = KEYS[1], tonumber(ARGV[1]), ARGV[2]
         local count = #ARGV - 2
         if count < 1 or run('LLEN', key) < count + keep then return 0 end

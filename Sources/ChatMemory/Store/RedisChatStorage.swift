@@ -5,22 +5,43 @@ import Logging
 /// keys in one hash slot (so it is atomic and Redis Cluster safe); reads are plain `LRANGE`s.
 struct RedisChatStorage: ChatStorage {
     let client: RedisClient
+    /// Whether the server has what ``appendScript`` needs, asked before the first append.
+    let serverCheck = ServerCheck()
 
     /// `run(command, ...)`: `redis.call`, except that a command the ACL user may not run fails
-    /// as `NOPERM` naming it (inside a script Redis says only `ERR ... can't run this command`).
+    /// as `NOPERM` naming it (inside a script Redis says only `ERR ... can't run this command`,
+    /// Valkey `ERR ACL failure in script: ... no permissions to run the '...' command`).
     static let runFunction = #"""
         local function run(...)
           local reply = redis.pcall(...)
           if type(reply) == 'table' and reply.err then
-            if string.find(reply.err, "can't run this command", 1, true) then
+            if string.find(reply.err, "can't run this command", 1, true)
+                or string.find(reply.err, "no permissions to run the '", 1, true) then
               error({err = "NOPERM this user has no permissions to run the '" .. string.lower((...)) .. "' command"})
             end
-            error(reply)
+            error({err = reply.err})
           end
           return reply
         end
 
         """#
+
+    /// A script of this storage: `body` (which may use `run`) runs under `pcall`, so an error
+    /// raised anywhere in it, `{err = ...}` or a command's, is the script's error reply with its
+    /// own code (`WRONGTYPE`, `NOPERM`) on every server. Redis before 7.0 cannot raise an error
+    /// table through its own error handler (the reply would be `ERR Error running script ...
+    /// attempt to concatenate`); Valkey hands `pcall` the error's text instead of the table.
+    static func storeScript(_ body: String) -> RedisScript {
+        RedisScript(runFunction + "local function body()\n" + body + #"""
+
+            end
+            local ok, result = pcall(body)
+            if ok or (type(result) == 'table' and result.err) then return result end
+            result = tostring(result)
+            if string.find(result, '^%u[%u_]* ') then return redis.error_reply(result) end
+            return redis.error_reply('ERR ' .. result)
+            """#)
+    }
 
     /// Every command this storage, its scripts and the client under it send, as ACL names: on a
     /// cluster the client reads the slot map (`CLUSTER SLOTS`) and follows `ASK` (`ASKING`); with
@@ -54,13 +75,18 @@ struct RedisChatStorage: ChatStorage {
     /// costs one `LPOS` on the index, whatever the size of the entries; a batch is linear in
     /// its size and the window. With window 0 the index is neither read nor written.
     ///
-    /// Every argument was validated by the caller, and every command is tried before the first
-    /// write (`LTRIM 0 -1` and `PEXPIRE` change nothing yet; the index's writes are checked with
-    /// `redis.acl_check_cmd`, Redis 7.0 on), so nothing fails after it: a command an ACL user
-    /// may not run is reported as `NOPERM` naming it, with nothing written. `LPUSH` on the
-    /// session is the first write and the index is written last, so no error can leave the
-    /// index naming a message the session lacks. The index gets the session's time to live.
-    static let appendScript = RedisScript(runFunction + #"""
+    /// Every argument was validated by the caller, and every command is tried before the
+    /// session's first write, on every server (Redis 6.2 has no `redis.acl_check_cmd`): the
+    /// session's `LTRIM 0 -1` and `PEXPIRE`, then the index's writes that only repair it (a stale
+    /// index unlinked, the ids of entries already stored added) and its `LTRIM 0 -1` and
+    /// `PEXPIRE`, which change nothing yet. `LPUSH` on the index runs only after `LPUSH` on the
+    /// session (the same command) and is checked with `redis.acl_check_cmd` where a user's
+    /// permissions may differ by key (Redis 7.0 on, Valkey). So nothing fails after the first
+    /// write: a command an ACL user may not run is reported as `NOPERM` naming it, with no
+    /// message written. The index never names a message the session lacks: the ids it gets
+    /// before the session's write are of entries already there, those of new messages after
+    /// it. The index gets the session's time to live.
+    static let appendScript = storeScript(#"""
         local function probe(...)
           if redis.acl_check_cmd and not redis.acl_check_cmd(...) then
             error({err = "NOPERM this user has no permissions to run the '" .. (...) .. "' command"})
@@ -127,11 +153,13 @@ struct RedisChatStorage: ChatStorage {
         if stop ~= '' then run('LTRIM', key, 0, -1) end
         if ttl ~= '' then run('PEXPIRE', key, ttl) end
         if window > 0 then
+          if stale then run('UNLINK', index) end
+          for from = 1, #older, 1000 do
+            run('RPUSH', index, unpack(older, from, math.min(from + 999, #older)))
+          end
           probe('lpush', index, 'x')
-          if stop == '' then probe('ltrim', index, '0', '-1') end
-          if ttl == '' and left > 0 then probe('pexpire', index, '1') end
-          if #older > 0 then probe('rpush', index, 'x') end
-          if stale then probe('unlink', index) end
+          run('LTRIM', index, 0, -1)
+          if ttl == '' and left > 0 then run('PEXPIRE', index, left) end
         end
         for from = 1, #fresh, 1000 do
           run('LPUSH', key, unpack(fresh, from, math.min(from + 999, #fresh)))
@@ -143,10 +171,6 @@ struct RedisChatStorage: ChatStorage {
         end
         if ttl ~= '' and length > 0 then run('PEXPIRE', key, ttl) end
         if window > 0 then
-          if stale then run('UNLINK', index) end
-          for from = 1, #older, 1000 do
-            run('RPUSH', index, unpack(older, from, math.min(from + 999, #older)))
-          end
           for from = 1, #added, 1000 do
             run('LPUSH', index, unpack(added, from, math.min(from + 999, #added)))
           end
@@ -170,6 +194,7 @@ struct RedisChatStorage: ChatStorage {
             arguments.append(entry.idPrefix)
             arguments.append(entry.bytes)
         }
+        try await serverCheck.ensure(client, key: key, logger: logger)
         let index = Self.indexKey(of: key)
         let wait = policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
         let (reply, waited) = try await retryingLostConnections(policy) {
@@ -224,7 +249,7 @@ struct RedisChatStorage: ChatStorage {
     /// KEYS[1]: the session list, KEYS[2]: its id index. Unlinks the list only when it is a list
     /// (a key of another type is someone else's and is reported, not deleted), and the index
     /// with it. Returns 1 when a list was removed.
-    static let deleteScript = RedisScript(runFunction + #"""
+    static let deleteScript = storeScript(#"""
         local kind = run('TYPE', KEYS[1]).ok
         if kind ~= 'none' and kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
         if run('TYPE', KEYS[2]).ok == 'list' then run('UNLINK', KEYS[2]) end

@@ -1,0 +1,43 @@
+import ChatMemory
+import ChatMemoryRedis
+import Foundation
+import Testing
+
+/// A server too old for the chat memory is refused with one typed error before anything is
+/// written. The old server here is a real one without `LPOS` (renamed away, as on Redis before
+/// 6.0.6): the append script's newest command.
+@Suite struct ServerSupportTests {
+    @Test func aServerWithoutLPOSIsRefusedBeforeTheFirstWrite() async throws {
+        let server = try await PrivateRedisServer.start(["--rename-command", "LPOS", ""])
+        do {
+            var configuration = RedisConfiguration(endpoint: .unixSocket(path: server.socket))
+            configuration.commandTimeout = .seconds(60)
+            let client = RedisClient(configuration: configuration)
+            do {
+                let memory = try RedisChatMemory(client: client)
+                let chat = memory.session("old-server")
+                let appends: [@Sendable () async throws -> Void] = [
+                    { _ = try await chat.append(ChatMessage(role: .user, content: "hello")) },
+                    // Checked again until a check passes: a refused server stays refused.
+                    { _ = try await chat.append(ChatMessage(role: .user, content: "hello")) },
+                    { _ = try await chat.append(contentsOf: [ChatMessage(role: .user, content: "a"), ChatMessage(role: .assistant, content: "b")]) },
+                ]
+                for append in appends {
+                    let error = await #expect(throws: ChatMemoryError.self) { try await append() }
+                    #expect(error?.code == .unsupportedServer)
+                    #expect(error?.reason?.contains("LPOS") == true && error?.reason?.contains("6.0.6") == true)
+                }
+                // Nothing of any call was written.
+                #expect(try await client.send("DBSIZE") == .integer(0))
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
+}
