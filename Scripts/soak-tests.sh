@@ -20,7 +20,7 @@ clone=$(mktemp -d "${TMPDIR:-/tmp}/rcm-soak.XXXXXX")
 git clone -q "$PWD" "$clone" || { say "cannot clone into $clone"; exit 1; }
 mkdir -p "$clone/soak-logs"
 say "soaking $(git -C "$clone" rev-parse --short HEAD) in $clone: $runs runs"
-skips=(SKIP_EXAMPLES=1 SKIP_HIREDIS1=1 SKIP_TLS=1 SKIP_DOCS=1)
+skips=(SKIP_EXAMPLES=1 SKIP_HIREDIS1=1 SKIP_TLS=1 SKIP_DOCS=1 SKIP_SERVERS=1)
 [[ ${SOAK_FULL:-0} == 1 ]] && skips=()
 
 passed=0 failed=0

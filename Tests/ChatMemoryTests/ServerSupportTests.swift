@@ -26,6 +26,7 @@ import Testing
                     let error = await #expect(throws: ChatMemoryError.self) { try await append() }
                     #expect(error?.code == .unsupportedServer)
                     #expect(error?.reason?.contains("LPOS") == true && error?.reason?.contains("6.0.6") == true)
+                    #expect(error?.description.hasPrefix("the Redis server is too old for chat memory: it has no LPOS command") == true)
                 }
                 // Nothing of any call was written.
                 #expect(try await client.send("DBSIZE") == .integer(0))
