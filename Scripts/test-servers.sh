@@ -25,7 +25,7 @@ legs=("$@")
 # the check that a server too old is refused.
 client_suites='ChatMemoryRedisTests\.'
 topology_suites='ChatMemoryRedisTests\.(Cluster|Sentinel)'
-store_suites='ChatMemoryTests\.(Store|RedisStore|LeastPrivilege|Compaction|AutomaticCompaction|Summary|SessionListing|IdIndex|ServerSupport)Tests'
+store_suites='ChatMemoryTests\.(Store|RedisStore|LeastPrivilege|Compaction|AutomaticCompaction|Summary|SessionListing|IdIndex|ServerSupport)'
 
 # Runs the client and store suites against a private server of PREFIX. Usage: single_leg NAME PREFIX
 single_leg() (

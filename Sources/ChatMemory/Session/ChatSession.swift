@@ -42,6 +42,20 @@ public struct ChatSession: Sendable {
     public func append(contentsOf messages: [ChatMessage], logger: Logger? = nil) async throws -> AppendResult {
         let logger = callLogger(logger)
         guard !messages.isEmpty else { return AppendResult(appended: 0, duplicates: 0, length: try await count(logger: logger)) }
+        let entries = try encodedEntries(messages)
+        return try await tracing.span("chat.append", session: id, attributes: ["chat.messages": messages.count]) { record in
+            let result = try await storage.append(entries, to: key, policy: configuration.retention, logger: logger)
+            record("chat.appended", result.appended)
+            record("chat.duplicates", result.duplicates)
+            logger.trace("appended", metadata: ["chat.appended": "\(result.appended)", "chat.duplicates": "\(result.duplicates)"])
+            if result.appended > 0 { scheduleCompactionCheck() }
+            return result
+        }
+    }
+
+    /// The messages as stored entries, each checked first (a non-empty id, at most
+    /// ``ChatMemoryConfiguration/maxMessageBytes``), before anything is counted or written.
+    func encodedEntries(_ messages: [ChatMessage]) throws -> [ChatStorageEntry] {
         for message in messages {
             guard !message.id.isEmpty else { throw ChatMemoryError.invalidMessage("a message needs a non-empty id") }
             let bytes = message.textBytes
@@ -50,16 +64,8 @@ public struct ChatSession: Sendable {
             }
         }
         let counter = configuration.tokenCounter
-        let entries = messages.map { message in
+        return messages.map { message in
             StoredEntry.encode(message, tokens: counter.count(message), counter: counter.identifier)
-        }
-        return try await tracing.span("chat.append", session: id, attributes: ["chat.messages": messages.count]) { record in
-            let result = try await storage.append(entries, to: key, policy: configuration.retention, logger: logger)
-            record("chat.appended", result.appended)
-            record("chat.duplicates", result.duplicates)
-            logger.trace("appended", metadata: ["chat.appended": "\(result.appended)", "chat.duplicates": "\(result.duplicates)"])
-            if result.appended > 0 { scheduleCompactionCheck() }
-            return result
         }
     }
 

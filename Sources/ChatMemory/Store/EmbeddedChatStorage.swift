@@ -56,28 +56,32 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
     }
 
     public func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
-        withLists {
-            var list = lists[key] ?? List()
-            let (fresh, duplicates) = policy.select(entries, newestStored: list.entries)
-            list.entries.insert(contentsOf: fresh.reversed(), at: 0)
-            if let cap = policy.maxLength, list.entries.count > cap { list.entries.removeLast(list.entries.count - cap) }
-            if let ttl = policy.timeToLive, !list.entries.isEmpty {
-                let expires = ContinuousClock.now + ttl
-                list.expires = expires
-                nextExpiry = min(nextExpiry ?? expires, expires)
-            }
-            if list.entries.isEmpty {
-                lists[key] = nil
-            } else {
-                if list.serial == 0 {
-                    lastSerial += 1
-                    list.serial = lastSerial
-                    created.append((lastSerial, key))
-                }
-                lists[key] = list
-            }
-            return AppendResult(appended: fresh.count, duplicates: duplicates, length: list.entries.count)
+        withLists { appendLocked(entries, to: key, policy: policy, dropping: 0) }
+    }
+
+    /// The append, under the lock (in ``withLists(_:)``), after the newest `drop` entries go.
+    func appendLocked(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, dropping drop: Int) -> AppendResult {
+        var list = lists[key] ?? List()
+        list.entries.removeFirst(min(max(0, drop), list.entries.count))
+        let (fresh, duplicates) = policy.select(entries, newestStored: list.entries)
+        list.entries.insert(contentsOf: fresh.reversed(), at: 0)
+        if let cap = policy.maxLength, list.entries.count > cap { list.entries.removeLast(list.entries.count - cap) }
+        if let ttl = policy.timeToLive, !list.entries.isEmpty {
+            let expires = ContinuousClock.now + ttl
+            list.expires = expires
+            nextExpiry = min(nextExpiry ?? expires, expires)
         }
+        if list.entries.isEmpty {
+            lists[key] = nil
+        } else {
+            if list.serial == 0 {
+                lastSerial += 1
+                list.serial = lastSerial
+                created.append((lastSerial, key))
+            }
+            lists[key] = list
+        }
+        return AppendResult(appended: fresh.count, duplicates: duplicates, length: list.entries.count)
     }
 
     public func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {

@@ -48,7 +48,7 @@ struct RedisChatStorage: ChatStorage {
     /// Sentinel it checks the primary's `ROLE`; with ``ChatMemoryConfiguration/replication`` an
     /// append ends with `WAIT`.
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
-                               "lpos", "rpush", "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role",
+                               "lpos", "rpush", "lindex", "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role",
                                "wait", "lset", "set", "get"]
 
     /// The key of a session's id index (see ``appendScript``): `ids:{tag}` and the session's key,
@@ -57,6 +57,118 @@ struct RedisChatStorage: ChatStorage {
     static func indexKey(of sessionKey: [UInt8]) -> [UInt8] {
         Array("ids:{".utf8) + HashSlot.tag(forSlot: HashSlot.of(sessionKey)) + Array("}".utf8) + sessionKey
     }
+
+    /// `probe(command, ...)`: where a user's permissions may differ by key (Redis 7.0 on,
+    /// Valkey), fails as `NOPERM` when the user may not run the command, without running it.
+    static let probeFunction = #"""
+        local function probe(...)
+          if redis.acl_check_cmd and not redis.acl_check_cmd(...) then
+            error({err = "NOPERM this user has no permissions to run the '" .. (...) .. "' command"})
+          end
+        end
+
+        """#
+
+    /// The append script's body as a Lua function `append(base, drop)`: its arguments start after
+    /// `ARGV[base]`, and the newest `drop` entries of the session (at most its length) go, as the
+    /// first write, before the new ones are pushed (see ``rewriteScript``).
+    static let appendFunction = probeFunction + #"""
+        local function append(base, drop)
+          local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3])
+          local count = (#ARGV - base - 3) / 2
+          -- length: what stays of the session once the newest `drop` entries are gone.
+          local length = run('LLEN', key) - drop
+          -- known: the ids the index holds; older: the prefixes of the entries below them.
+          local known, older, stale = 0, {}, false
+          if window > 0 then
+            known = redis.pcall('LLEN', index)
+            if type(known) == 'table' then
+              if string.find(known.err, 'WRONGTYPE', 1, true) == 1 then
+                error({err = 'WRONGTYPE the id index holds the wrong kind of value'})
+              end
+              known = run('LLEN', index)
+            end
+            -- An index longer than the session, or naming entries to drop, is rebuilt.
+            if known > length or (drop > 0 and known > 0) then stale, known = true, 0 end
+            local need = math.min(count + window, length)
+            if known < need then
+              local entries = run('LRANGE', key, drop + known, drop + need - 1)
+              for i = 1, #entries do
+                local entry = entries[i]
+                if string.sub(entry, 1, 7) == '{"id":"' then
+                  local from = 8
+                  while true do
+                    local at = string.find(entry, '["\\]', from)
+                    if not at then break end
+                    if string.byte(entry, at) == 92 then from = at + 2
+                    else older[#older + 1] = string.sub(entry, 1, at + 1) break end
+                  end
+                end
+              end
+            end
+          end
+          local fresh, added = {}, {}
+          if count == 1 then
+            local prefix = ARGV[base + 4]
+            local held = known > 0 and run('LPOS', index, prefix)
+            for i = 1, #older do held = held or older[i] == prefix end
+            if not held then fresh[1], added[1] = ARGV[base + 5], prefix end
+          else
+            local held = {}
+            if known > 0 then
+              local ids = run('LRANGE', index, 0, -1)
+              for i = 1, #ids do held[ids[i]] = true end
+            end
+            for i = 1, #older do held[older[i]] = true end
+            local stored = 0
+            for i = count, 1, -1 do
+              if held[ARGV[base + 2 + 2 * i]] then stored = i break end
+            end
+            for i = stored + 1, count do
+              local prefix = ARGV[base + 2 + 2 * i]
+              if not held[prefix] then
+                held[prefix] = true
+                fresh[#fresh + 1], added[#added + 1] = ARGV[base + 3 + 2 * i], prefix
+              end
+            end
+          end
+          local left = -1
+          if window > 0 and ttl == '' then left = run('PTTL', key) end
+          if stop ~= '' then run('LTRIM', key, 0, -1) end
+          if ttl ~= '' then run('PEXPIRE', key, ttl) end
+          if window > 0 then
+            if stale then run('UNLINK', index) end
+            for from = 1, #older, 1000 do
+              run('RPUSH', index, unpack(older, from, math.min(from + 999, #older)))
+            end
+            probe('lpush', index, 'x')
+            run('LTRIM', index, 0, -1)
+            if ttl == '' and left > 0 then run('PEXPIRE', index, left) end
+          end
+          if drop > 0 then run('LTRIM', key, drop, -1) end
+          for from = 1, #fresh, 1000 do
+            run('LPUSH', key, unpack(fresh, from, math.min(from + 999, #fresh)))
+          end
+          length = length + #fresh
+          if stop ~= '' then
+            run('LTRIM', key, 0, stop)
+            length = math.min(length, tonumber(stop) + 1)
+          end
+          if ttl ~= '' and length > 0 then run('PEXPIRE', key, ttl) end
+          if window > 0 then
+            for from = 1, #added, 1000 do
+              run('LPUSH', index, unpack(added, from, math.min(from + 999, #added)))
+            end
+            local cap = window
+            if stop ~= '' then cap = math.min(cap, tonumber(stop)) end
+            run('LTRIM', index, 0, cap)
+            if ttl ~= '' then run('PEXPIRE', index, ttl)
+            elseif left > 0 then run('PEXPIRE', index, left) end
+          end
+          return {#fresh, count - #fresh, length}
+        end
+
+        """#
 
     /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``). ARGV[1]: the last
     /// index `LTRIM` keeps ('' : no cap), ARGV[2]: the time to live in ms ('' : none), ARGV[3]:
@@ -86,102 +198,7 @@ struct RedisChatStorage: ChatStorage {
     /// message written. The index never names a message the session lacks: the ids it gets
     /// before the session's write are of entries already there, those of new messages after
     /// it. The index gets the session's time to live.
-    static let appendScript = storeScript(#"""
-        local function probe(...)
-          if redis.acl_check_cmd and not redis.acl_check_cmd(...) then
-            error({err = "NOPERM this user has no permissions to run the '" .. (...) .. "' command"})
-          end
-        end
-
-        local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])
-        local count = (#ARGV - 3) / 2
-        local length = run('LLEN', key)
-        -- known: the ids the index holds; older: the prefixes of the entries below them.
-        local known, older, stale = 0, {}, false
-        if window > 0 then
-          known = redis.pcall('LLEN', index)
-          if type(known) == 'table' then
-            if string.find(known.err, 'WRONGTYPE', 1, true) == 1 then
-              error({err = 'WRONGTYPE the id index holds the wrong kind of value'})
-            end
-            known = run('LLEN', index)
-          end
-          if known > length then stale, known = true, 0 end
-          local need = math.min(count + window, length)
-          if known < need then
-            local entries = run('LRANGE', key, known, need - 1)
-            for i = 1, #entries do
-              local entry = entries[i]
-              if string.sub(entry, 1, 7) == '{"id":"' then
-                local from = 8
-                while true do
-                  local at = string.find(entry, '["\\]', from)
-                  if not at then break end
-                  if string.byte(entry, at) == 92 then from = at + 2
-                  else older[#older + 1] = string.sub(entry, 1, at + 1) break end
-                end
-              end
-            end
-          end
-        end
-        local fresh, added = {}, {}
-        if count == 1 then
-          local held = known > 0 and run('LPOS', index, ARGV[4])
-          for i = 1, #older do held = held or older[i] == ARGV[4] end
-          if not held then fresh[1], added[1] = ARGV[5], ARGV[4] end
-        else
-          local held = {}
-          if known > 0 then
-            local ids = run('LRANGE', index, 0, -1)
-            for i = 1, #ids do held[ids[i]] = true end
-          end
-          for i = 1, #older do held[older[i]] = true end
-          local stored = 0
-          for i = count, 1, -1 do
-            if held[ARGV[2 + 2 * i]] then stored = i break end
-          end
-          for i = stored + 1, count do
-            local prefix = ARGV[2 + 2 * i]
-            if not held[prefix] then
-              held[prefix] = true
-              fresh[#fresh + 1], added[#added + 1] = ARGV[3 + 2 * i], prefix
-            end
-          end
-        end
-        local left = -1
-        if window > 0 and ttl == '' then left = run('PTTL', key) end
-        if stop ~= '' then run('LTRIM', key, 0, -1) end
-        if ttl ~= '' then run('PEXPIRE', key, ttl) end
-        if window > 0 then
-          if stale then run('UNLINK', index) end
-          for from = 1, #older, 1000 do
-            run('RPUSH', index, unpack(older, from, math.min(from + 999, #older)))
-          end
-          probe('lpush', index, 'x')
-          run('LTRIM', index, 0, -1)
-          if ttl == '' and left > 0 then run('PEXPIRE', index, left) end
-        end
-        for from = 1, #fresh, 1000 do
-          run('LPUSH', key, unpack(fresh, from, math.min(from + 999, #fresh)))
-        end
-        length = length + #fresh
-        if stop ~= '' then
-          run('LTRIM', key, 0, stop)
-          length = math.min(length, tonumber(stop) + 1)
-        end
-        if ttl ~= '' and length > 0 then run('PEXPIRE', key, ttl) end
-        if window > 0 then
-          for from = 1, #added, 1000 do
-            run('LPUSH', index, unpack(added, from, math.min(from + 999, #added)))
-          end
-          local cap = window
-          if stop ~= '' then cap = math.min(cap, tonumber(stop)) end
-          run('LTRIM', index, 0, cap)
-          if ttl ~= '' then run('PEXPIRE', index, ttl)
-          elseif left > 0 then run('PEXPIRE', index, left) end
-        end
-        return {#fresh, count - #fresh, length}
-        """#)
+    static let appendScript = storeScript(appendFunction + "return append(0, 0)")
 
     func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         var arguments: [any RedisArgument] = [
@@ -194,11 +211,12 @@ struct RedisChatStorage: ChatStorage {
             arguments.append(entry.idPrefix)
             arguments.append(entry.bytes)
         }
-        try await serverCheck.ensure(client, key: key, logger: logger)
         let index = Self.indexKey(of: key)
         let wait = policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
         let (reply, waited) = try await retryingLostConnections(policy) {
-            try await mapped(key, index: index) {
+            // Read-only, and before anything is written: retried like an append never sent.
+            try await serverCheck.ensure(client, key: key, logger: logger)
+            return try await mapped(key, index: index) {
                 try await client.evaluate(Self.appendScript, keys: [key, index], arguments: arguments, then: wait, logger: logger)
             }
         }

@@ -23,9 +23,7 @@ enum StoredEntry {
     }
 
     static func encode(_ message: ChatMessage, tokens: Int, counter: String) -> ChatStorageEntry {
-        var prefix = Array(#"{"id":"#.utf8)
-        EntryJSON.writeString(message.id, to: &prefix)
-        prefix.append(UInt8(ascii: ","))
+        let prefix = idPrefix(of: message.id)
         var bytes = prefix
         bytes.reserveCapacity(prefix.count + (message.content?.utf8.count ?? 0) + 200)
         bytes += Array(#""v":\#(version),"tokens":\#(tokens),"counter":"#.utf8)
@@ -34,6 +32,14 @@ enum StoredEntry {
         EntryJSON.writeMessage(message, to: &bytes)
         bytes.append(UInt8(ascii: "}"))
         return ChatStorageEntry(bytes: bytes, idPrefix: prefix)
+    }
+
+    /// The first bytes of the element of the message with this id: `{"id":"<id, escaped>",`.
+    static func idPrefix(of id: String) -> [UInt8] {
+        var prefix = Array(#"{"id":"#.utf8)
+        EntryJSON.writeString(id, to: &prefix)
+        prefix.append(UInt8(ascii: ","))
+        return prefix
     }
 
     /// The element's message, or `nil` when the element is not ours (foreign or broken). Agrees

@@ -1,0 +1,157 @@
+import Foundation
+import ChatMemoryRedis
+import Testing
+@testable import ChatMemory
+
+/// Conditional appends and rewrites of a session's newest messages (regenerate, edit): each acts
+/// only on the newest message its caller saw, in one atomic step, on every store.
+@Suite struct StoreEditingTests {
+    private static func message(_ id: String, _ role: ChatMessage.Role = .user) -> ChatMessage {
+        ChatMessage(id: id, role: role, content: "text of \(id)")
+    }
+
+    private static func ids(_ chat: ChatSession) async throws -> [String] {
+        try await chat.all().map(\.id)
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aConditionalAppendStoresOnlyOnTheNewestMessageItSaw(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let chat = store.memory.session("conditional")
+            #expect(try await chat.append(Self.message("m1"), ifNewestIs: nil).isApplied)
+            #expect(try await chat.append(Self.message("m2"), ifNewestIs: nil) == .newestChanged(newestID: "m1"))
+            let applied = try await chat.append(Self.message("m2"), ifNewestIs: "m1")
+            #expect(applied == .applied(removed: 0, appended: AppendResult(appended: 1, duplicates: 0, length: 2)))
+            // A retry of the call that went through names its own message.
+            #expect(try await chat.append(Self.message("m2"), ifNewestIs: "m1") == .newestChanged(newestID: "m2"))
+            #expect(try await chat.append(Self.message("m3"), ifNewestIs: "m1") == .newestChanged(newestID: "m2"))
+            // Ids the session holds are skipped, as by a plain append.
+            let batch = try await chat.append(contentsOf: [Self.message("m1"), Self.message("m3")], ifNewestIs: "m2")
+            #expect(batch == .applied(removed: 0, appended: AppendResult(appended: 1, duplicates: 1, length: 3)))
+            #expect(try await Self.ids(chat) == ["m1", "m2", "m3"])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func truncateRemovesOnlyWhatIsNewerThanTheMessageKept(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let chat = store.memory.session("regenerate")
+            try await chat.append(contentsOf: [Self.message("u1"), Self.message("a1", .assistant), Self.message("u2"), Self.message("a2", .assistant)])
+            #expect(try await chat.truncate(after: "u2", ifNewestIs: "a1") == .newestChanged(newestID: "a2"))
+            #expect(try await chat.truncate(after: "gone", ifNewestIs: "a2") == .anchorNotFound)
+            #expect(try await Self.ids(chat) == ["u1", "a1", "u2", "a2"])
+            let truncated = try await chat.truncate(after: "u2", ifNewestIs: "a2")
+            #expect(truncated == .applied(removed: 1, appended: AppendResult(appended: 0, duplicates: 0, length: 3)))
+            #expect(try await Self.ids(chat) == ["u1", "a1", "u2"])
+            // The removed reply's id is not held any more: the regenerated reply may reuse it.
+            #expect(try await chat.append(Self.message("a2", .assistant)).appended == 1)
+            #expect(try await chat.append(Self.message("a2", .assistant)).appended == 0)
+            #expect(try await Self.ids(chat) == ["u1", "a1", "u2", "a2"])
+            // Truncating after the newest message removes nothing.
+            #expect(try await chat.truncate(after: "a2", ifNewestIs: "a2") == .applied(removed: 0, appended: AppendResult(appended: 0, duplicates: 0, length: 4)))
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func replaceEditsAMessageAndDropsWhatFollowedIt(kind: StoreKind) async throws {
+        try await withStore(kind, { $0.timeToLive = .seconds(3600) }) { store in
+            let chat = store.memory.session("edit")
+            try await chat.append(contentsOf: [Self.message("u1"), Self.message("a1", .assistant), Self.message("u2"), Self.message("a2", .assistant)])
+            // The user edits u2: it keeps its id, with new text.
+            let edited = ChatMessage(id: "u2", role: .user, content: "edited")
+            let outcome = try await chat.replace(after: "a1", ifNewestIs: "a2", with: [edited])
+            #expect(outcome == .applied(removed: 2, appended: AppendResult(appended: 1, duplicates: 0, length: 3)))
+            let messages = try await chat.all()
+            #expect(messages.map(\.id) == ["u1", "a1", "u2"] && messages.last?.content == "edited")
+            #expect(try await chat.timeToLive() != nil)
+            // After nothing: the whole session is replaced.
+            #expect(try await chat.replace(after: nil, ifNewestIs: "u2", with: [Self.message("fresh")]).isApplied)
+            #expect(try await Self.ids(chat) == ["fresh"])
+            // With nothing to append, the session is gone.
+            #expect(try await chat.replace(after: nil, ifNewestIs: "fresh", with: []).isApplied)
+            #expect(try await chat.count() == 0)
+            #expect(try await chat.append(Self.message("again"), ifNewestIs: nil).isApplied)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func badInputIsATypedErrorWithNothingWritten(kind: StoreKind) async throws {
+        try await withStore(kind, { $0.maxMessageBytes = 1_000 }) { store in
+            let chat = store.memory.session("bad-input")
+            try await chat.append(Self.message("m1"))
+            await #expect(throws: ChatMemoryError.invalidMessage("the newest message's id must not be empty")) {
+                try await chat.append(Self.message("m2"), ifNewestIs: "")
+            }
+            await #expect(throws: ChatMemoryError.invalidMessage("the message to keep needs a non-empty id")) {
+                try await chat.truncate(after: "", ifNewestIs: "m1")
+            }
+            let tooLarge = await #expect(throws: ChatMemoryError.self) {
+                try await chat.replace(after: nil, ifNewestIs: "m1", with: [ChatMessage(id: "big", role: .user, content: String(repeating: "x", count: 2_000))])
+            }
+            #expect(tooLarge?.code == .messageTooLarge && tooLarge?.messageID == "big")
+            await #expect(throws: ChatMemoryError.invalidMessage("a message needs a non-empty id")) {
+                try await chat.append(ChatMessage(id: "", role: .user, content: "x"), ifNewestIs: "m1")
+            }
+            #expect(try await Self.ids(chat) == ["m1"])
+        }
+    }
+
+    @Test func aKeyOfAnotherTypeIsATypedErrorAndLeftAlone() async throws {
+        try await withStore(.redis) { store in
+            let chat = store.memory.session("not-a-list")
+            try await store.redis().send("SET", chat.key, "someone else's")
+            await #expect(throws: ChatMemoryError.wrongKeyType(key: String(decoding: chat.key, as: UTF8.self))) {
+                try await chat.append(Self.message("m1"), ifNewestIs: nil)
+            }
+            #expect(try await store.redis().send("GET", chat.key) == .bulkString(Array("someone else's".utf8)))
+            try await store.redis().send("DEL", chat.key)
+        }
+    }
+
+    /// Two workers regenerate the newest message while two append: every regenerate that
+    /// applies removed exactly the newest message it saw, no two apply on the same one, and
+    /// every other message is there once, in its appender's order.
+    @Test(arguments: [StoreKind.redis, .embedded])
+    func regeneratorsAndAppendersNeverLoseOrDuplicateAMessage(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let chat = store.memory.session("race")
+            try await chat.append(contentsOf: [Self.message("seed-1"), Self.message("seed-2")])
+            let rounds = 40
+            let regenerations = try await withThrowingTaskGroup(of: [(seen: String, reply: String)].self) { group in
+                for appender in 0..<2 {
+                    group.addTask {
+                        for turn in 0..<rounds { try await chat.append(Self.message("append-\(appender)-\(turn)")) }
+                        return []
+                    }
+                }
+                for regenerator in 0..<2 {
+                    group.addTask {
+                        var applied: [(seen: String, reply: String)] = []
+                        for turn in 0..<rounds {
+                            let newest = try await chat.recent(2)
+                            guard newest.count == 2 else { continue }
+                            let reply = "reply-\(regenerator)-\(turn)"
+                            let outcome = try await chat.replace(after: newest[0].id, ifNewestIs: newest[1].id, with: [Self.message(reply, .assistant)])
+                            if outcome.isApplied { applied.append((newest[1].id, reply)) }
+                        }
+                        return applied
+                    }
+                }
+                var all: [(seen: String, reply: String)] = []
+                for try await applied in group { all += applied }
+                return all
+            }
+            let removed = regenerations.map(\.seen)
+            #expect(Set(removed).count == removed.count, "two regenerations applied on the same newest message")
+            let stored = try await Self.ids(chat)
+            #expect(Set(stored).count == stored.count, "a message is stored twice")
+            let appended = (0..<2).flatMap { appender in (0..<rounds).map { "append-\(appender)-\($0)" } }
+            let expected = Set(["seed-1", "seed-2"] + appended + regenerations.map(\.reply)).subtracting(removed)
+            #expect(Set(stored) == expected)
+            for appender in 0..<2 {
+                let order = stored.filter { $0.hasPrefix("append-\(appender)-") }
+                #expect(order == appended.filter { $0.hasPrefix("append-\(appender)-") && !removed.contains($0) })
+            }
+        }
+    }
+}
