@@ -16,7 +16,7 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         fileprivate enum Base: String, Sendable {
             case invalidTokenBudget, messageExceedsBudget, invalidSessionID, wrongKeyType
             case messageTooLarge, invalidMessage, invalidConfiguration, unexpectedReply
-            case replicationIncomplete, unsupportedByStorage, unsupportedServer
+            case replicationIncomplete, unsupportedByStorage, unsupportedServer, replyConflict
         }
 
         fileprivate let base: Base
@@ -60,6 +60,11 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         /// ``RedisChatMemory``; nothing was written (``ChatMemoryError/reason`` names what is
         /// missing and the minimum version).
         public static let unsupportedServer = Code(.unsupportedServer)
+        /// ``ChatSession/respond(to:tokenLimit:reserving:policy:leaseDuration:logger:model:)``
+        /// found a message with the turn's reply id that is not the turn's reply (not an assistant
+        /// message, or its `reply_to` names another message): someone else wrote it. Nothing was
+        /// sent to the model (``ChatMemoryError/messageID`` names the user message).
+        public static let replyConflict = Code(.replyConflict)
 
         /// The code's name, e.g. `messageTooLarge`.
         public var description: String { base.rawValue }
@@ -163,6 +168,11 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         ChatMemoryError(.unsupportedServer, reason: reason)
     }
 
+    /// A message holds the reply id of a turn without being its reply.
+    public static func replyConflict(messageID: String) -> ChatMemoryError {
+        ChatMemoryError(.replyConflict, messageID: messageID)
+    }
+
     /// A readable sentence: what went wrong, with its details.
     public var description: String {
         switch code.base {
@@ -187,6 +197,8 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
             "unexpected reply: \(reason ?? "")"
         case .unsupportedByStorage:
             "not supported by this storage: \(reason ?? "")"
+        case .replyConflict:
+            "the reply id of message \(messageID ?? "?") holds a message that is not its reply"
         case .unsupportedServer:
             "the Redis server is too old for chat memory: \(reason ?? "")"
         case .replicationIncomplete:

@@ -41,4 +41,44 @@ import Testing
         }
         await server.stop()
     }
+
+    /// A server at its `maxmemory` (no eviction) refuses an append with `OOM` and nothing is
+    /// written, although the script's first write commands (the cap's and the time to live's
+    /// no-op tries) add no memory; a retry of what is stored, which adds nothing, still works.
+    @Test func aFullServerRefusesAnAppendWithOOMAndWritesNothing() async throws {
+        let server = try await PrivateRedisServer.start([])
+        do {
+            var redis = RedisConfiguration(endpoint: .unixSocket(path: server.socket))
+            redis.commandTimeout = .seconds(60)
+            let client = RedisClient(configuration: redis)
+            do {
+                var configuration = ChatMemoryConfiguration()
+                configuration.maxMessages = 100
+                configuration.timeToLive = .seconds(3600)
+                let chat = try RedisChatMemory(client: client, configuration: configuration).session("full")
+                let stored = ChatMessage(id: "m1", role: .user, content: "stored")
+                try await chat.append(contentsOf: [stored, ChatMessage(id: "m2", role: .assistant, content: "also stored")])
+                #expect(try await client.send("CONFIG", "SET", "maxmemory", "1") == .status("OK"))
+                let refused = [
+                    { _ = try await chat.append(ChatMessage(id: "m3", role: .user, content: "no room")) },
+                    { _ = try await chat.replace(after: "m1", ifNewestIs: "m2", with: [ChatMessage(id: "m3", role: .user, content: "no room")]) },
+                ] as [@Sendable () async throws -> Void]
+                for attempt in refused {
+                    let error = await #expect(throws: RedisError.self) { try await attempt() }
+                    #expect(error?.code == .server(.outOfMemory))
+                }
+                #expect(try await chat.append(stored).appended == 0)
+                try await client.send("CONFIG", "SET", "maxmemory", "0")
+                #expect(try await chat.all().map(\.id) == ["m1", "m2"])
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
+        } catch {
+            await server.stop()
+            throw error
+        }
+        await server.stop()
+    }
 }

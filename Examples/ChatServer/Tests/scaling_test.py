@@ -11,6 +11,7 @@ import argparse
 import concurrent.futures
 import http.client
 import json
+import random
 import re
 import selectors
 import socket
@@ -115,6 +116,29 @@ def round_robin_turns_see_full_history(binary):
         status, _, payload = post_turn(cluster.workers[1].port, session, contents[-1], "m11")
         check(status == 200 and payload["replayed"], f"retry was not replayed: {status} {payload}")
         check(QUOTED.findall(payload["assistant"]["content"]) == contents, "a retry returned another reply")
+        check_history(history(cluster.workers[0].port, session), contents, session)
+
+
+@case
+def duplicated_turns_get_one_reply(binary):
+    """Every turn is sent 3 times at once to random workers (a client retrying, a double submit, a
+    load balancer's retry): each copy gets the same reply, the model runs once per turn (one copy
+    is not `replayed`), and the history holds each turn and its reply once."""
+    with Cluster(binary, 3) as cluster:
+        session, contents = f"dup-{uuid.uuid4().hex[:8]}", []
+        chooser = random.Random(7)
+        for turn in range(10):
+            content, message_id = f"turn {turn}", f"d{turn}"
+            workers = [chooser.choice(cluster.workers) for _ in range(3)]
+            with concurrent.futures.ThreadPoolExecutor(3) as pool:
+                results = list(pool.map(lambda worker: post_turn(worker.port, session, content, message_id, timeout=60), workers))
+            check(all(status == 200 for status, _, _ in results), f"turn {turn}: {[status for status, _, _ in results]}")
+            replies = {json.dumps(payload["assistant"], sort_keys=True) for _, _, payload in results}
+            check(len(replies) == 1, f"turn {turn}: the copies got {len(replies)} different replies")
+            generated = sum(not payload["replayed"] for _, _, payload in results)
+            check(generated == 1, f"turn {turn}: the model ran {generated} times")
+            contents.append(content)
+            check(QUOTED.findall(results[0][2]["assistant"]["content"]) == contents, f"turn {turn}: the reply missed history")
         check_history(history(cluster.workers[0].port, session), contents, session)
 
 

@@ -12,16 +12,19 @@ struct RedisChatStorage: ChatStorage {
     /// as `NOPERM` naming it (inside a script Redis says only `ERR ... can't run this command`,
     /// Valkey `ERR ACL failure in script: ... no permissions to run the '...' command`).
     static let runFunction = #"""
-        local function run(...)
-          local reply = redis.pcall(...)
+        local function check(reply, command)
           if type(reply) == 'table' and reply.err then
             if string.find(reply.err, "can't run this command", 1, true)
                 or string.find(reply.err, "no permissions to run the '", 1, true) then
-              error({err = "NOPERM this user has no permissions to run the '" .. string.lower((...)) .. "' command"})
+              error({err = "NOPERM this user has no permissions to run the '" .. string.lower(command) .. "' command"})
             end
-            error({err = reply.err})
+            -- Redis 6.2 puts where the script failed before an error's code: keep the code first.
+            error({err = (string.gsub(reply.err, '^@user_script: ?%d+: %-?', ''))})
           end
           return reply
+        end
+        local function run(...)
+          return check(redis.pcall(...), (...))
         end
 
         """#
@@ -134,6 +137,15 @@ struct RedisChatStorage: ChatStorage {
           end
           local left = -1
           if window > 0 and ttl == '' then left = run('PTTL', key) end
+          if #fresh > 0 then
+            -- A full server (maxmemory) refuses a script's writes only if its first write command
+            -- is one that adds memory: this LSET, one past the last entry (or on no list), fails
+            -- and writes nothing. (Valkey cuts a huge index to 32 bits: only an exact one is safe.)
+            local gate = redis.pcall('LSET', key, length + drop, '')
+            if not (gate.err and (string.find(gate.err, 'no such key', 1, true) or string.find(gate.err, 'out of range', 1, true))) then
+              check(gate, 'LSET')
+            end
+          end
           if stop ~= '' then run('LTRIM', key, 0, -1) end
           if ttl ~= '' then run('PEXPIRE', key, ttl) end
           if window > 0 then

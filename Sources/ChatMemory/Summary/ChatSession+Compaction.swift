@@ -118,11 +118,12 @@ extension ChatSession {
     }
 
     /// Best effort: a lease that cannot be given back expires.
-    private func releaseLease(_ storage: some CompactionStorage, _ lease: [UInt8], token: [UInt8], logger: Logger) async {
+    /// Gives up a lease (compaction's, or a turn's); one that cannot be released expires by itself.
+    func releaseLease(_ storage: some CompactionStorage, _ lease: [UInt8], token: [UInt8], logger: Logger) async {
         do {
             try await storage.releaseLease(lease, token: token, logger: logger)
         } catch {
-            logger.debug("could not release the compaction lease; it expires by itself",
+            logger.debug("could not release the lease; it expires by itself",
                          metadata: ["error": "\(error)"])
         }
     }

@@ -52,9 +52,6 @@ extension APIError {
             self.init(chatMemory: error)
         case let error as RedisError:
             self.init(redis: error)
-        case let error as Conversation.ReplyIDTaken:
-            self.init(status: .conflict, code: "message_id_conflict",
-                      message: "the reply id of message \(error.messageID) holds a message the server did not write; use another id")
         case let error as any HTTPResponseError:
             // Hummingbird's own errors (no such route, a body too large): `not_found`, `content_too_large`, ...
             let code = error.status.reasonPhrase.lowercased().replacingOccurrences(of: " ", with: "_")
@@ -85,6 +82,9 @@ extension APIError {
             self.init(status: .serviceUnavailable, code: "replicas_unavailable",
                       message: "the message reached \(error.acknowledgedReplicas ?? 0) of \(error.requiredReplicas ?? 0) replicas; retry with the same message id",
                       detail: "\(error)")
+        case .replyConflict:
+            self.init(status: .conflict, code: "message_id_conflict",
+                      message: "the reply id of message \(error.messageID ?? "") holds a message the server did not write; use another id")
         case .wrongKeyType:
             self.init(status: .conflict, code: "wrong_key_type", message: "the session's key holds something that is not a chat history",
                       detail: "\(error)")
