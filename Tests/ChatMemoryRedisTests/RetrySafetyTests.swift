@@ -53,13 +53,13 @@ import Testing
             configuration.pool.size = 1
             configuration.commandTimeout = .milliseconds(200)
             try await withClient(configuration: configuration) { client in
-                #expect(try await client.send("PING").string == "PONG")
+                #expect(try await sendUnhurried(client, "PING").string == "PONG")
                 server.suspend()
                 let error = await expectRedisError(.timeout) { try await client.send("INCR", "counter") }
                 #expect(error?.mayHaveRun == true)
                 server.resume()
                 // It did run, once the server went on.
-                try await waitUntil { try await client.send("GET", "counter").int == 1 }
+                try await waitUntil { try await sendUnhurried(client, "GET", "counter").int == 1 }
             }
         }
     }

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import ChatMemoryRedis
+@testable import ChatMemoryRedis
 import Testing
 
 /// The test server started by Scripts/test.sh, named by REDIS_URL. A missing server is a failure.
@@ -72,4 +72,12 @@ func expectRedisError(_ code: RedisError.Code, sourceLocation: SourceLocation = 
         Issue.record("expected RedisError \(code), got \(error)", sourceLocation: sourceLocation)
     }
     return nil
+}
+
+/// Sends a command that is not what a test checks with a 60-s deadline of its own, whatever the
+/// client's (deliberately short) `commandTimeout`: on a loaded machine a round trip can take
+/// longer than a timeout under test, and only the call under test may time out.
+@discardableResult
+func sendUnhurried(_ client: RedisClient, _ name: String, _ arguments: any RedisArgument...) async throws -> RedisValue {
+    try await client.pool.get().execute([RedisCommand(name, arguments)], deadline: .now + .seconds(60)).replies[0].get()
 }

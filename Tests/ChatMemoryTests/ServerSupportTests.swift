@@ -57,11 +57,12 @@ import Testing
                 configuration.timeToLive = .seconds(3600)
                 let chat = try RedisChatMemory(client: client, configuration: configuration).session("full")
                 let stored = ChatMessage(id: "m1", role: .user, content: "stored")
-                try await chat.append(contentsOf: [stored, ChatMessage(id: "m2", role: .assistant, content: "also stored")])
+                let newest = ChatMessage(id: "m2", role: .assistant, content: "also stored")
+                try await chat.append(contentsOf: [stored, newest])
                 #expect(try await client.send("CONFIG", "SET", "maxmemory", "1") == .status("OK"))
                 let refused = [
                     { _ = try await chat.append(ChatMessage(id: "m3", role: .user, content: "no room")) },
-                    { _ = try await chat.replace(after: "m1", ifNewestIs: "m2", with: [ChatMessage(id: "m3", role: .user, content: "no room")]) },
+                    { _ = try await chat.replace(after: "m1", ifNewestIs: newest, with: [ChatMessage(id: "m3", role: .user, content: "no room")]) },
                 ] as [@Sendable () async throws -> Void]
                 for attempt in refused {
                     let error = await #expect(throws: RedisError.self) { try await attempt() }

@@ -130,4 +130,36 @@ import Testing
             #expect(try await store.redis().send("EXISTS", lease) == .integer(0))
         }
     }
+
+    /// A turn whose task is cancelled while the model runs lets its lease go at once (its own
+    /// requests are refused once cancelled), so a retry does not wait for the lease to end.
+    @Test func aCancelledTurnLetsItsLeaseGo() async throws {
+        try await withStore(.redis) { (store: StoreUnderTest) async throws in
+            let chat = store.memory.session("cancelled")
+            let (entered, signal) = AsyncStream<Void>.makeStream()
+            let turn = Task {
+                try await chat.respond(to: Self.question("q1"), tokenLimit: 1_000) { _ in
+                    signal.yield()
+                    try await Task.sleep(for: .seconds(3600))
+                    return ChatMessage(role: .assistant, content: "never")
+                }
+            }
+            for await _ in entered { break }
+            let lease = ChatSession.leaseKey(of: chat.key) + Array(":turn:q1".utf8)
+            #expect(try await store.redis().send("EXISTS", lease) == .integer(1))
+            turn.cancel()
+            await #expect(throws: CancellationError.self) { try await turn.value }
+            #expect(try await store.redis().send("EXISTS", lease) == .integer(0))
+        }
+    }
+
+    @Test func aTurnNeedsAnIdempotencyWindow() async throws {
+        try await withStore(.embedded, { $0.idempotencyWindow = 0 }) { (store: StoreUnderTest) async throws in
+            let error = await #expect(throws: ChatMemoryError.self) {
+                try await store.memory.session("no-window").respond(to: Self.question("q1"), tokenLimit: 1_000, model: CountingModel().reply)
+            }
+            #expect(error?.code == .invalidConfiguration)
+            #expect(try await store.memory.session("no-window").count() == 0)
+        }
+    }
 }

@@ -17,6 +17,12 @@ public struct ChatMemoryConfiguration: Sendable {
     /// Each append sets the session to expire this long after it (1 ms to
     /// ``timeToLiveLimit``); `nil` never expires.
     public var timeToLive: Duration?
+    /// Sliding expiry: when true (``timeToLive`` must be set), every read of a session's messages
+    /// (`window`, `recent`, `all`, `inspect`) also sets it, and its id index, to expire
+    /// ``timeToLive`` from then, so a user who only reads an old conversation keeps it. One more
+    /// round trip per read; a session that does not exist stays so. Needs Redis or
+    /// ``EmbeddedChatStorage``.
+    public var refreshesTimeToLiveOnRead = false
     /// How many messages other writers may append between an append and its retry while the
     /// retry stays a no-op (0 to ``idempotencyWindowLimit``; 0 turns the check off).
     ///
@@ -84,6 +90,9 @@ public struct ChatMemoryConfiguration: Sendable {
         }
         if let timeToLive, !(.milliseconds(1)...Self.timeToLiveLimit).contains(timeToLive) {
             throw .invalidConfiguration("timeToLive must be from 1 ms to 100 years (got \(timeToLive))")
+        }
+        if refreshesTimeToLiveOnRead, timeToLive == nil {
+            throw .invalidConfiguration("refreshesTimeToLiveOnRead needs a timeToLive to refresh")
         }
         if !(0...Self.idempotencyWindowLimit).contains(idempotencyWindow) {
             throw .invalidConfiguration("idempotencyWindow must be from 0 to \(Self.idempotencyWindowLimit) (got \(idempotencyWindow))")

@@ -36,10 +36,11 @@ extension ChatSession {
     /// The reply's id is derived from the turn's (`message.id` + ``replySuffix``), and only an
     /// assistant message with that id whose `reply_to` names the turn counts as its reply: a
     /// client cannot forge one with a user message. A stored message with that id that is not
-    /// the turn's reply is ``ChatMemoryError/Code/replyConflict``, before the model is called.
-    /// Duplicates are recognised while the turn's reply is among the newest ``replySearchDepth``
-    /// entries. Needs Redis or ``EmbeddedChatStorage`` (``ChatMemoryError/Code/unsupportedByStorage``
-    /// otherwise).
+    /// the turn's reply is ``ChatMemoryError/Code/replyConflict`` (before the model is called,
+    /// unless it was stored while the model ran). Duplicates are recognised while the turn's
+    /// reply is among the newest ``replySearchDepth`` entries (or `idempotencyWindow + 2`, when
+    /// more). Needs an `idempotencyWindow` of at least 1, and Redis or ``EmbeddedChatStorage``
+    /// (``ChatMemoryError/Code/unsupportedByStorage`` otherwise).
     public func respond(
         to message: ChatMessage, tokenLimit: Int, reserving: Int = 0, policy: WindowPolicy = .modelSafe,
         leaseDuration: Duration = .seconds(120), logger: Logger? = nil,
@@ -52,6 +53,9 @@ extension ChatSession {
         guard leaseDuration >= .milliseconds(1) else {
             throw ChatMemoryError.invalidConfiguration("leaseDuration must be at least 1 ms (got \(leaseDuration))")
         }
+        guard configuration.idempotencyWindow > 0 else {
+            throw ChatMemoryError.invalidConfiguration("respond(to:) needs an idempotencyWindow of at least 1, so a duplicate stores the user's message once")
+        }
         guard let storage = storage as? any CompactionStorage else {
             throw ChatMemoryError.unsupportedByStorage("a turn needs a lease: Redis or EmbeddedChatStorage (\(type(of: self.storage)) has none)")
         }
@@ -59,11 +63,13 @@ extension ChatSession {
         try await append(message, logger: logger)
         let replyID = message.id + Self.replySuffix
         let lease = Self.leaseKey(of: key) + Array(":turn:".utf8) + Array(message.id.utf8)
+        if let stored = try await storedReply(replyID, to: message.id, logger: logger) {
+            return TurnReply(reply: stored, generated: false, window: nil)
+        }
         var pause: Duration = .milliseconds(10)
         while true {
-            if let stored = try await storedReply(replyID, to: message.id, logger: logger) {
-                return TurnReply(reply: stored, generated: false, window: nil)
-            }
+            // Waiting costs one `SET NX` per try: the holder lets the lease go once the reply is
+            // stored, and the next holder finds it there.
             let token = Array(UUID().uuidString.utf8)
             if try await storage.acquireLease(lease, token: token, duration: leaseDuration, logger: logger) {
                 do {
@@ -76,7 +82,8 @@ extension ChatSession {
                     throw error
                 }
             }
-            // Another call holds the turn: wait for its reply, or for its lease to end.
+            // Another call holds the turn: wait until it lets the lease go (its reply stored) or
+            // the lease ends.
             try await Task.sleep(for: pause)
             pause = min(pause * 2, .milliseconds(250))
         }
@@ -96,17 +103,21 @@ extension ChatSession {
         }
         reply.id = replyID
         reply.metadata["reply_to"] = message.id
-        if try await append(reply, logger: logger).appended == 0,
-           let stored = try await storedReply(replyID, to: message.id, logger: logger) {
-            // A holder whose lease had expired stored its reply first: that one is the turn's.
-            return TurnReply(reply: stored, generated: false, window: nil)
+        guard try await append(reply, logger: logger).appended == 0 else {
+            return TurnReply(reply: reply, generated: true, window: window)
         }
-        return TurnReply(reply: reply, generated: true, window: window)
+        // A holder whose lease had expired stored its reply first: that one is the turn's.
+        guard let stored = try await storedReply(replyID, to: message.id, logger: logger) else {
+            throw ChatMemoryError.unexpectedReply("the reply to \(message.id) counts as stored but is not among the session's newest entries (trimmed by maxMessages?)")
+        }
+        return TurnReply(reply: stored, generated: false, window: nil)
     }
 
-    /// The turn's stored reply, if any among the newest ``replySearchDepth`` entries.
+    /// The turn's stored reply, if any among the newest ``replySearchDepth`` entries (or
+    /// `idempotencyWindow + 2`, when more: as far as a retry of the reply is recognised).
     private func storedReply(_ replyID: String, to messageID: String, logger: Logger) async throws -> ChatMessage? {
-        guard let stored = try await recent(Self.replySearchDepth, logger: logger).last(where: { $0.id == replyID }) else { return nil }
+        let depth = max(Self.replySearchDepth, configuration.idempotencyWindow + 2)
+        guard let stored = try await recent(depth, logger: logger).last(where: { $0.id == replyID }) else { return nil }
         guard stored.role == .assistant, stored.metadata["reply_to"] == messageID else {
             throw ChatMemoryError.replyConflict(messageID: messageID)
         }

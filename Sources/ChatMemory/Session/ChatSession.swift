@@ -76,20 +76,27 @@ public struct ChatSession: Sendable {
             return []
         }
         let logger = callLogger(logger)
-        return decoded(try await storage.range(key, start: 0, stop: count - 1, logger: logger), logger: logger)
+        let entries = try await storage.range(key, start: 0, stop: count - 1, logger: logger)
+        try await refreshAfterRead(logger: logger)
+        return decoded(entries, logger: logger)
     }
 
     /// The whole history, oldest first (foreign entries are skipped and logged).
     public func all(logger: Logger? = nil) async throws -> [ChatMessage] {
         let logger = callLogger(logger)
-        return decoded(try await storage.range(key, start: 0, stop: -1, logger: logger), logger: logger)
+        let entries = try await storage.range(key, start: 0, stop: -1, logger: logger)
+        try await refreshAfterRead(logger: logger)
+        return decoded(entries, logger: logger)
     }
 
     /// The whole history with the token count of each message and how many entries were not ours.
     public func inspect(logger: Logger? = nil) async throws -> (messages: [CountedMessage], skippedEntries: Int) {
+        let logger = callLogger(logger)
+        let entries = try await storage.range(key, start: 0, stop: -1, logger: logger)
+        try await refreshAfterRead(logger: logger)
         var messages: [CountedMessage] = []
         var skipped = 0
-        for bytes in try await storage.range(key, start: 0, stop: -1, logger: callLogger(logger)).reversed() {
+        for bytes in entries.reversed() {
             guard let decoded = StoredEntry.decode(bytes) else { skipped += 1; continue }
             messages.append(CountedMessage(message: decoded.message, tokens: tokens(of: decoded)))
         }

@@ -50,6 +50,9 @@ public final class RedisChatMemory: Sendable {
     }
 
     private init(validating storage: some ChatStorage, configuration: ChatMemoryConfiguration, logger: Logger, tracing: SessionTracing) throws {
+        if configuration.refreshesTimeToLiveOnRead, !(storage is any SlidingExpiryStorage) {
+            throw ChatMemoryError.unsupportedByStorage("refreshesTimeToLiveOnRead needs Redis or EmbeddedChatStorage (\(type(of: storage)) cannot refresh a time to live)")
+        }
         self.storage = storage
         self.configuration = try configuration.validated()
         self.logger = logger

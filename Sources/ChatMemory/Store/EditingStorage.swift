@@ -7,12 +7,30 @@ import Logging
 /// (a public ``ChatStorage``) the editing operations throw
 /// ``ChatMemoryError/Code/unsupportedByStorage``.
 protocol EditingStorage: ChatStorage {
-    /// In one atomic step: when the newest entry starts with `expectedNewest` (an id prefix;
-    /// `nil`: the list must be empty), drops the entries `anchor` names, then appends `entries` as
+    /// In one atomic step: when the newest entry is the one `expectedNewest` describes (`nil`:
+    /// the list must be empty), drops the entries `anchor` names, then appends `entries` as
     /// ``ChatStorage/append(_:to:policy:logger:)`` does over what stays (ids held among those
     /// are skipped, then the cap and the time to live). Otherwise changes nothing.
-    func rewriteNewest(_ key: [UInt8], expectedNewest: [UInt8]?, anchor: RewriteAnchor, entries: [ChatStorageEntry],
+    func rewriteNewest(_ key: [UInt8], expectedNewest: NewestEntry?, anchor: RewriteAnchor, entries: [ChatStorageEntry],
                        policy: RetentionPolicy, logger: Logger) async throws -> RewriteResult
+}
+
+/// The newest entry a rewrite expects: the stored form of the message its caller saw, by its
+/// first bytes (the id) and its last (the message itself), so a message removed and stored again
+/// with the same id and other content, or another time, does not match. The token count and
+/// counter between them may differ (another worker's counter wrote it).
+struct NewestEntry: Hashable, Sendable {
+    let idPrefix: [UInt8]
+    let messageSuffix: [UInt8]
+
+    init(_ message: ChatMessage) {
+        idPrefix = StoredEntry.idPrefix(of: message.id)
+        messageSuffix = StoredEntry.messageSuffix(of: message)
+    }
+
+    func matches(_ entry: [UInt8]) -> Bool {
+        entry.count >= idPrefix.count + messageSuffix.count && entry.starts(with: idPrefix) && entry.suffix(messageSuffix.count).elementsEqual(messageSuffix)
+    }
 }
 
 /// Which of the newest entries a rewrite drops.

@@ -59,6 +59,15 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         withLists { appendLocked(entries, to: key, policy: policy, dropping: 0) }
     }
 
+    /// Sets an existing list to expire `timeToLive` from now, under the lock.
+    func refreshLocked(_ key: [UInt8], to timeToLive: Duration) {
+        guard var list = lists[key] else { return }
+        let expires = ContinuousClock.now + timeToLive
+        list.expires = expires
+        nextExpiry = min(nextExpiry ?? expires, expires)
+        lists[key] = list
+    }
+
     /// The append, under the lock (in ``withLists(_:)``), after the newest `drop` entries go.
     func appendLocked(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, dropping drop: Int) -> AppendResult {
         var list = lists[key] ?? List()

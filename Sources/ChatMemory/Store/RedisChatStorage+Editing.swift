@@ -2,23 +2,27 @@ import ChatMemoryRedis
 import Logging
 
 extension RedisChatStorage: EditingStorage {
-    /// KEYS as the append script's. ARGV[1]: the id prefix the newest entry must start with (''
-    /// : the session must be empty), ARGV[2]: what to drop (`keep`, `all`, or `after`: the entries
-    /// newer than the one that starts with ARGV[3], looked for among the newest ARGV[4]), then the
-    /// append script's arguments. Returns {0, newest entry (none when empty)} when the newest entry
-    /// is not the expected one, {-1} when the anchor is not found (nothing changed either way),
-    /// else {1, dropped, appended, duplicates, length}.
+    /// KEYS as the append script's. ARGV[1], ARGV[2]: the first and last bytes the newest entry
+    /// must have (``NewestEntry``; ARGV[1] '': the session must be empty), ARGV[3]: what to drop
+    /// (`keep`, `all`, or `after`: the entries newer than the one that starts with ARGV[4], looked
+    /// for among the newest ARGV[5] in growing pages, so a near anchor reads few entries), then
+    /// the append script's arguments. Returns {0, newest entry (none when empty)} when the newest
+    /// entry is not the expected one, {-1} when the anchor is not found (nothing changed either
+    /// way), else {1, dropped, appended, duplicates, length}.
     ///
     /// The check and the reads come first; the drop is the append's first write on the session
-    /// (`LTRIM` from the first entry kept), after the commands it runs have been tried, so a
-    /// command an ACL user may not run fails as `NOPERM` with the session unchanged. A drop makes
-    /// the id index stale: it is rebuilt from the entries that stay, in the same step.
+    /// (`LTRIM` from the first entry kept, tried as `LTRIM 0 -1` with the other commands), so a
+    /// command an ACL user may not run fails as `NOPERM` with nothing changed. A drop makes the id
+    /// index stale: it is rebuilt from the entries that stay, in the same step.
     static let rewriteScript = storeScript(appendFunction + #"""
-        local key, expected, mode = KEYS[1], ARGV[1], ARGV[2]
+        local key, prefix, suffix, mode = KEYS[1], ARGV[1], ARGV[2], ARGV[3]
         local newest = run('LINDEX', key, 0)
         local matches
-        if expected == '' then matches = not newest
-        else matches = newest and string.sub(newest, 1, #expected) == expected end
+        if prefix == '' then matches = not newest
+        else
+          matches = newest and #newest >= #prefix + #suffix and string.sub(newest, 1, #prefix) == prefix
+            and string.sub(newest, -#suffix) == suffix
+        end
         if not matches then
           if newest then return {0, newest} end
           return {0}
@@ -27,21 +31,27 @@ extension RedisChatStorage: EditingStorage {
         if mode == 'all' then
           drop = run('LLEN', key)
         elseif mode == 'after' then
-          local anchor = ARGV[3]
-          local entries = run('LRANGE', key, 0, tonumber(ARGV[4]) - 1)
+          local anchor, depth = ARGV[4], tonumber(ARGV[5])
+          local from, size = 0, 8
           drop = nil
-          for i = 1, #entries do
-            if string.sub(entries[i], 1, #anchor) == anchor then drop = i - 1 break end
+          while from < depth do
+            local last = math.min(from + size, depth) - 1
+            local entries = run('LRANGE', key, from, last)
+            for i = 1, #entries do
+              if string.sub(entries[i], 1, #anchor) == anchor then drop = from + i - 1 break end
+            end
+            if drop or #entries <= last - from then break end
+            from, size = last + 1, size * 4
           end
           if not drop then return {-1} end
         end
-        local result = append(4, drop)
+        local result = append(5, drop)
         return {1, drop, result[1], result[2], result[3]}
         """#)
 
-    func rewriteNewest(_ key: [UInt8], expectedNewest: [UInt8]?, anchor: RewriteAnchor, entries: [ChatStorageEntry],
+    func rewriteNewest(_ key: [UInt8], expectedNewest: NewestEntry?, anchor: RewriteAnchor, entries: [ChatStorageEntry],
                        policy: RetentionPolicy, logger: Logger) async throws -> RewriteResult {
-        var arguments: [any RedisArgument] = [expectedNewest ?? []]
+        var arguments: [any RedisArgument] = [expectedNewest?.idPrefix ?? [], expectedNewest?.messageSuffix ?? []]
         switch anchor {
         case .keepAll: arguments += ["keep", "", 0]
         case .dropAll: arguments += ["all", "", 0]

@@ -146,9 +146,15 @@ struct RedisChatStorage: ChatStorage {
               check(gate, 'LSET')
             end
           end
-          if stop ~= '' then run('LTRIM', key, 0, -1) end
+          if stop ~= '' or drop > 0 then run('LTRIM', key, 0, -1) end
           if ttl ~= '' then run('PEXPIRE', key, ttl) end
+          if window == 0 and drop > 0 then
+            -- Not kept up to date without a window, but another writer's may read it: it must
+            -- not name a dropped message.
+            run('UNLINK', index)
+          end
           if window > 0 then
+            if ttl ~= '' then probe('pexpire', index, '1') end
             if stale then run('UNLINK', index) end
             for from = 1, #older, 1000 do
               run('RPUSH', index, unpack(older, from, math.min(from + 999, #older)))

@@ -28,10 +28,17 @@ enum StoredEntry {
         bytes.reserveCapacity(prefix.count + (message.content?.utf8.count ?? 0) + 200)
         bytes += Array(#""v":\#(version),"tokens":\#(tokens),"counter":"#.utf8)
         EntryJSON.writeString(counter, to: &bytes)
-        bytes += Array(#","message":"#.utf8)
+        bytes += messageSuffix(of: message)
+        return ChatStorageEntry(bytes: bytes, idPrefix: prefix)
+    }
+
+    /// The last bytes of the element of this message: `,"message":{…}}`, the message's own JSON
+    /// (keys sorted, so the same message always gives the same bytes).
+    static func messageSuffix(of message: ChatMessage) -> [UInt8] {
+        var bytes = Array(#","message":"#.utf8)
         EntryJSON.writeMessage(message, to: &bytes)
         bytes.append(UInt8(ascii: "}"))
-        return ChatStorageEntry(bytes: bytes, idPrefix: prefix)
+        return bytes
     }
 
     /// The first bytes of the element of the message with this id: `{"id":"<id, escaped>",`.

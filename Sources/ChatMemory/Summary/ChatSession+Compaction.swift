@@ -119,9 +119,11 @@ extension ChatSession {
 
     /// Best effort: a lease that cannot be given back expires.
     /// Gives up a lease (compaction's, or a turn's); one that cannot be released expires by itself.
+    /// In a task of its own, so a cancelled caller (whose own requests are refused unsent) still
+    /// lets it go at once rather than leaving its retries to wait until it ends.
     func releaseLease(_ storage: some CompactionStorage, _ lease: [UInt8], token: [UInt8], logger: Logger) async {
         do {
-            try await storage.releaseLease(lease, token: token, logger: logger)
+            try await Task { try await storage.releaseLease(lease, token: token, logger: logger) }.value
         } catch {
             logger.debug("could not release the lease; it expires by itself",
                          metadata: ["error": "\(error)"])

@@ -31,6 +31,7 @@ extension ChatSession {
         let logger = callLogger(logger)
         return try await tracing.span("chat.window", session: id, attributes: ["chat.token_limit": tokenLimit, "chat.reserving": reserving]) { record in
             let window = try await readWindow(tokenLimit: tokenLimit, reserving: reserving, policy: policy, summary: placement, logger: logger)
+            try await refreshAfterRead(logger: logger)
             record("chat.window.messages", window.messages.count)
             record("chat.window.tokens", window.tokenCount)
             return window
