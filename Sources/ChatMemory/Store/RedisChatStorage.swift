@@ -63,11 +63,16 @@ struct RedisChatStorage: ChatStorage {
 
     /// `probe(command, ...)`: where a user's permissions may differ by key (Redis 7.0 on,
     /// Valkey), fails as `NOPERM` when the user may not run the command, without running it.
+    /// `try(command, ...)`, for a command whose arguments make it change nothing yet: the same
+    /// check, or, on a server without `redis.acl_check_cmd` (Redis 6.2), running it.
     static let probeFunction = #"""
         local function probe(...)
           if redis.acl_check_cmd and not redis.acl_check_cmd(...) then
-            error({err = "NOPERM this user has no permissions to run the '" .. (...) .. "' command"})
+            error({err = "NOPERM this user has no permissions to run the '" .. string.lower((...)) .. "' command"})
           end
+        end
+        local function try(...)
+          if redis.acl_check_cmd then probe(...) else run(...) end
         end
 
         """#
@@ -137,7 +142,10 @@ struct RedisChatStorage: ChatStorage {
           end
           local left = -1
           if window > 0 and ttl == '' then left = run('PTTL', key) end
-          if #fresh > 0 then
+          -- Writes before the first LPUSH: repairs of the index, a drop, or (without
+          -- acl_check_cmd) the no-op tries.
+          local early = not redis.acl_check_cmd or drop > 0 or stale or #older > 0
+          if #fresh > 0 and early then
             -- A full server (maxmemory) refuses a script's writes only if its first write command
             -- is one that adds memory: this LSET, one past the last entry (or on no list), fails
             -- and writes nothing. (Valkey cuts a huge index to 32 bits: only an exact one is safe.)
@@ -146,22 +154,22 @@ struct RedisChatStorage: ChatStorage {
               check(gate, 'LSET')
             end
           end
-          if stop ~= '' or drop > 0 then run('LTRIM', key, 0, -1) end
-          if ttl ~= '' then run('PEXPIRE', key, ttl) end
+          if stop ~= '' or drop > 0 then try('LTRIM', key, '0', '-1') end
+          if ttl ~= '' then try('PEXPIRE', key, ttl) end
           if window == 0 and drop > 0 then
             -- Not kept up to date without a window, but another writer's may read it: it must
             -- not name a dropped message.
             run('UNLINK', index)
           end
           if window > 0 then
-            if ttl ~= '' then probe('pexpire', index, '1') end
             if stale then run('UNLINK', index) end
             for from = 1, #older, 1000 do
               run('RPUSH', index, unpack(older, from, math.min(from + 999, #older)))
             end
             probe('lpush', index, 'x')
-            run('LTRIM', index, 0, -1)
-            if ttl == '' and left > 0 then run('PEXPIRE', index, left) end
+            try('LTRIM', index, '0', '-1')
+            if ttl ~= '' then try('PEXPIRE', index, ttl)
+            elseif left > 0 then try('PEXPIRE', index, tostring(left)) end
           end
           if drop > 0 then run('LTRIM', key, drop, -1) end
           for from = 1, #fresh, 1000 do
@@ -206,14 +214,17 @@ struct RedisChatStorage: ChatStorage {
     /// its size and the window. With window 0 the index is neither read nor written.
     ///
     /// Every argument was validated by the caller, and every command is tried before the
-    /// session's first write, on every server (Redis 6.2 has no `redis.acl_check_cmd`): the
-    /// session's `LTRIM 0 -1` and `PEXPIRE`, then the index's writes that only repair it (a stale
-    /// index unlinked, the ids of entries already stored added) and its `LTRIM 0 -1` and
-    /// `PEXPIRE`, which change nothing yet. `LPUSH` on the index runs only after `LPUSH` on the
-    /// session (the same command) and is checked with `redis.acl_check_cmd` where a user's
-    /// permissions may differ by key (Redis 7.0 on, Valkey). So nothing fails after the first
-    /// write: a command an ACL user may not run is reported as `NOPERM` naming it, with no
-    /// message written. The index never names a message the session lacks: the ids it gets
+    /// session's first write, on every server: the session's `LTRIM` and `PEXPIRE`, the index's
+    /// `LPUSH`, `LTRIM` and `PEXPIRE` are checked with `redis.acl_check_cmd` (Redis 7.0 on,
+    /// Valkey) or, without it (Redis 6.2, where permissions do not differ by key), run in forms
+    /// that change nothing yet (`LTRIM 0 -1`, the final time to live; the index's `LPUSH` follows
+    /// the session's, the same command). The index's repairs (a stale index unlinked, the ids of
+    /// entries already stored added) run before the session's first write. So nothing fails
+    /// after it: a command an ACL user may not run is reported as `NOPERM` naming it, with no
+    /// message written. A server at its `maxmemory` checks memory at a script's first write
+    /// command only, and only if that command adds memory: when any write comes before the
+    /// first `LPUSH`, an `LSET` one past the last entry (which always fails) comes first, so a
+    /// full server refuses the append with `OOM`, nothing written. The index never names a message the session lacks: the ids it gets
     /// before the session's write are of entries already there, those of new messages after
     /// it. The index gets the session's time to live.
     static let appendScript = storeScript(appendFunction + "return append(0, 0)")
