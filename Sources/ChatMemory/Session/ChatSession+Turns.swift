@@ -63,13 +63,10 @@ extension ChatSession {
         try await append(message, logger: logger)
         let replyID = message.id + Self.replySuffix
         let lease = Self.leaseKey(of: key) + Array(":turn:".utf8) + Array(message.id.utf8)
-        if let stored = try await storedReply(replyID, to: message.id, logger: logger) {
-            return TurnReply(reply: stored, generated: false, window: nil)
-        }
         var pause: Duration = .milliseconds(10)
         while true {
             // Waiting costs one `SET NX` per try: the holder lets the lease go once the reply is
-            // stored, and the next holder finds it there.
+            // stored, and the next holder (a retry after the turn, too) finds it there.
             let token = Array(UUID().uuidString.utf8)
             if try await storage.acquireLease(lease, token: token, duration: leaseDuration, logger: logger) {
                 do {
@@ -92,7 +89,7 @@ extension ChatSession {
     /// Runs the model for a turn whose lease this call holds, and stores its reply.
     private func answer(_ message: ChatMessage, replyID: String, tokenLimit: Int, reserving: Int, policy: WindowPolicy,
                         logger: Logger, model: (ChatWindow) async throws -> ChatMessage) async throws -> TurnReply {
-        // The previous holder may have stored the reply just before it let the lease go.
+        // A previous holder may have stored the reply before it let the lease go.
         if let stored = try await storedReply(replyID, to: message.id, logger: logger) {
             return TurnReply(reply: stored, generated: false, window: nil)
         }

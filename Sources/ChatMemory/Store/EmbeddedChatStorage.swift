@@ -61,11 +61,10 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
 
     /// Sets an existing list to expire `timeToLive` from now, under the lock.
     func refreshLocked(_ key: [UInt8], to timeToLive: Duration) {
-        guard var list = lists[key] else { return }
+        guard lists[key] != nil else { return }
         let expires = ContinuousClock.now + timeToLive
-        list.expires = expires
+        lists[key]?.expires = expires
         nextExpiry = min(nextExpiry ?? expires, expires)
-        lists[key] = list
     }
 
     /// The append, under the lock (in ``withLists(_:)``), after the newest `drop` entries go.
@@ -75,11 +74,6 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         let (fresh, duplicates) = policy.select(entries, newestStored: list.entries)
         list.entries.insert(contentsOf: fresh.reversed(), at: 0)
         if let cap = policy.maxLength, list.entries.count > cap { list.entries.removeLast(list.entries.count - cap) }
-        if let ttl = policy.timeToLive, !list.entries.isEmpty {
-            let expires = ContinuousClock.now + ttl
-            list.expires = expires
-            nextExpiry = min(nextExpiry ?? expires, expires)
-        }
         if list.entries.isEmpty {
             lists[key] = nil
         } else {
@@ -90,6 +84,7 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
             }
             lists[key] = list
         }
+        if let ttl = policy.timeToLive { refreshLocked(key, to: ttl) }
         return AppendResult(appended: fresh.count, duplicates: duplicates, length: list.entries.count)
     }
 

@@ -57,21 +57,12 @@ extension RedisChatStorage: EditingStorage {
         case .dropAll: arguments += ["all", "", 0]
         case .after(let prefix, let depth): arguments += ["after", prefix, depth]
         }
-        arguments += [
-            policy.maxLength.map { String($0 - 1) } ?? "",
-            policy.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? "",
-            policy.idempotencyWindow,
-        ]
-        for entry in entries {
-            arguments.append(entry.idPrefix)
-            arguments.append(entry.bytes)
-        }
+        arguments += Self.appendArguments(entries, policy: policy)
         let index = Self.indexKey(of: key)
-        let wait = policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
         // Never sent again after a lost connection: a rewrite that ran must not run twice.
         try await serverCheck.ensure(client, key: key, logger: logger)
         let (reply, waited) = try await mapped(key, index: index) {
-            try await client.evaluate(Self.rewriteScript, keys: [key, index], arguments: arguments, then: wait, logger: logger)
+            try await client.evaluate(Self.rewriteScript, keys: [key, index], arguments: arguments, then: Self.waitCommands(policy), logger: logger)
         }
         guard let parts = reply.array, let status = parts.first?.int else {
             throw ChatMemoryError.unexpectedReply("rewrite script returned \(reply.shape)")
@@ -84,12 +75,7 @@ extension RedisChatStorage: EditingStorage {
         default:
             let numbers = parts.compactMap(\.int)
             guard numbers.count == 5 else { throw ChatMemoryError.unexpectedReply("rewrite script returned \(reply.shape)") }
-            if let replication = policy.replication {
-                guard let acknowledged = try waited.first?.get().int else { throw ChatMemoryError.unexpectedReply("WAIT returned no count") }
-                if acknowledged < replication.replicas {
-                    throw ChatMemoryError.replicationIncomplete(acknowledged: acknowledged, required: replication.replicas)
-                }
-            }
+            try Self.checkReplication(waited, policy: policy)
             return .applied(dropped: numbers[1], AppendResult(appended: numbers[2], duplicates: numbers[3], length: numbers[4]))
         }
     }

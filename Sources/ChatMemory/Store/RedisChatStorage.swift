@@ -230,6 +230,25 @@ struct RedisChatStorage: ChatStorage {
     static let appendScript = storeScript(appendFunction + "return append(0, 0)")
 
     func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
+        let arguments = Self.appendArguments(entries, policy: policy)
+        let index = Self.indexKey(of: key)
+        let (reply, waited) = try await retryingLostConnections(policy) {
+            // Read-only, and before anything is written: retried like an append never sent.
+            try await serverCheck.ensure(client, key: key, logger: logger)
+            return try await mapped(key, index: index) {
+                try await client.evaluate(Self.appendScript, keys: [key, index], arguments: arguments, then: Self.waitCommands(policy), logger: logger)
+            }
+        }
+        guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
+            throw ChatMemoryError.unexpectedReply("append script returned \(reply.shape)")
+        }
+        try Self.checkReplication(waited, policy: policy)
+        return AppendResult(appended: numbers[0], duplicates: numbers[1], length: numbers[2])
+    }
+
+    /// The append script's arguments (see ``appendScript``): cap, time to live, window, then the
+    /// entries' (id prefix, entry) pairs.
+    static func appendArguments(_ entries: [ChatStorageEntry], policy: RetentionPolicy) -> [any RedisArgument] {
         var arguments: [any RedisArgument] = [
             policy.maxLength.map { String($0 - 1) } ?? "",
             policy.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? "",
@@ -240,25 +259,21 @@ struct RedisChatStorage: ChatStorage {
             arguments.append(entry.idPrefix)
             arguments.append(entry.bytes)
         }
-        let index = Self.indexKey(of: key)
-        let wait = policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
-        let (reply, waited) = try await retryingLostConnections(policy) {
-            // Read-only, and before anything is written: retried like an append never sent.
-            try await serverCheck.ensure(client, key: key, logger: logger)
-            return try await mapped(key, index: index) {
-                try await client.evaluate(Self.appendScript, keys: [key, index], arguments: arguments, then: wait, logger: logger)
-            }
+        return arguments
+    }
+
+    /// `WAIT` after a write, when ``ChatMemoryConfiguration/replication`` asks for replicas.
+    static func waitCommands(_ policy: RetentionPolicy) -> [RedisCommand] {
+        policy.replication.map { [RedisCommand("WAIT", $0.replicas, RetentionPolicy.milliseconds($0.timeout))] } ?? []
+    }
+
+    /// Throws when fewer replicas than required confirmed a write (`waited`: the `WAIT` reply).
+    static func checkReplication(_ waited: [Result<RedisValue, RedisError>], policy: RetentionPolicy) throws {
+        guard let replication = policy.replication else { return }
+        guard let acknowledged = try waited.first?.get().int else { throw ChatMemoryError.unexpectedReply("WAIT returned no count") }
+        if acknowledged < replication.replicas {
+            throw ChatMemoryError.replicationIncomplete(acknowledged: acknowledged, required: replication.replicas)
         }
-        guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
-            throw ChatMemoryError.unexpectedReply("append script returned \(reply.shape)")
-        }
-        if let replication = policy.replication {
-            guard let acknowledged = try waited.first?.get().int else { throw ChatMemoryError.unexpectedReply("WAIT returned no count") }
-            if acknowledged < replication.replicas {
-                throw ChatMemoryError.replicationIncomplete(acknowledged: acknowledged, required: replication.replicas)
-            }
-        }
-        return AppendResult(appended: numbers[0], duplicates: numbers[1], length: numbers[2])
     }
 
     /// When an append is sent again after its connection broke: 3 times, after the client's
