@@ -100,9 +100,11 @@ import Testing
 
     @Test func aBlockingCommandOnADedicatedConnectionHasItsOwnTimeout() async throws {
         let key = TestServer.key()
-        try await withClient({ $0.commandTimeout = .milliseconds(100) }) { client in
-            // Its own block time (1 s) plus the command timeout: the server's own "nothing" comes back.
-            let empty = try await client.withDedicatedConnection { try await $0.send("BLPOP", key, 1) }
+        try await withClient({ $0.commandTimeout = .seconds(2) }) { client in
+            // Its own block time (3 s) plus the command timeout: the server's own "nothing" comes
+            // back. (2 s covers opening the connection and the round trip on a loaded machine; the
+            // exact sums are checked without a server in `blockingTimeoutsAddTheBlockTime`.)
+            let empty = try await client.withDedicatedConnection { try await $0.send("BLPOP", key, 3) }
             #expect(empty == .null)
             // A blocking timeout shorter than the block time: the client gives up first.
             await expectRedisError(.timeout) {
@@ -117,6 +119,21 @@ import Testing
                 }
             }
         }
+    }
+
+    @Test func blockingTimeoutsAddTheBlockTime() {
+        func timeout(_ words: [String], command: Duration? = .milliseconds(100), blocking: Duration? = nil) -> Duration? {
+            RedisDedicatedConnection.timeout(for: [RedisCommand(arguments: words.map { Array($0.utf8) })], commandTimeout: command, blockingCommandTimeout: blocking)
+        }
+        #expect(timeout(["GET", "k"]) == .milliseconds(100))
+        #expect(timeout(["GET", "k"], command: nil) == nil)
+        #expect(timeout(["BLPOP", "k", "1"]) == .milliseconds(1100))
+        #expect(timeout(["BLPOP", "k", "1"], blocking: .milliseconds(50)) == .milliseconds(50))
+        #expect(timeout(["BLPOP", "k", "0"]) == nil, "blocks forever")
+        #expect(timeout(["BLPOP", "k", "1"], command: nil) == nil)
+        #expect(timeout(["BLPOP", "k", "2147483.6"]) == RedisConfiguration.maximumTimeout, "capped")
+        let pipeline = [RedisCommand("GET", "k"), RedisCommand("WAIT", "1", "250")]
+        #expect(RedisDedicatedConnection.timeout(for: pipeline, commandTimeout: .seconds(1), blockingCommandTimeout: nil) == .milliseconds(1250))
     }
 
     @Test func blockTimesAreReadFromTheCommand() {

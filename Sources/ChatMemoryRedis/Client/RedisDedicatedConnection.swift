@@ -18,7 +18,8 @@
 /// ``receive()``) gets the `blockingCommandTimeout` given to `withDedicatedConnection`, or, when
 /// that is `nil`, its own block time plus `commandTimeout` (`BLPOP key 5` with a 2 s
 /// `commandTimeout` may take 7 s); one that blocks forever (`BLPOP key 0`), or ``receive()``,
-/// then waits without a limit (TCP keepalive still notices a server that vanished).
+/// then waits without a limit (TCP keepalive still notices a server that vanished). The first
+/// call's time also covers opening the connection.
 public final class RedisDedicatedConnection: Sendable {
     let connection: RedisConnection
     private let commandTimeout: Duration?
@@ -30,8 +31,9 @@ public final class RedisDedicatedConnection: Sendable {
         self.blockingCommandTimeout = blockingCommandTimeout
     }
 
-    /// When a call with these commands must be over.
-    private func deadline(for commands: [RedisCommand]) -> ContinuousClock.Instant? {
+    /// How long a call with these commands may take (`nil`: without a limit), counted from when it
+    /// is made: the first call also opens the connection within it.
+    static func timeout(for commands: [RedisCommand], commandTimeout: Duration?, blockingCommandTimeout: Duration?) -> Duration? {
         var timeout = commandTimeout
         for command in commands where SharedConnectionContract.hazard(of: command.arguments) == .blocking {
             if let blockingCommandTimeout {
@@ -42,7 +44,7 @@ public final class RedisDedicatedConnection: Sendable {
                 return nil
             }
         }
-        return timeout.map { ContinuousClock.now + $0 }
+        return timeout
     }
 
     /// Sends one command and reads one reply; an error reply is thrown. A command that answers
@@ -64,7 +66,8 @@ public final class RedisDedicatedConnection: Sendable {
         if let empty = commands.first(where: { $0.arguments.isEmpty }) {
             throw RedisError(.invalidCommand, "a command needs at least a name (got \(empty.arguments.count) arguments)")
         }
-        return try await connection.execute(commands, deadline: deadline(for: commands))
+        let timeout = Self.timeout(for: commands, commandTimeout: commandTimeout, blockingCommandTimeout: blockingCommandTimeout)
+        return try await connection.execute(commands, deadline: timeout.map { ContinuousClock.now + $0 })
     }
 
     /// Waits for the next reply the server sends without a request: a message on a subscribed
