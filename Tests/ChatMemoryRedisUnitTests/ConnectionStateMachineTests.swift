@@ -23,7 +23,7 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
 @Suite struct ConnectionStateMachineTests {
     /// Drives the machine the way its I/O thread does after a first request: start, write, read.
     private func writeAndAnswer(_ machine: inout Machine, lendable: Token? = Token()) -> [Probe] {
-        guard case .write(true) = machine.nextStep() else { Issue.record("expected a write with connect"); return [] }
+        guard case .write(true, _) = machine.nextStep() else { Issue.record("expected a write with connect"); return [] }
         let (expired, batch) = machine.takeBatch(now: at(0), lendable: lendable)
         #expect(expired.isEmpty)
         var answered: [Probe] = []
@@ -57,7 +57,7 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
             Issue.record("one wake-up per sleep"); return
         }
         machine.woken()
-        guard case .write(true) = machine.nextStep() else { Issue.record("woken, it writes"); return }
+        guard case .write(true, _) = machine.nextStep() else { Issue.record("woken, it writes"); return }
         #expect(machine.takeBatch(now: at(0), lendable: nil).batch.map(\.id) == [2, 3])
     }
 
@@ -73,7 +73,7 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
             Issue.record("no wake-up while reading"); return
         }
         _ = machine.finishOldest()
-        guard case .write(false) = machine.nextStep() else { Issue.record("writes behind the flight, without connecting"); return }
+        guard case .write(false, _) = machine.nextStep() else { Issue.record("writes behind the flight, without connecting"); return }
         #expect(machine.takeBatch(now: at(0), lendable: nil).batch.map(\.id) == [3])
         guard case .read(let oldest) = machine.nextStep(), oldest.id == 2 else { Issue.record("then reads the second"); return }
     }
@@ -89,7 +89,7 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
         _ = machine.submit(Probe(id: 3, deadline: at(2_000)), isCancelled: false)
         guard case .read(let oldest) = machine.nextStep(), oldest.id == 1 else { Issue.record("reads 1 first"); return }
         #expect(machine.withdraw(2)?.id == 2)
-        guard case .write(false) = machine.nextStep() else { Issue.record("3 goes behind the flight"); return }
+        guard case .write(false, _) = machine.nextStep() else { Issue.record("3 goes behind the flight"); return }
         #expect(machine.takeBatch(now: at(0), lendable: nil).batch.map(\.id) == [3])
     }
 
@@ -142,7 +142,7 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
     @Test func aRequestQueuedWhileTheThreadConnectsCanStillBeWithdrawn() {
         var machine = Machine()
         _ = machine.submit(Probe(id: 1, deadline: at(100)), isCancelled: false)
-        guard case .write(true) = machine.nextStep() else { Issue.record("connects first"); return }
+        guard case .write(true, _) = machine.nextStep() else { Issue.record("connects first"); return }
         // A connect may take long: a request that arrives now needs a timer, and either stays
         // withdrawable (cancelled or timed out) until the batch is taken.
         guard case .queued(false, false, true) = machine.submit(Probe(id: 2, deadline: at(50)), isCancelled: false) else {
@@ -161,7 +161,7 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
         _ = machine.nextStep()
         _ = machine.takeBatch(now: at(0), lendable: nil)
         _ = machine.submit(Probe(id: 2, deadline: at(200)), isCancelled: false)
-        guard case .write(false) = machine.nextStep() else { Issue.record("writes behind the flight"); return }
+        guard case .write(false, _) = machine.nextStep() else { Issue.record("writes behind the flight"); return }
         // A write step behind a flight never connects: only what is ahead counts.
         guard case .queued(false, false, false) = machine.submit(Probe(id: 3, deadline: at(300)), isCancelled: false) else {
             Issue.record("no earlier than everything ahead: no timer"); return
@@ -178,13 +178,27 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
         #expect(batch.map(\.id) == [2, 3], "4 waits behind 3's later deadline, and 5 and 6 behind 4")
         #expect(machine.unsent.map(\.id) == [4, 5, 6])
 
-        // A write step with nothing in flight may connect, and a connect may outlast any deadline.
+        // A write step with nothing in flight may connect; the connect gives up at the earliest
+        // deadline waiting, so only a request with an earlier one may outwait it.
         var connecting = Machine()
-        _ = connecting.submit(Probe(id: 1, deadline: at(1_000)), isCancelled: false)
-        guard case .write(true) = connecting.nextStep() else { Issue.record("connects first"); return }
-        _ = connecting.withdraw(1)
-        guard case .queued(false, false, true) = connecting.submit(Probe(id: 2, deadline: at(5_000)), isCancelled: false) else {
-            Issue.record("during a step that may connect: a timer"); return
+        _ = connecting.submit(Probe(id: 1, deadline: at(2_000)), isCancelled: false)
+        _ = connecting.submit(Probe(id: 2, deadline: at(1_000)), isCancelled: false)
+        guard case .write(true, at(1_000)) = connecting.nextStep() else { Issue.record("connects by the earliest deadline"); return }
+        guard case .queued(false, false, false) = connecting.submit(Probe(id: 3, deadline: at(5_000)), isCancelled: false) else {
+            Issue.record("later than the connect's limit, and nothing ahead with a later one: no timer"); return
+        }
+        for id: UInt64 in 1...3 { _ = connecting.withdraw(id) }
+        guard case .queued(false, false, true) = connecting.submit(Probe(id: 4, deadline: at(999)), isCancelled: false) else {
+            Issue.record("earlier than the connect's limit: a timer"); return
+        }
+
+        // With no deadline waiting, only the configured timeouts bound the connect: any deadline needs a timer.
+        var unbounded = Machine()
+        _ = unbounded.submit(Probe(id: 1, deadline: nil), isCancelled: false)
+        guard case .write(true, nil) = unbounded.nextStep() else { Issue.record("connects without a limit"); return }
+        _ = unbounded.withdraw(1)
+        guard case .queued(false, false, true) = unbounded.submit(Probe(id: 2, deadline: at(5_000)), isCancelled: false) else {
+            Issue.record("during a connect with no limit: a timer"); return
         }
     }
 
@@ -276,7 +290,7 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
         #expect(brokenReturnWakes)
         machine.woken()
         guard case .drop = machine.nextStep() else { Issue.record("drops first"); return }
-        guard case .write(true) = machine.nextStep() else { Issue.record("then connects anew and writes"); return }
+        guard case .write(true, _) = machine.nextStep() else { Issue.record("then connects anew and writes"); return }
         #expect(machine.claimContext() == nil)
     }
 
@@ -366,7 +380,7 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
 /// One random sequence of events against a machine, with a model of the I/O thread and of a caller
 /// borrowing the context.
 private struct RandomWalk {
-    enum Thread { case notStarted, idle, sleeping, writing(mayConnect: Bool), reading(UInt64), exited }
+    enum Thread { case notStarted, idle, sleeping, writing(mayConnect: Bool, connectBy: ContinuousClock.Instant?), reading(UInt64), exited }
 
     let seed: UInt64
     var random: SplitMix64
@@ -411,7 +425,11 @@ private struct RandomWalk {
         ended.append(0)
         switch machine.submit(request, isCancelled: random.next() % 20 == 0) {
         case .rejected: end([request])
-        case .queued(let startThread, let wake, _):
+        case .queued(let startThread, let wake, let needsTimer):
+            // A connect in progress gives up at its limit: a request with no timer never has an earlier deadline.
+            if case .writing(true, let connectBy) = thread, !needsTimer, let deadline {
+                if connectBy.map({ $0 > deadline }) ?? true { fail("request \(request.id) may outwait a connect, with no timer") }
+            }
             if startThread {
                 guard case .notStarted = thread else { return fail("started a running thread") }
                 thread = .idle
@@ -475,15 +493,17 @@ private struct RandomWalk {
                 thread = .exited
             case .drop: break
             case .sleep: thread = .sleeping
-            case .write(let mayConnect):
+            case .write(let mayConnect, let connectBy):
                 if borrowed != nil { fail("writes while a caller holds the context") }
                 if !mayConnect && machine.inFlight.isEmpty { fail("no connect allowed with nothing in flight") }
-                thread = .writing(mayConnect: mayConnect)
+                let earliest = machine.unsent.compactMap(\.deadline).min()
+                if mayConnect && connectBy != earliest { fail("a connect must give up at the earliest deadline waiting") }
+                thread = .writing(mayConnect: mayConnect, connectBy: connectBy)
             case .read(let oldest):
                 if borrowed != nil { fail("reads while a caller holds the context") }
                 thread = .reading(oldest.id)
             }
-        case .writing(let mayConnect):
+        case .writing(let mayConnect, _):
             if mayConnect, random.next() % 6 == 0 {
                 end(machine.connectFailed())
             } else {
@@ -557,5 +577,29 @@ private struct RandomWalk {
 
     private mutating func fail(_ message: String) {
         if failure == nil { failure = message }
+    }
+}
+
+/// A connect's phases (credentials, TCP, TLS, handshake) share one limit: the earliest deadline waiting.
+@Suite struct ConnectPhaseLimitTests {
+    @Test func eachPhaseGetsItsTimeoutCutToTheTimeLeft() throws {
+        #expect(try HiredisContext.phaseLimit(.seconds(5), deadline: nil) == .seconds(5))
+        #expect(try HiredisContext.phaseLimit(nil, deadline: nil) == nil)
+        let soon = try #require(try HiredisContext.phaseLimit(.seconds(5), deadline: .now + .seconds(1)))
+        #expect(soon <= .seconds(1) && soon > .zero)
+        let unbounded = try #require(try HiredisContext.phaseLimit(nil, deadline: .now + .seconds(1)))
+        #expect(unbounded <= .seconds(1) && unbounded > .zero)
+        #expect(try HiredisContext.phaseLimit(.milliseconds(10), deadline: .now + .seconds(60)) == .milliseconds(10))
+    }
+
+    @Test func aDeadlineAlreadyPastIsATimeoutWithNothingSent() {
+        for deadline: ContinuousClock.Instant in [.now, .now - .seconds(1)] {
+            #expect {
+                _ = try HiredisContext.phaseLimit(.seconds(5), deadline: deadline)
+            } throws: { error in
+                guard let error = error as? RedisError else { return false }
+                return error.code == .timeout && !error.mayHaveRun
+            }
+        }
     }
 }

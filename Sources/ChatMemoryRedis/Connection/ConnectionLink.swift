@@ -38,9 +38,10 @@ struct ConnectionLink {
     var current: HiredisContext? { context }
 
     /// A connected context, reconnecting if the previous one broke or the server closed it.
-    /// Connecting and the handshake take at most `timeLimit` (the first request's time left).
+    /// Asking for credentials, connecting and the handshake together end by `deadline` (the
+    /// earliest deadline waiting), each phase also within its configured timeout.
     /// Failures here mean nothing of the caller's was sent.
-    mutating func usableContext(timeLimit: Duration?) throws(RedisError) -> HiredisContext {
+    mutating func usableContext(deadline: ContinuousClock.Instant?) throws(RedisError) -> HiredisContext {
         if !reconnects {
             // Pending input is a pushed message, not a sign of a closed connection.
             if let context, !context.isBroken { return context }
@@ -55,30 +56,26 @@ struct ConnectionLink {
         if let lastFailure, lastFailure.at.duration(to: .now) < lastFailure.wait { throw lastFailure.error }
         do throws(RedisError) {
             var settings = configuration
-            if let timeLimit {
-                settings.connectTimeout = min(settings.connectTimeout ?? timeLimit, timeLimit)
-                settings.commandTimeout = min(settings.commandTimeout ?? timeLimit, timeLimit)
-            }
             let fresh: HiredisContext
             if let credentialsProvider {
-                settings.credentials = try fetchCredentials(from: credentialsProvider, within: settings.connectTimeout)
+                settings.credentials = try fetchCredentials(from: credentialsProvider, deadline: deadline)
                 do {
-                    fresh = try HiredisContext(configuration: settings)
+                    fresh = try HiredisContext(configuration: settings, deadline: deadline)
                 } catch where error.code == .server(.wrongPassword) {
                     // The token may have expired between asking and AUTH: ask once more.
                     logger.debug("credentials refused (WRONGPASS); asking the provider again")
-                    settings.credentials = try fetchCredentials(from: credentialsProvider, within: settings.connectTimeout)
-                    fresh = try HiredisContext(configuration: settings)
+                    settings.credentials = try fetchCredentials(from: credentialsProvider, deadline: deadline)
+                    fresh = try HiredisContext(configuration: settings, deadline: deadline)
                 }
             } else {
-                fresh = try HiredisContext(configuration: settings)
+                fresh = try HiredisContext(configuration: settings, deadline: deadline)
             }
             if case .tcp = configuration.endpoint, !fresh.enableKeepAlive() {
                 throw RedisError(.io, "cannot turn on TCP keepalive on \(configuration.endpoint)")
             }
             guard interrupter.register(fresh.socket) else { throw RedisError.clientShutDown }
             context = fresh
-            socketTimeout = settings.commandTimeout?.clampedMilliseconds ?? 0
+            socketTimeout = fresh.socketTimeoutMilliseconds
             if everConnected { metrics.reconnected() }
             everConnected = true
             backoff = .zero
@@ -96,9 +93,10 @@ struct ConnectionLink {
         }
     }
 
-    /// Runs the async provider and waits for it on this (I/O, not cooperative) thread, at most
-    /// `limit`, and no longer than until the connection is closed.
-    private func fetchCredentials(from provider: @escaping RedisCredentialsProvider, within limit: Duration?) throws(RedisError) -> RedisConfiguration.Credentials {
+    /// Runs the async provider and waits for it on this (I/O, not cooperative) thread, within the
+    /// connect timeout and `deadline`, and no longer than until the connection is closed.
+    private func fetchCredentials(from provider: @escaping RedisCredentialsProvider, deadline: ContinuousClock.Instant?) throws(RedisError) -> RedisConfiguration.Credentials {
+        let limit = try HiredisContext.phaseLimit(configuration.connectTimeout, deadline: deadline)
         let outcome = Locked<Result<RedisConfiguration.Credentials, RedisError>?>(nil)
         let done = DispatchSemaphore(value: 0)
         let task = Task {

@@ -31,7 +31,8 @@ protocol ConnectionRequest {
 ///  nextStep ─┼─ drop           (a caller found the context broken)
 ///            ├─ sleep          (lent, or nothing to do: until woken)
 ///            ├─ write          (requests unsent, the first with a deadline no earlier than any in
-///            │                  flight: connect if nothing is in flight, then takeBatch)
+///            │                  flight: connect if nothing is in flight, by the earliest deadline
+///            │                  waiting, then takeBatch)
 ///            └─ read(oldest)   (the oldest request in flight: its replies, then finishOldest)
 /// ```
 ///
@@ -68,9 +69,11 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
         case drop
         /// Wait for a wake-up, then call ``woken()``.
         case sleep
-        /// Requests wait: get a context (connecting only when `mayConnect`; nothing is in flight
-        /// on an old one then), then ``takeBatch(now:lendable:)``, or ``connectFailed()``.
-        case write(mayConnect: Bool)
+        /// Requests wait: get a context (connecting only when `mayConnect`: nothing is in flight
+        /// on an old one then; a connect gives up at `connectBy`, the earliest deadline waiting,
+        /// with its phases sharing that one limit), then ``takeBatch(now:lendable:)``, or
+        /// ``connectFailed()``.
+        case write(mayConnect: Bool, connectBy: ContinuousClock.Instant?)
         /// Read the replies of this request, the oldest in flight, then ``finishOldest()``.
         case read(Request)
     }
@@ -92,8 +95,10 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     /// The thread is between a `write` step and ``takeBatch(now:lendable:)`` or ``connectFailed()``
     /// (connecting, perhaps).
     private(set) var writing = false
-    /// The write step may connect (nothing was in flight when it began).
+    /// The write step may connect (nothing was in flight when it began), and when that connect
+    /// gives up (`nil`: only the configured timeouts bound it).
     private var writeMayConnect = false
+    private var connectBy: ContinuousClock.Instant?
     /// The latest deadline in flight, and whether one in flight has none.
     private var flightUntil: ContinuousClock.Instant?
     private var flightUnbounded = false
@@ -191,9 +196,10 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
         if let first = unsent.first, canWriteBehindFlight(first) {
             writing = true
             writeMayConnect = inFlight.isEmpty
+            connectBy = writeMayConnect ? earliestUnsentDeadline : nil
             // It may replace the context: nothing is lent until the batch is written.
             lendable = nil
-            return .write(mayConnect: writeMayConnect)
+            return .write(mayConnect: writeMayConnect, connectBy: connectBy)
         }
         if let oldest = inFlight.first { return .read(oldest) }
         return sleep()
@@ -203,11 +209,6 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     mutating func woken() {
         ioSleeping = false
         wakePending = false
-    }
-
-    /// The earliest deadline of the requests waiting: a connect for them may take no longer.
-    var earliestUnsentDeadline: ContinuousClock.Instant? {
-        unsent.compactMap(\.deadline).min()
     }
 
     /// Connecting failed: every unsent request fails (nothing was sent).
@@ -274,12 +275,12 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
 
     /// Whether a request queued now, with `deadline`, may still wait when the thread comes to it:
     /// behind a caller's round trip (which may be handed over and then outlast any deadline), a
-    /// write step that may connect (each phase of a connect takes up to its own limit), a request
+    /// write step whose connect may go on past it (it gives up at `connectBy`), a request
     /// queued ahead with a later or no deadline (once written, it holds this one back until its
     /// read ends), or a read that may last longer.
     private func mayOutwait(_ deadline: ContinuousClock.Instant) -> Bool {
         if case .lent = access { return true }
-        if writing && writeMayConnect { return true }
+        if writing && writeMayConnect && (connectBy.map { $0 > deadline } ?? true) { return true }
         if unsent.contains(where: { $0.deadline.map { $0 > deadline } ?? true }) { return true }
         guard !inFlight.isEmpty else { return false }
         return flightUnbounded || (flightUntil.map { $0 > deadline } ?? true)
@@ -290,6 +291,15 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
         guard ioSleeping, !wakePending else { return false }
         wakePending = true
         return true
+    }
+
+    /// The earliest deadline of the requests waiting: a connect for them may take no longer.
+    private var earliestUnsentDeadline: ContinuousClock.Instant? {
+        var earliest: ContinuousClock.Instant?
+        for request in unsent {
+            if let deadline = request.deadline, earliest.map({ deadline < $0 }) ?? true { earliest = deadline }
+        }
+        return earliest
     }
 
     private mutating func sleep() -> IOStep {

@@ -10,12 +10,15 @@ final class HiredisContext {
     var tlsSession: OpaquePointer?
     /// Set once a read or write failed: the stream is out of step and the context must be dropped.
     fileprivate(set) var isBroken = false
+    /// The socket's read and write timeout set while connecting, in milliseconds (0: none).
+    private(set) var socketTimeoutMilliseconds = 0
 
     /// Connects, runs the TLS handshake when configured, sets the command timeout, then sends
-    /// AUTH, SELECT and CLIENT SETNAME as needed.
+    /// AUTH, SELECT and CLIENT SETNAME as needed. Each phase takes at most its configured timeout
+    /// (connect, or command for the handshake's commands), and all of them end by `deadline`.
     /// The configuration has passed ``RedisConfiguration/validate()``.
-    init(configuration: RedisConfiguration) throws(RedisError) {
-        let connectMillis = configuration.connectTimeout.map(\.clampedMilliseconds) ?? 0
+    init(configuration: RedisConfiguration, deadline: ContinuousClock.Instant? = nil) throws(RedisError) {
+        let connectMillis = try Self.phaseLimit(configuration.connectTimeout, deadline: deadline)?.clampedMilliseconds ?? 0
         let pointer: UnsafeMutablePointer<redisContext>?
         switch configuration.endpoint {
         case .tcp(let host, let port):
@@ -33,14 +36,28 @@ final class HiredisContext {
         context = pointer
         chr_no_sigpipe_on_socket(context)
         if let tls = configuration.tls {
-            try startTLS(tls, configuration: configuration, handshakeMillis: connectMillis)
+            let handshakeMillis = try Self.phaseLimit(configuration.connectTimeout, deadline: deadline)?.clampedMilliseconds ?? 0
+            try startTLS(tls, configuration: configuration, handshakeMillis: handshakeMillis)
         }
         // After a TLS handshake bounded by the connect timeout, `nil` must clear that bound.
-        let commandMillis = configuration.commandTimeout.map(\.clampedMilliseconds) ?? (configuration.tls == nil ? nil : 0)
+        let commandMillis = try Self.phaseLimit(configuration.commandTimeout, deadline: deadline)?.clampedMilliseconds
+            ?? (configuration.tls == nil ? nil : 0)
         if let commandMillis, chr_set_command_timeout(context, commandMillis) != REDIS_OK {
             throw RedisError(.io, "cannot set the command timeout on \(configuration.endpoint)")
         }
+        socketTimeoutMilliseconds = commandMillis ?? 0
         try handshake(configuration)
+    }
+
+    /// How long one phase of a connect may take: its configured timeout, cut to the time left
+    /// until `deadline` (`nil`: no limit). A deadline already past is a timeout: nothing was sent.
+    static func phaseLimit(_ configured: Duration?, deadline: ContinuousClock.Instant?) throws(RedisError) -> Duration? {
+        guard let deadline else { return configured }
+        let left = ContinuousClock.now.duration(to: deadline)
+        guard left > .zero else {
+            throw RedisError(.timeout, "connecting took the whole command timeout; nothing was sent", mayHaveRun: false)
+        }
+        return min(configured ?? left, left)
     }
 
     deinit {

@@ -393,22 +393,21 @@ final class RedisConnection: Sendable {
                 case .sleep:
                     if chr_wait_for_wake(wakeDescriptor) > 0 { chr_wake_drain(wakeDescriptor) }
                     state.withLock { $0.machine.woken() }
-                case .write(let mayConnect):
-                    write(over: &link, mayConnect: mayConnect)
+                case .write(let mayConnect, let connectBy):
+                    write(over: &link, mayConnect: mayConnect, connectBy: connectBy)
                 case .read(let oldest):
                     read(oldest, link: &link)
                 }
             }
         }
 
-        /// Gets a context (connecting if allowed), then writes every queued request in one go;
-        /// those past their deadline fail unsent.
-        private mutating func write(over link: inout ConnectionLink, mayConnect: Bool) {
+        /// Gets a context (connecting if allowed, giving up at `connectBy`), then writes every
+        /// queued request in one go; those past their deadline fail unsent.
+        private mutating func write(over link: inout ConnectionLink, mayConnect: Bool, connectBy: ContinuousClock.Instant?) {
             let context: HiredisContext
             if mayConnect {
                 do {
-                    let limit = state.withLock { $0.machine.earliestUnsentDeadline }
-                    context = try link.usableContext(timeLimit: limit.map { ContinuousClock.now.duration(to: $0) })
+                    context = try link.usableContext(deadline: connectBy)
                 } catch {
                     let failed = state.withLock { $0.machine.connectFailed() }
                     connection.end(failed, throwing: connection.interrupter.isInterrupted ? connection.closedError : error)
