@@ -97,13 +97,13 @@ import Testing
     /// A key prefix under which a session could be named like another session's id index (or
     /// compaction lease) is refused: with "" a session `ids:{T}victim` was unlinked as a stale
     /// index by an append to `victim`, losing acknowledged messages.
-    @Test(arguments: ["", "i", "ids:", "ids:{", "ids:{abc}", "l", "lease:", "lease:chat:"])
+    @Test(arguments: ["", "i", "ids:", "ids:{", "ids:{abc}", "l", "lease:", "lease:chat:", "o", "owner:", "owner:{x}", "owner-info:{", "owner-info:{abc}chat:"])
     func aPrefixThatCouldNameTheStoresOwnKeysIsRefused(prefix: String) throws {
         var configuration = ChatMemoryConfiguration()
         configuration.keyPrefix = prefix
         let client = RedisClient(configuration: try storeTestRedisConfiguration())
         #expect(throws: ChatMemoryError.self) { _ = try RedisChatMemory(client: client, configuration: configuration) }
-        for fine in ["chat:", "idsx:", "leases:", "{user}:"] {
+        for fine in ["chat:", "idsx:", "leases:", "{user}:", "owners:", "owner-infos:"] {
             configuration.keyPrefix = fine
             _ = try RedisChatMemory(client: client, configuration: configuration)
         }

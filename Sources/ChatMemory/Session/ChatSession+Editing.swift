@@ -80,6 +80,7 @@ extension ChatSession {
             throw ChatMemoryError.unsupportedByStorage("editing a session needs Redis or EmbeddedChatStorage (\(type(of: self.storage)) has no atomic rewrite)")
         }
         let entries = try encodedEntries(messages)
+        let index = try conversationIndex()
         return try await tracing.span("chat.rewrite", session: id, attributes: ["chat.messages": messages.count]) { record in
             let result = try await storage.rewriteNewest(key, expectedNewest: newest.map(NewestEntry.init), anchor: anchor,
                                                          entries: entries, policy: configuration.retention, logger: logger)
@@ -88,6 +89,7 @@ extension ChatSession {
                 record("chat.removed", dropped)
                 record("chat.appended", appended.appended)
                 logger.trace("rewrote", metadata: ["chat.removed": "\(dropped)", "chat.appended": "\(appended.appended)"])
+                try await touchConversation(index, logger: logger)
                 if appended.appended > 0 { scheduleCompactionCheck() }
                 return .applied(removed: dropped, appended: appended)
             case .newestChanged(let entry):

@@ -17,11 +17,28 @@ public struct ChatSession: Sendable {
     public let id: SessionID
     /// The storage key: the configured prefix followed by the id's bytes.
     public let key: [UInt8]
+    /// Whose conversation this is (``RedisChatMemory/session(_:owner:)``): every write marks it
+    /// active in the owner's list of conversations (``RedisChatMemory/conversations(of:after:limit:logger:)``).
+    public let owner: OwnerID?
+    /// The owner's key: the configured prefix followed by the owner id's bytes.
+    let ownerKey: [UInt8]?
     let storage: any ChatStorage
     let configuration: ChatMemoryConfiguration
     let logger: Logger
     /// Spans around appends and window reads.
     let tracing: SessionTracing
+
+    init(id: SessionID, key: [UInt8], owner: OwnerID? = nil, ownerKey: [UInt8]? = nil, storage: any ChatStorage,
+         configuration: ChatMemoryConfiguration, logger: Logger, tracing: SessionTracing) {
+        self.id = id
+        self.key = key
+        self.owner = owner
+        self.ownerKey = ownerKey
+        self.storage = storage
+        self.configuration = configuration
+        self.logger = logger
+        self.tracing = tracing
+    }
 
     /// Appends one message (see ``append(contentsOf:logger:)``).
     @discardableResult
@@ -43,11 +60,13 @@ public struct ChatSession: Sendable {
         let logger = callLogger(logger)
         guard !messages.isEmpty else { return AppendResult(appended: 0, duplicates: 0, length: try await count(logger: logger)) }
         let entries = try encodedEntries(messages)
+        let index = try conversationIndex()
         return try await tracing.span("chat.append", session: id, attributes: ["chat.messages": messages.count]) { record in
             let result = try await storage.append(entries, to: key, policy: configuration.retention, logger: logger)
             record("chat.appended", result.appended)
             record("chat.duplicates", result.duplicates)
             logger.trace("appended", metadata: ["chat.appended": "\(result.appended)", "chat.duplicates": "\(result.duplicates)"])
+            try await touchConversation(index, logger: logger)
             if result.appended > 0 { scheduleCompactionCheck() }
             return result
         }

@@ -19,18 +19,19 @@ import ChatMemoryRedis
 /// let local = try RedisChatMemory(storage: EmbeddedChatStorage())
 /// ```
 public final class RedisChatMemory: Sendable {
-    private let storage: any ChatStorage
-    private let configuration: ChatMemoryConfiguration
-    private let logger: Logger
+    let storage: any ChatStorage
+    let configuration: ChatMemoryConfiguration
+    let logger: Logger
     private let tracing: SessionTracing
 
     /// Chat memory in Redis, through `client`. Throws ``ChatMemoryError/Code/invalidConfiguration``
     /// when a setting is out of range, when a ``ChatMemoryConfiguration/replication`` timeout
     /// is not shorter than the client's `commandTimeout`, or when the key prefix could name the
-    /// store's own keys (`ids:{…}` id indexes, `lease:` compaction leases): it must not be empty,
-    /// a beginning of `ids:{` or `lease:`, or start with either.
+    /// store's own keys (`ids:{…}` id indexes, `lease:` compaction leases, `owner:{…}` and
+    /// `owner-info:{…}` lists of conversations): it must not be empty, a beginning of one of
+    /// these, or start with one.
     public convenience init(client: RedisClient, configuration: ChatMemoryConfiguration = .init(), logger: Logger = Logger(label: "chat-memory")) throws {
-        for own in ["ids:{", "lease:"] where own.hasPrefix(configuration.keyPrefix) || configuration.keyPrefix.hasPrefix(own) {
+        for own in ["ids:{", "lease:", "owner:{", "owner-info:{"] where own.hasPrefix(configuration.keyPrefix) || configuration.keyPrefix.hasPrefix(own) {
             throw ChatMemoryError.invalidConfiguration("keyPrefix \"\(configuration.keyPrefix)\" could name the store's own \(own)… keys; use another (\"chat:\" by default)")
         }
         if let replication = configuration.replication, let commandTimeout = client.configuration.commandTimeout, replication.timeout >= commandTimeout {
@@ -61,8 +62,22 @@ public final class RedisChatMemory: Sendable {
 
     /// The handle of one session; nothing is read or written until it is used.
     public func session(_ id: SessionID) -> ChatSession {
-        ChatSession(id: id, key: Array(configuration.keyPrefix.utf8) + id.bytes, storage: storage,
+        ChatSession(id: id, key: key(of: id), owner: nil, ownerKey: nil, storage: storage,
                     configuration: configuration, logger: logger, tracing: tracing)
+    }
+
+    /// The handle of one session that belongs to `owner` (a user or a tenant): each write to it
+    /// also marks it active in the owner's list of conversations
+    /// (``conversations(of:after:limit:logger:)``). Pass the same owner on every call for a
+    /// session: a session written under two owners is listed under both.
+    public func session(_ id: SessionID, owner: OwnerID) -> ChatSession {
+        ChatSession(id: id, key: key(of: id), owner: owner, ownerKey: key(of: owner), storage: storage,
+                    configuration: configuration, logger: logger, tracing: tracing)
+    }
+
+    /// The storage key of a session or an owner: the configured prefix followed by the id's bytes.
+    func key(of id: SessionID) -> [UInt8] {
+        Array(configuration.keyPrefix.utf8) + id.bytes
     }
 
     /// Every session that has messages, in no particular order, fetched batch by batch as you
@@ -96,18 +111,21 @@ public final class RedisChatMemory: Sendable {
     }
 
     /// The `ACL SETUSER` rules of a least-privilege user that runs this chat memory and nothing
-    /// else: its keys (the sessions, their id indexes `ids:{…}chat:…` and compaction leases),
-    /// and the commands its scripts and reads use. A client that selects a database or names
-    /// its connections also needs `+select` or `+client|setname`.
+    /// else: its keys (the sessions, their id indexes `ids:{…}chat:…`, compaction leases, and
+    /// owners' lists of conversations `owner:{…}chat:…` and `owner-info:{…}chat:…`), and the
+    /// commands its scripts and reads use. A client that selects a database or names its
+    /// connections also needs `+select` or `+client|setname`.
     ///
     /// ```swift
     /// let rules = RedisChatMemory.aclRules(keyPrefix: "chat:")
-    /// // ["resetkeys", "~chat:*", "~ids:{???}chat:*", "~lease:chat:*", "resetchannels", "-@all", "+evalsha", ...]
+    /// // ["resetkeys", "~chat:*", "~ids:{???}chat:*", "~lease:chat:*", "~owner:{???}chat:*",
+    /// //  "~owner-info:{???}chat:*", "resetchannels", "-@all", "+evalsha", ...]
     /// ```
     public static func aclRules(keyPrefix: String = ChatMemoryConfiguration().keyPrefix) -> [String] {
         let escaped = String(decoding: RedisChatStorage.globEscaped(Array(keyPrefix.utf8)), as: UTF8.self)
         let leases = String(decoding: RedisChatStorage.globEscaped(ChatSession.leaseKey(of: Array(keyPrefix.utf8))), as: UTF8.self) + "*"
-        return ["resetkeys", "~" + escaped + "*", "~ids:{???}" + escaped + "*", "~" + leases, "resetchannels", "-@all"]
+        return ["resetkeys", "~" + escaped + "*", "~ids:{???}" + escaped + "*", "~" + leases,
+                "~owner:{???}" + escaped + "*", "~owner-info:{???}" + escaped + "*", "resetchannels", "-@all"]
             + RedisChatStorage.commandsUsed.map { "+" + $0 }
     }
 }

@@ -31,6 +31,8 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
     private var lastSerial: UInt64 = 0
     /// Compaction leases: key -> (holder's token, expiry).
     var leases: [[UInt8]: (token: [UInt8], expires: ContinuousClock.Instant)] = [:]
+    /// Owners' lists of conversations, by owner key.
+    var owners: [[UInt8]: OwnerIndex] = [:]
 
     public init() {}
 

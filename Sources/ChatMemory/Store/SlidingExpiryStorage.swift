@@ -35,5 +35,9 @@ extension ChatSession {
         guard configuration.refreshesTimeToLiveOnRead, let timeToLive = configuration.timeToLive,
               let storage = storage as? any SlidingExpiryStorage else { return }
         try await storage.refreshTimeToLive(key, to: timeToLive, logger: logger)
+        // The owner's list must not expire before the session it lists.
+        if let ownerKey, let index = storage as? any ConversationIndexStorage {
+            try await index.refreshConversationIndex(owner: ownerKey, to: timeToLive, logger: logger)
+        }
     }
 }

@@ -1,0 +1,168 @@
+import Foundation
+import Logging
+
+/// Whose conversations these are: a user or a tenant. Any byte sequence of 1 to 512 bytes, as a
+/// ``SessionID``.
+public typealias OwnerID = SessionID
+
+/// One of an owner's conversations, as ``RedisChatMemory/conversations(of:after:limit:logger:)``
+/// lists it.
+public struct Conversation: Sendable, Hashable {
+    /// The session.
+    public let id: SessionID
+    /// Set by ``ChatSession/setTitle(_:logger:)``; `nil` until then.
+    public let title: String?
+    /// When the session was first written under its owner (the storage's clock: Redis's `TIME`).
+    public let created: Date
+    /// When it was last written (appended to, edited) under its owner.
+    public let lastActive: Date
+    /// The entries the session holds now (a summary counts as one).
+    public let messageCount: Int
+}
+
+/// One page of an owner's conversations, most recently active first.
+public struct ConversationPage: Sendable, Hashable {
+    public let conversations: [Conversation]
+    /// Where the next page starts; `nil` when this page is the last.
+    public let next: ConversationCursor?
+}
+
+/// Where a page of conversations starts: below a last-active time, past the conversations of
+/// that very time already listed. Its ``description`` is a token that ``init(_:)`` reads back
+/// (to hand it to a browser and back).
+public struct ConversationCursor: Sendable, Hashable, CustomStringConvertible {
+    /// The last-active time (ms) of the previous page's last conversation.
+    let activeAt: Int64
+    /// How many conversations with exactly that time the previous pages listed.
+    let skip: Int
+
+    init(activeAt: Int64, skip: Int) {
+        self.activeAt = activeAt
+        self.skip = skip
+    }
+
+    /// A cursor from its ``description``; `nil` when the text is not one.
+    public init?(_ token: String) {
+        let parts = token.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, let activeAt = Int64(parts[0]), let skip = Int(parts[1]), activeAt >= 0, skip >= 0 else { return nil }
+        self.init(activeAt: activeAt, skip: skip)
+    }
+
+    public var description: String { "\(activeAt)-\(skip)" }
+}
+
+extension RedisChatMemory {
+    /// The most conversations one page may hold.
+    public static let maxConversationPage = 1000
+
+    /// One page of `owner`'s conversations (sessions written through ``session(_:owner:)``), most
+    /// recently active first, from `cursor` on (`nil`: from the newest).
+    ///
+    /// ```swift
+    /// var page = try await memory.conversations(of: "user-42", limit: 20)
+    /// for conversation in page.conversations { print(conversation.title ?? "Untitled", conversation.lastActive) }
+    /// if let next = page.next { page = try await memory.conversations(of: "user-42", after: next, limit: 20) }
+    /// ```
+    ///
+    /// The list is kept by every write to an owned session, in the owner's own index (on a
+    /// cluster, in the owner's hash slot; no script spans two slots), and reads no session but to
+    /// count its entries. A session that expired or was deleted leaves the list the first time a
+    /// listing meets it. A conversation written while you page moves to the top: it may show again
+    /// on a later page, or only on the next listing. `limit` is 1 to ``maxConversationPage``.
+    public func conversations(of owner: OwnerID, after cursor: ConversationCursor? = nil, limit: Int = 50,
+                              logger: Logger? = nil) async throws -> ConversationPage {
+        guard (1...Self.maxConversationPage).contains(limit) else {
+            throw ChatMemoryError.invalidConfiguration("a page of conversations holds 1 to \(Self.maxConversationPage) (got \(limit))")
+        }
+        let logger = logger ?? self.logger
+        let index = try conversationIndex()
+        let ownerKey = key(of: owner)
+        var conversations: [Conversation] = []
+        var cursor = cursor
+        repeat {
+            let (rows, next) = try await index.conversationPage(owner: ownerKey, after: cursor, limit: limit - conversations.count, logger: logger)
+            cursor = next
+            for row in rows {
+                guard let id = try? SessionID(bytes: row.session) else { continue }
+                let count = try await storage.length(key(of: id), logger: logger)
+                if count == 0 {
+                    // Expired or deleted: it leaves the list, unless it was written meanwhile.
+                    _ = try await index.forgetConversation(row.session, owner: ownerKey, activeAt: row.lastActive, logger: logger)
+                    continue
+                }
+                conversations.append(Conversation(id: id, title: row.title, created: Self.date(row.created),
+                                                  lastActive: Self.date(row.lastActive), messageCount: count))
+            }
+        } while conversations.count < limit && cursor != nil
+        return ConversationPage(conversations: conversations, next: cursor)
+    }
+
+    /// Deletes every session in `owner`'s list of conversations (as ``delete(_:)`` does) and the
+    /// list itself; returns how many sessions existed. A session written under the owner while
+    /// this runs may survive it: stop the owner's traffic first for an erasure that must be whole.
+    @discardableResult
+    public func erase(owner: OwnerID, logger: Logger? = nil) async throws -> Int {
+        let logger = logger ?? self.logger
+        let index = try conversationIndex()
+        let ownerKey = key(of: owner)
+        var erased = 0
+        while true {
+            let sessions = try await index.someConversations(owner: ownerKey, limit: 500, logger: logger)
+            if sessions.isEmpty { break }
+            for session in sessions {
+                guard let id = try? SessionID(bytes: session) else { continue }
+                if try await self.session(id).clear(logger: logger) { erased += 1 }
+            }
+            try await index.removeConversations(sessions, owner: ownerKey, logger: logger)
+        }
+        try await index.deleteConversationIndex(owner: ownerKey, logger: logger)
+        return erased
+    }
+
+    private func conversationIndex() throws -> any ConversationIndexStorage {
+        guard let index = storage as? any ConversationIndexStorage else {
+            throw ChatMemoryError.unsupportedByStorage("lists of conversations need Redis or EmbeddedChatStorage (\(type(of: storage)) has no owner index)")
+        }
+        return index
+    }
+
+    private static func date(_ milliseconds: Int64) -> Date {
+        Date(timeIntervalSince1970: Double(milliseconds) / 1000)
+    }
+}
+
+extension ChatSession {
+    /// The longest title, in bytes of UTF-8.
+    public static let maxTitleBytes = 1024
+
+    /// Sets the title the owner's list of conversations shows (`nil` removes it). Throws
+    /// ``ChatMemoryError/Code/invalidConfiguration`` for a session without an owner, or a title
+    /// longer than ``maxTitleBytes``.
+    public func setTitle(_ title: String?, logger: Logger? = nil) async throws {
+        guard let ownerKey else {
+            throw ChatMemoryError.invalidConfiguration("a title is kept in the owner's list of conversations: open the session with session(_:owner:)")
+        }
+        if let title, title.utf8.count > Self.maxTitleBytes {
+            throw ChatMemoryError.invalidConfiguration("a title has at most \(Self.maxTitleBytes) bytes (got \(title.utf8.count))")
+        }
+        guard let index = try conversationIndex() else { return }
+        try await index.setConversationTitle(title, session: id.bytes, owner: ownerKey, timeToLive: configuration.timeToLive, logger: callLogger(logger))
+    }
+
+    /// The owner index to mark after a write, checked before the write: `nil` for a session
+    /// without an owner; throws when the storage keeps none.
+    func conversationIndex() throws -> (any ConversationIndexStorage)? {
+        guard ownerKey != nil else { return nil }
+        guard let index = storage as? any ConversationIndexStorage else {
+            throw ChatMemoryError.unsupportedByStorage("an owned session needs Redis or EmbeddedChatStorage (\(type(of: storage)) has no owner index)")
+        }
+        return index
+    }
+
+    /// Marks the session active in its owner's list, after a write. If this throws, the write
+    /// stands: retrying it (idempotent) marks the session again.
+    func touchConversation(_ index: (any ConversationIndexStorage)?, logger: Logger) async throws {
+        guard let index, let ownerKey else { return }
+        try await index.touchConversation(id.bytes, owner: ownerKey, timeToLive: configuration.timeToLive, logger: logger)
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import Logging
+
+extension EmbeddedChatStorage: ConversationIndexStorage {
+    /// One owner's list, as Redis keeps it: last-active times (ms, this process's clock) that only
+    /// grow, creation times and titles, and an expiry.
+    struct OwnerIndex {
+        var active: [[UInt8]: Int64] = [:]
+        var created: [[UInt8]: Int64] = [:]
+        var titles: [[UInt8]: String] = [:]
+        var expires: ContinuousClock.Instant?
+
+        var isEmpty: Bool { active.isEmpty && created.isEmpty && titles.isEmpty }
+    }
+
+    /// Runs `body` on the owner's index (dropped first when expired), and drops it when it is left empty.
+    private func withOwner<R>(_ owner: [UInt8], _ body: (inout OwnerIndex) throws -> R) rethrows -> R {
+        try withLists {
+            var index = owners[owner] ?? OwnerIndex()
+            if let expires = index.expires, expires <= .now { index = OwnerIndex() }
+            let result = try body(&index)
+            owners[owner] = index.isEmpty ? nil : index
+            return result
+        }
+    }
+
+    private static var now: Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
+
+    func touchConversation(_ session: [UInt8], owner: [UInt8], timeToLive: Duration?, logger: Logger) async throws {
+        withOwner(owner) { index in
+            let now = Self.now
+            index.active[session] = max(index.active[session] ?? now, now)
+            if index.created[session] == nil { index.created[session] = now }
+            if let timeToLive { index.expires = .now + timeToLive }
+        }
+    }
+
+    func refreshConversationIndex(owner: [UInt8], to timeToLive: Duration, logger: Logger) async throws {
+        withOwner(owner) { index in
+            if !index.isEmpty { index.expires = .now + timeToLive }
+        }
+    }
+
+    func setConversationTitle(_ title: String?, session: [UInt8], owner: [UInt8], timeToLive: Duration?, logger: Logger) async throws {
+        withOwner(owner) { index in
+            index.titles[session] = title
+            if let timeToLive, !index.isEmpty { index.expires = .now + timeToLive }
+        }
+    }
+
+    func conversationPage(owner: [UInt8], after cursor: ConversationCursor?, limit: Int, logger: Logger) async throws
+        -> (rows: [ConversationRow], next: ConversationCursor?) {
+        let rows = withOwner(owner) { index in
+            // Redis's order: score descending, then id descending (byte order).
+            let sorted = index.active.sorted { $0.value != $1.value ? $0.value > $1.value : $1.key.lexicographicallyPrecedes($0.key) }
+            var below = sorted[...]
+            if let cursor {
+                below = below.drop { $0.value > cursor.activeAt }
+                below = below.dropFirst(min(cursor.skip, below.prefix { $0.value == cursor.activeAt }.count))
+            }
+            return below.prefix(limit).map {
+                ConversationRow(session: $0.key, lastActive: $0.value, created: index.created[$0.key] ?? $0.value, title: index.titles[$0.key])
+            }
+        }
+        return (rows, ConversationRow.cursor(after: rows, from: cursor, limit: limit))
+    }
+
+    func forgetConversation(_ session: [UInt8], owner: [UInt8], activeAt: Int64, logger: Logger) async throws -> Bool {
+        withOwner(owner) { index in
+            guard index.active[session] == activeAt else { return false }
+            index.active[session] = nil
+            index.created[session] = nil
+            index.titles[session] = nil
+            return true
+        }
+    }
+
+    func someConversations(owner: [UInt8], limit: Int, logger: Logger) async throws -> [[UInt8]] {
+        withOwner(owner) { Array($0.active.keys.prefix(limit)) }
+    }
+
+    func removeConversations(_ sessions: [[UInt8]], owner: [UInt8], logger: Logger) async throws {
+        withOwner(owner) { index in
+            for session in sessions {
+                index.active[session] = nil
+                index.created[session] = nil
+                index.titles[session] = nil
+            }
+        }
+    }
+
+    func deleteConversationIndex(owner: [UInt8], logger: Logger) async throws {
+        withOwner(owner) { $0 = OwnerIndex() }
+    }
+}
