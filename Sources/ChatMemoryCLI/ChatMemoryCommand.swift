@@ -12,6 +12,8 @@ import ChatMemoryRedis
 /// chat-memory window user-42 --tokens 3000 --reserve 200 --json
 /// chat-memory export user-42 > user-42.jsonl
 /// chat-memory import user-43 --file user-42.jsonl
+/// chat-memory append chat-7 --owner user-42 --role user --content "Hello"
+/// chat-memory conversations user-42
 /// ```
 @main
 struct ChatMemoryCommand: AsyncParsableCommand {
@@ -42,7 +44,7 @@ struct ChatMemoryCommand: AsyncParsableCommand {
         subcommands: [
             SessionsCommand.self, ShowCommand.self, WindowCommand.self, AppendCommand.self,
             CountCommand.self, ClearCommand.self, ExportCommand.self, ImportCommand.self,
-            StatsCommand.self, CompactCommand.self,
+            StatsCommand.self, CompactCommand.self, ConversationsCommand.self, TitleCommand.self, EraseOwnerCommand.self,
         ]
     )
 

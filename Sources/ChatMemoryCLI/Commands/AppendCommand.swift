@@ -17,6 +17,7 @@ struct AppendCommand: AsyncParsableCommand {
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var retention: RetentionOptions
+    @OptionGroup var owner: OwnerOption
 
     @Option(name: .long, help: ArgumentHelp("system, user, assistant or tool.", valueName: "role"))
     var role: ChatMessage.Role
@@ -59,8 +60,10 @@ struct AppendCommand: AsyncParsableCommand {
     func run() async throws {
         let message = try makeMessage()
         let id = try session.id()
+        let owner = try owner.id()
         try await connection.run(configure: retention.apply) { connection in
-            let result = try await connection.memory.session(id).append(message)
+            let chat = owner.map { connection.memory.session(id, owner: $0) } ?? connection.memory.session(id)
+            let result = try await chat.append(message)
             if output.json {
                 try printJSON(JSONForm(id: message.id, appended: result.appended, duplicates: result.duplicates, length: result.length))
             } else if result.appended > 0 {
