@@ -95,6 +95,39 @@ import Testing
         await client.shutdown()
     }
 
+    /// A connect cut short by the caller's own deadline (here the provider answers too late for
+    /// it) says nothing about the server: the next call connects at once, with no backoff held
+    /// against it (a backoff would refuse it at once with the first call's error).
+    @Test func aConnectCutShortByTheCallersDeadlineHoldsNoBackoff() async throws {
+        try await withPrivateServer { server in
+            try await withClient(configuration: server.configuration()) { admin in
+                try await admin.send("ACL", "SETUSER", "app", "on", ">token", "~*", "&*", "+@all")
+                let (gate, open) = AsyncStream<Void>.makeStream()
+                let calls = Locked(0)
+                var configuration = server.configuration()
+                configuration.pool.size = 1
+                configuration.connectTimeout = .seconds(60)
+                configuration.commandTimeout = .milliseconds(200)
+                configuration.pool.initialBackoff = .seconds(3600)
+                configuration.pool.maxBackoff = .seconds(3600)
+                let client = RedisClient(configuration: configuration, credentialsProvider: {
+                    let first = calls.withLock { count in
+                        count += 1
+                        return count == 1
+                    }
+                    if first { for await _ in gate {} }
+                    return RedisConfiguration.Credentials(username: "app", password: "token")
+                })
+                let error = await expectRedisError(.timeout) { try await client.send("PING") }
+                #expect(error?.mayHaveRun == false)
+                open.finish()
+                #expect(try await sendUnhurried(client, "ACL", "WHOAMI").string == "app")
+                #expect(calls.withLock { $0 } == 2)
+                await client.shutdown()
+            }
+        }
+    }
+
     @Test func aSlowProviderIsBoundedByTheConnectTimeoutAndByShutdown() async throws {
         var configuration = try TestServer.configuration()
         configuration.pool.size = 1

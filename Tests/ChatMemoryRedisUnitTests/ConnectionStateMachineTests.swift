@@ -202,6 +202,20 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
         }
     }
 
+    @Test func aConnectThatGaveUpAtTheEarliestDeadlineFailsOnlyTheRequestsPastTheirs() {
+        var machine = Machine()
+        _ = machine.submit(Probe(id: 1, deadline: at(100)), isCancelled: false)
+        _ = machine.submit(Probe(id: 2, deadline: at(100)), isCancelled: false)
+        _ = machine.submit(Probe(id: 3, deadline: at(5_000)), isCancelled: false)
+        _ = machine.submit(Probe(id: 4, deadline: nil), isCancelled: false)
+        guard case .write(true, at(100)) = machine.nextStep() else { Issue.record("connects by the earliest deadline"); return }
+        #expect(machine.connectOutlasted(now: at(100)).map(\.id) == [1, 2])
+        #expect(machine.unsent.map(\.id) == [3, 4], "the others wait for the next connect")
+        guard case .write(true, at(5_000)) = machine.nextStep() else { Issue.record("connects again, by the next deadline"); return }
+        let (expired, batch) = machine.takeBatch(now: at(200), lendable: nil)
+        #expect(expired.isEmpty && batch.map(\.id) == [3, 4])
+    }
+
     @Test func aDeadlineWhileQueuedBehindARoundTripInPlaceNeedsNoWakeUpOnTheReturn() {
         var machine = Machine()
         _ = machine.submit(Probe(id: 1, deadline: nil), isCancelled: false)
@@ -504,8 +518,15 @@ private struct RandomWalk {
                 thread = .reading(oldest.id)
             }
         case .writing(let mayConnect, _):
-            if mayConnect, random.next() % 6 == 0 {
+            let outcome = random.next() % 6
+            if mayConnect, outcome == 0 {
                 end(machine.connectFailed())
+            } else if mayConnect, outcome == 1 {
+                // The connect gave up at the earliest deadline: only the expired requests end.
+                let expired = machine.connectOutlasted(now: at(now))
+                for request in expired where (request.deadline.map { $0 > at(now) } ?? true) { fail("request \(request.id) failed before its deadline") }
+                for request in machine.unsent where (request.deadline.map { $0 <= at(now) } ?? false) { fail("request \(request.id) stayed past its deadline") }
+                end(expired)
             } else {
                 // Behind a flight, nothing goes whose deadline is earlier than one ahead of it.
                 let ahead = machine.inFlight.map(\.deadline)

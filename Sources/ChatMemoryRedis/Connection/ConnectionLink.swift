@@ -85,12 +85,21 @@ struct ConnectionLink {
         } catch var error {
             // Connecting or the handshake failed: nothing of the caller's was sent.
             error.mayHaveRun = false
+            // Cut short by the requests' own deadline: no sign that the server is down, no backoff.
+            if Self.gaveUpAtDeadline(error, deadline) { throw error }
             backoff = Self.nextBackoff(after: backoff, pool: configuration.pool)
             let wait = Self.jittered(backoff)
             lastFailure = (ContinuousClock.now, error, wait)
             logger.debug("connect failed", metadata: ["error": "\(error)", "retry_in": "\(wait)"])
             throw error
         }
+    }
+
+    /// Whether a connect that failed with `error` gave up because `deadline` (the earliest
+    /// deadline waiting) passed, rather than because the server did not answer in its own time.
+    static func gaveUpAtDeadline(_ error: any Error, _ deadline: ContinuousClock.Instant?) -> Bool {
+        guard let deadline, let error = error as? RedisError, error.code == .timeout else { return false }
+        return deadline <= .now
     }
 
     /// Runs the async provider and waits for it on this (I/O, not cooperative) thread, within the

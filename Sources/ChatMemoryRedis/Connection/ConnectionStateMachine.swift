@@ -72,7 +72,7 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
         /// Requests wait: get a context (connecting only when `mayConnect`: nothing is in flight
         /// on an old one then; a connect gives up at `connectBy`, the earliest deadline waiting,
         /// with its phases sharing that one limit), then ``takeBatch(now:lendable:)``, or
-        /// ``connectFailed()``.
+        /// ``connectFailed()``, or, when it gave up at `connectBy`, ``connectOutlasted(now:)``.
         case write(mayConnect: Bool, connectBy: ContinuousClock.Instant?)
         /// Read the replies of this request, the oldest in flight, then ``finishOldest()``.
         case read(Request)
@@ -216,6 +216,20 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
         writing = false
         defer { unsent.removeAll() }
         return unsent
+    }
+
+    /// The connect gave up at `connectBy`, the earliest deadline waiting, which says nothing
+    /// about the server: the requests whose deadline passed by `now` fail (never sent); the
+    /// rest wait for the next write step, whose connect gives up at their earliest deadline.
+    mutating func connectOutlasted(now: ContinuousClock.Instant) -> [Request] {
+        writing = false
+        var expired: [Request] = []
+        unsent.removeAll { request in
+            guard let deadline = request.deadline, deadline <= now else { return false }
+            expired.append(request)
+            return true
+        }
+        return expired
     }
 
     /// Puts the unsent requests in flight (to be written now, in this order), but those past their

@@ -409,6 +409,12 @@ final class RedisConnection: Sendable {
                 do {
                     context = try link.usableContext(deadline: connectBy)
                 } catch {
+                    if ConnectionLink.gaveUpAtDeadline(error, connectBy) {
+                        // Only the earliest deadlines ran out: those requests fail, the rest stay.
+                        let expired = state.withLock { $0.machine.connectOutlasted(now: .now) }
+                        connection.end(expired, throwing: RedisConnection.neverSentTimeout)
+                        return
+                    }
                     let failed = state.withLock { $0.machine.connectFailed() }
                     connection.end(failed, throwing: connection.interrupter.isInterrupted ? connection.closedError : error)
                     return
