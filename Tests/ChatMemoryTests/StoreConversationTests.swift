@@ -87,6 +87,39 @@ import Testing
         }
     }
 
+    /// Conversations of one millisecond are ordered by id; one of them written again (it moves to
+    /// the top) or deleted while a listing pages must not make the listing skip or repeat another.
+    @Test(arguments: StoreKind.allCases)
+    func pagingSkipsNoStillConversationWhenOthersMoveOrGo(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let owner = Self.owner("ties")
+            let chats = (0..<10).map { store.memory.session(try! SessionID("s\($0)"), owner: owner) }
+            for chat in chats { try await chat.append(.user("hello")) }
+            // All ten written in the same millisecond (set by hand: a fast machine does it at times).
+            let ownerKey = store.memory.key(of: owner)
+            if let embedded = store.memory.storage as? EmbeddedChatStorage {
+                embedded.withLists { for chat in chats { embedded.owners[ownerKey]?.active[chat.id.bytes] = 1_000 } }
+            } else {
+                let admin = RedisClient(configuration: try storeTestRedisConfiguration())
+                for chat in chats { try await admin.send("ZADD", RedisChatStorage.ownerIndexKey(of: ownerKey), 1_000, chat.id.bytes) }
+                await admin.shutdown()
+            }
+            let first = try await store.memory.conversations(of: owner, limit: 3)
+            #expect(first.conversations.map(\.id) == ["s9", "s8", "s7"])
+            try await chats[8].append(.user("again"))       // moves to the top
+            try await chats[6].clear()                       // gone before the listing meets it
+            var rest: [SessionID] = []
+            var cursor = first.next
+            while let next = cursor {
+                let page = try await store.memory.conversations(of: owner, after: next, limit: 3)
+                rest += page.conversations.map(\.id)
+                cursor = page.next
+            }
+            #expect(rest == ["s5", "s4", "s3", "s2", "s1", "s0"])
+            #expect(try await store.memory.erase(owner: owner) == 9)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func aDeletedSessionLeavesTheListAndAWrittenOneComesBack(kind: StoreKind) async throws {
         try await withStore(kind) { store in
@@ -201,11 +234,14 @@ import Testing
         await #expect(throws: ChatMemoryError.self) {
             try await memory.session("owned", owner: "someone").setTitle(String(repeating: "é", count: ChatSession.maxTitleBytes))
         }
-        for token in ["", "-", "1", "1-", "-1", "a-b", "1-2-3", "-5-1", "1--2", "99999999999999999999-1"] {
+        let tooLong = "1-" + String(repeating: "ab", count: SessionID.maxLength + 1)
+        for token in ["", "-", "1", "1-", "-1", "a-b", "1-abc", "1-zz", "1-AB", "-5-61", "1--61", "99999999999999999999-61", tooLong] {
             #expect(ConversationCursor(token) == nil, "\(token)")
         }
-        let cursor = ConversationCursor(activeAt: 1_765_000_000_123, skip: 2)
-        #expect(ConversationCursor(cursor.description) == cursor)
+        for session in [[UInt8](arrayLiteral: 0x61), [0x00, 0xFF, 0x2D, 0x7B]] {
+            let cursor = ConversationCursor(activeAt: 1_765_000_000_123, session: session)
+            #expect(ConversationCursor(cursor.description) == cursor)
+        }
     }
 
     @Test func aStorageWithoutAnIndexRefusesOwnedWritesBeforeWriting() async throws {

@@ -27,28 +27,46 @@ public struct ConversationPage: Sendable, Hashable {
     public let next: ConversationCursor?
 }
 
-/// Where a page of conversations starts: below a last-active time, past the conversations of
-/// that very time already listed. Its ``description`` is a token that ``init(_:)`` reads back
-/// (to hand it to a browser and back).
+/// Where a page of conversations starts: just below the previous page's last conversation, by
+/// last-active time, then by session id (bytes, descending) among conversations of that very
+/// time. Its ``description`` is a token that ``init(_:)`` reads back (to hand to a browser and back).
 public struct ConversationCursor: Sendable, Hashable, CustomStringConvertible {
     /// The last-active time (ms) of the previous page's last conversation.
     let activeAt: Int64
-    /// How many conversations with exactly that time the previous pages listed.
-    let skip: Int
+    /// That conversation's session id.
+    let session: [UInt8]
 
-    init(activeAt: Int64, skip: Int) {
+    init(activeAt: Int64, session: [UInt8]) {
         self.activeAt = activeAt
-        self.skip = skip
+        self.session = session
     }
 
     /// A cursor from its ``description``; `nil` when the text is not one.
     public init?(_ token: String) {
-        let parts = token.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 2, let activeAt = Int64(parts[0]), let skip = Int(parts[1]), activeAt >= 0, skip >= 0 else { return nil }
-        self.init(activeAt: activeAt, skip: skip)
+        let parts = token.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
+        guard parts.count == 2, let activeAt = Int64(parts[0]), activeAt >= 0 else { return nil }
+        let digits = Array(parts[1].utf8)
+        guard !digits.isEmpty, digits.count % 2 == 0, digits.count / 2 <= SessionID.maxLength else { return nil }
+        var session: [UInt8] = []
+        for pair in stride(from: 0, to: digits.count, by: 2) {
+            guard let high = Self.hexValue(digits[pair]), let low = Self.hexValue(digits[pair + 1]) else { return nil }
+            session.append(high << 4 | low)
+        }
+        self.init(activeAt: activeAt, session: session)
     }
 
-    public var description: String { "\(activeAt)-\(skip)" }
+    public var description: String {
+        let digits = Array("0123456789abcdef".utf8)
+        return "\(activeAt)-" + String(decoding: session.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
+    }
+
+    private static func hexValue(_ digit: UInt8) -> UInt8? {
+        switch digit {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
+        default: nil
+        }
+    }
 }
 
 extension RedisChatMemory {
@@ -67,8 +85,9 @@ extension RedisChatMemory {
     /// The list is kept by every write to an owned session, in the owner's own index (on a
     /// cluster, in the owner's hash slot; no script spans two slots), and reads no session but to
     /// count its entries. A session that expired or was deleted leaves the list the first time a
-    /// listing meets it. A conversation written while you page moves to the top: it may show again
-    /// on a later page, or only on the next listing. `limit` is 1 to ``maxConversationPage``.
+    /// listing meets it. Paging never repeats or skips a conversation that is not written
+    /// meanwhile; one written while you page moves to the top: it may show again on a later page,
+    /// or only on the next listing. `limit` is 1 to ``maxConversationPage``.
     public func conversations(of owner: OwnerID, after cursor: ConversationCursor? = nil, limit: Int = 50,
                               logger: Logger? = nil) async throws -> ConversationPage {
         guard (1...Self.maxConversationPage).contains(limit) else {

@@ -52,17 +52,12 @@ extension EmbeddedChatStorage: ConversationIndexStorage {
         -> (rows: [ConversationRow], next: ConversationCursor?) {
         let rows = withOwner(owner) { index in
             // Redis's order: score descending, then id descending (byte order).
-            let sorted = index.active.sorted { $0.value != $1.value ? $0.value > $1.value : $1.key.lexicographicallyPrecedes($0.key) }
-            var below = sorted[...]
-            if let cursor {
-                below = below.drop { $0.value > cursor.activeAt }
-                below = below.dropFirst(min(cursor.skip, below.prefix { $0.value == cursor.activeAt }.count))
-            }
-            return below.prefix(limit).map {
-                ConversationRow(session: $0.key, lastActive: $0.value, created: index.created[$0.key] ?? $0.value, title: index.titles[$0.key])
-            }
+            index.active.map { ConversationRow(session: $0.key, lastActive: $0.value, created: index.created[$0.key] ?? $0.value, title: index.titles[$0.key]) }
+                .filter { row in cursor.map(row.isBelow) ?? true }
+                .sorted { $0.lastActive != $1.lastActive ? $0.lastActive > $1.lastActive : $1.session.lexicographicallyPrecedes($0.session) }
+                .prefix(limit)
         }
-        return (rows, ConversationRow.cursor(after: rows, from: cursor, limit: limit))
+        return (Array(rows), ConversationRow.cursor(after: Array(rows), limit: limit))
     }
 
     func forgetConversation(_ session: [UInt8], owner: [UInt8], activeAt: Int64, logger: Logger) async throws -> Bool {

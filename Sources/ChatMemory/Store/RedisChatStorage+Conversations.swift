@@ -73,19 +73,47 @@ extension RedisChatStorage: ConversationIndexStorage {
         }
     }
 
-    /// KEYS: the owner's index and info. ARGV[1]: the highest score ('': any), ARGV[2]: how many
-    /// of that score to skip, ARGV[3]: the page size. Returns {id, score, created, title}... with
-    /// `false` for a missing created time or title.
+    /// KEYS: the owner's index and info. ARGV[1]: the page size; with a cursor, ARGV[2] its
+    /// score and ARGV[3] its session id. The page goes down from the cursor (exclusive) in the
+    /// sorted set's reverse order: score descending, then id descending (bytes, as Redis orders
+    /// equal scores). Returns {id, score, created, title}..., `false` for a missing created time
+    /// or title.
     static let pageScript = storeScript(#"""
-        local index, info, top, skip, limit = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-        if top == '' then top = '+inf' end
-        local rows = run('ZREVRANGEBYSCORE', index, top, '-inf', 'WITHSCORES', 'LIMIT', skip, limit)
+        local index, info, limit = KEYS[1], KEYS[2], tonumber(ARGV[1])
+        -- Byte order, whatever the server's locale (Lua's `<` on strings follows strcoll).
+        local function before(a, b)
+          for i = 1, math.min(#a, #b) do
+            local x, y = string.byte(a, i), string.byte(b, i)
+            if x ~= y then return x < y end
+          end
+          return #a < #b
+        end
+        local ids, scores = {}, {}
+        local top = '+inf'
+        if ARGV[2] then
+          -- The cursor's own time first: the ids below the cursor's, highest first.
+          local ties = run('ZRANGEBYSCORE', index, ARGV[2], ARGV[2])
+          for i = #ties, 1, -1 do
+            if #ids == limit then break end
+            if before(ties[i], ARGV[3]) then
+              ids[#ids + 1] = ties[i]
+              scores[#scores + 1] = ARGV[2]
+            end
+          end
+          top = '(' .. ARGV[2]
+        end
+        if #ids < limit then
+          local rows = run('ZREVRANGEBYSCORE', index, top, '-inf', 'WITHSCORES', 'LIMIT', 0, limit - #ids)
+          for i = 1, #rows, 2 do
+            ids[#ids + 1] = rows[i]
+            scores[#scores + 1] = rows[i + 1]
+          end
+        end
         local out = {}
-        for i = 1, #rows, 2 do
-          local id = rows[i]
-          local fields = run('HMGET', info, 'c:' .. id, 't:' .. id)
-          out[#out + 1] = id
-          out[#out + 1] = rows[i + 1]
+        for i = 1, #ids do
+          local fields = run('HMGET', info, 'c:' .. ids[i], 't:' .. ids[i])
+          out[#out + 1] = ids[i]
+          out[#out + 1] = scores[i]
           out[#out + 1] = fields[1]
           out[#out + 1] = fields[2]
         end
@@ -94,9 +122,10 @@ extension RedisChatStorage: ConversationIndexStorage {
 
     func conversationPage(owner: [UInt8], after cursor: ConversationCursor?, limit: Int, logger: Logger) async throws
         -> (rows: [ConversationRow], next: ConversationCursor?) {
+        var arguments: [any RedisArgument] = [limit]
+        if let cursor { arguments += [String(cursor.activeAt), cursor.session] }
         let reply = try await mapped(Self.ownerIndexKey(of: owner)) {
-            try await client.evaluate(Self.pageScript, keys: Self.ownerKeys(owner),
-                                      arguments: [cursor.map { String($0.activeAt) } ?? "", cursor?.skip ?? 0, limit], logger: logger)
+            try await client.evaluate(Self.pageScript, keys: Self.ownerKeys(owner), arguments: arguments, logger: logger)
         }
         guard let items = reply.array, items.count % 4 == 0 else {
             throw ChatMemoryError.unexpectedReply("the conversation page returned \(reply.shape)")
@@ -111,7 +140,7 @@ extension RedisChatStorage: ConversationIndexStorage {
             let title = items[start + 3].bytes.map { String(decoding: $0, as: UTF8.self) }
             rows.append(ConversationRow(session: session, lastActive: activeAt, created: created, title: title))
         }
-        return (rows, ConversationRow.cursor(after: rows, from: cursor, limit: limit))
+        return (rows, ConversationRow.cursor(after: rows, limit: limit))
     }
 
     /// KEYS: the owner's index and info. ARGV[1]: the session id, ARGV[2]: the score it had.
@@ -161,12 +190,16 @@ extension RedisChatStorage: ConversationIndexStorage {
 }
 
 extension ConversationRow {
-    /// The cursor after a page of `rows` read from `cursor` with `limit`: `nil` when the page was
-    /// not full (nothing is left below it).
-    static func cursor(after rows: [ConversationRow], from cursor: ConversationCursor?, limit: Int) -> ConversationCursor? {
+    /// The cursor after a page of `rows` read with `limit`: `nil` when the page was not full
+    /// (nothing is left below it).
+    static func cursor(after rows: [ConversationRow], limit: Int) -> ConversationCursor? {
         guard rows.count == limit, let last = rows.last else { return nil }
-        var skip = rows.reversed().prefix { $0.lastActive == last.lastActive }.count
-        if let cursor, cursor.activeAt == last.lastActive { skip += cursor.skip }
-        return ConversationCursor(activeAt: last.lastActive, skip: skip)
+        return ConversationCursor(activeAt: last.lastActive, session: last.session)
+    }
+
+    /// Whether this row comes after (below) `cursor` in a listing: an earlier time, or the same
+    /// time and a smaller id (bytes).
+    func isBelow(_ cursor: ConversationCursor) -> Bool {
+        lastActive < cursor.activeAt || (lastActive == cursor.activeAt && session.lexicographicallyPrecedes(cursor.session))
     }
 }
