@@ -133,7 +133,7 @@ import Testing
             // Forgotten by that listing: even the index no longer holds it.
             let index = try #require(store.memory.storage as? any ConversationIndexStorage)
             let ownerKey = store.memory.key(of: owner)
-            #expect(try await index.someConversations(owner: ownerKey, limit: 10, logger: store.memory.logger) == [Array("kept".utf8)])
+            #expect(try await index.someConversations(owner: ownerKey, limit: 10, logger: store.memory.logger).map(\.session) == [Array("kept".utf8)])
             try await gone.append(.user("back"))
             #expect(Set(try await store.memory.conversations(of: owner).conversations.map(\.id)) == ["kept", "gone"])
             #expect(try await store.memory.erase(owner: owner) == 2)
@@ -222,6 +222,94 @@ import Testing
             var total = 0
             for owner in owners { total += try await store.memory.erase(owner: owner) }
             #expect(total == 20)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func aTitleIsKeptOnlyForAConversationTheListHolds(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let owner = Self.owner("titles")
+            let chat = store.memory.session("untitled", owner: owner)
+            #expect(try await chat.setTitle("too early") == false, "never written under this owner")
+            if let client = store.client {
+                let info = RedisChatStorage.ownerInfoKey(of: store.memory.key(of: owner))
+                #expect(try await client.send("EXISTS", info) == .integer(0), "nothing written")
+            }
+            try await chat.append(.user("hello"))
+            #expect(try await chat.setTitle("now") == true)
+            #expect(try await store.memory.erase(owner: owner) == 1)
+            #expect(try await chat.setTitle("after the erasure") == false)
+            #expect(try await store.memory.conversations(of: owner).conversations.isEmpty)
+        }
+    }
+
+    /// A mark always raises a session's time, even when the clock has not moved past it (a
+    /// failover to a node whose clock is behind): a listing that read the old time and found the
+    /// session empty never forgets it once it is written again.
+    @Test(arguments: [StoreKind.redis, .leastPrivilege])
+    func aSessionWrittenAgainIsNeverForgottenByAListingThatSawItEmpty(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let owner = Self.owner("skew")
+            let chat = store.memory.session("ahead", owner: owner)
+            try await chat.append(.user("hello"))
+            let admin = RedisClient(configuration: try storeTestRedisConfiguration())
+            let ownerKey = store.memory.key(of: owner)
+            let ahead = Int64(Date().timeIntervalSince1970 * 1000) + 600_000
+            try await admin.send("ZADD", RedisChatStorage.ownerIndexKey(of: ownerKey), ahead, chat.id.bytes)
+            try await chat.clear()                                  // a listing now reads it empty...
+            try await chat.append(.user("back"))                    // ...but it is written again
+            let index = try #require(store.memory.storage as? any ConversationIndexStorage)
+            #expect(try await index.forgetConversation(chat.id.bytes, owner: ownerKey, activeAt: ahead, logger: store.memory.logger) == false)
+            let listed = try await store.memory.conversations(of: owner).conversations
+            #expect(listed.map(\.id) == ["ahead"])
+            #expect(listed.first.map { $0.lastActive > Date(timeIntervalSince1970: Double(ahead) / 1000) } == true, "its time still grew")
+            #expect(try await store.memory.erase(owner: owner) == 1)
+            await admin.shutdown()
+        }
+    }
+
+    /// Workers with different settings write one owner's sessions: the list expires no sooner
+    /// than the longest-lived of them, and never when one never expires.
+    @Test(arguments: [StoreKind.redis, .leastPrivilege])
+    func theListOutlivesEverySessionWhateverTheirSettings(kind: StoreKind) async throws {
+        try await withStore(kind, { $0.timeToLive = .seconds(3600) }) { store in
+            let owner = Self.owner("lives")
+            try await store.memory.session("long", owner: owner).append(.user("an hour"))
+            let client = try store.redis()
+            var short = store.memory.configuration
+            short.timeToLive = .seconds(2)
+            try await RedisChatMemory(client: client, configuration: short).session("short", owner: owner).append(.user("two seconds"))
+            let admin = RedisClient(configuration: try storeTestRedisConfiguration())
+            let ownerKey = store.memory.key(of: owner)
+            let keys = [RedisChatStorage.ownerIndexKey(of: ownerKey), RedisChatStorage.ownerInfoKey(of: ownerKey)]
+            for key in keys { #expect(try #require(try await admin.send("PTTL", key).int) > 3_000_000, "not shortened") }
+            var forever = store.memory.configuration
+            forever.timeToLive = nil
+            try await RedisChatMemory(client: client, configuration: forever).session("forever", owner: owner).append(.user("always"))
+            for key in keys { #expect(try await admin.send("PTTL", key) == .integer(-1), "a session that never expires keeps the list") }
+            #expect(try await store.memory.erase(owner: owner) == 3)
+            await admin.shutdown()
+        }
+    }
+
+    /// A key of another type where a listed session would be (someone else's value) is not a
+    /// conversation: the listing leaves it out, erasing leaves it alone, and neither is stuck on it.
+    @Test(arguments: [StoreKind.redis, .leastPrivilege])
+    func aForeignKeyInTheListBlocksNeitherListingNorErasing(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let owner = Self.owner("foreign")
+            let foreign = store.memory.session("foreign", owner: owner)
+            try await foreign.append(.user("soon replaced"))
+            try await store.memory.session("fine", owner: owner).append(.user("hello"))
+            let admin = RedisClient(configuration: try storeTestRedisConfiguration())
+            try await admin.send("DEL", foreign.key)
+            try await admin.send("SET", foreign.key, "someone else's")
+            #expect(try await store.memory.conversations(of: owner).conversations.map(\.id) == ["fine"])
+            await #expect(throws: ChatMemoryError.self) { try await foreign.append(.user("a write fails on the foreign key")) }
+            #expect(try await store.memory.erase(owner: owner) == 1)
+            #expect(try await admin.send("GET", foreign.key).string == "someone else's")
+            try await admin.send("DEL", foreign.key)
+            await admin.shutdown()
         }
     }
 

@@ -86,8 +86,8 @@ extension RedisChatMemory {
     /// cluster, in the owner's hash slot; no script spans two slots), and reads no session but to
     /// count its entries. A session that expired or was deleted leaves the list the first time a
     /// listing meets it. Paging never repeats or skips a conversation that is not written
-    /// meanwhile; one written while you page moves to the top: it may show again on a later page,
-    /// or only on the next listing. `limit` is 1 to ``maxConversationPage``.
+    /// meanwhile; one written while you page moves to the top, and shows on the next listing.
+    /// `limit` is 1 to ``maxConversationPage``.
     public func conversations(of owner: OwnerID, after cursor: ConversationCursor? = nil, limit: Int = 50,
                               logger: Logger? = nil) async throws -> ConversationPage {
         guard (1...Self.maxConversationPage).contains(limit) else {
@@ -102,10 +102,9 @@ extension RedisChatMemory {
             let (rows, next) = try await index.conversationPage(owner: ownerKey, after: cursor, limit: limit - conversations.count, logger: logger)
             cursor = next
             for row in rows {
-                guard let id = try? SessionID(bytes: row.session) else { continue }
-                let count = try await storage.length(key(of: id), logger: logger)
-                if count == 0 {
-                    // Expired or deleted: it leaves the list, unless it was written meanwhile.
+                // Expired, deleted, or not a session (an id too long, a key of another type): it
+                // leaves the list, unless it was written meanwhile.
+                guard let id = try? SessionID(bytes: row.session), let count = try await messageCount(of: id, logger: logger), count > 0 else {
                     _ = try await index.forgetConversation(row.session, owner: ownerKey, activeAt: row.lastActive, logger: logger)
                     continue
                 }
@@ -117,25 +116,42 @@ extension RedisChatMemory {
     }
 
     /// Deletes every session in `owner`'s list of conversations (as ``delete(_:)`` does) and the
-    /// list itself; returns how many sessions existed. A session written under the owner while
-    /// this runs may survive it: stop the owner's traffic first for an erasure that must be whole.
+    /// list itself; returns how many sessions existed. A key of another type where a listed
+    /// session would be is left alone (and leaves the list). A session written under the owner
+    /// while this runs may survive it, and then stays in the list, so erasing again removes it:
+    /// stop the owner's traffic first for an erasure that must be whole.
     @discardableResult
     public func erase(owner: OwnerID, logger: Logger? = nil) async throws -> Int {
         let logger = logger ?? self.logger
         let index = try conversationIndex()
         let ownerKey = key(of: owner)
         var erased = 0
-        while true {
-            let sessions = try await index.someConversations(owner: ownerKey, limit: 500, logger: logger)
-            if sessions.isEmpty { break }
-            for session in sessions {
-                guard let id = try? SessionID(bytes: session) else { continue }
-                if try await self.session(id).clear(logger: logger) { erased += 1 }
+        var progress = true
+        while progress {
+            progress = false
+            for (session, activeAt) in try await index.someConversations(owner: ownerKey, limit: 500, logger: logger) {
+                if let id = try? SessionID(bytes: session) {
+                    do {
+                        if try await self.session(id).clear(logger: logger) { erased += 1 }
+                    } catch let error as ChatMemoryError where error.code == .wrongKeyType {
+                        logger.debug("a listed session is a key of another type: left alone", metadata: ["chat.session": "\(id)"])
+                    }
+                }
+                // Only if not written since it was read: a session written meanwhile stays listed.
+                if try await index.forgetConversation(session, owner: ownerKey, activeAt: activeAt, logger: logger) { progress = true }
             }
-            try await index.removeConversations(sessions, owner: ownerKey, logger: logger)
         }
-        try await index.deleteConversationIndex(owner: ownerKey, logger: logger)
+        _ = try await index.deleteConversationIndex(owner: ownerKey, logger: logger)
         return erased
+    }
+
+    /// A session's entry count, or `nil` when its key holds something else.
+    private func messageCount(of id: SessionID, logger: Logger) async throws -> Int? {
+        do {
+            return try await storage.length(key(of: id), logger: logger)
+        } catch let error as ChatMemoryError where error.code == .wrongKeyType {
+            return nil
+        }
     }
 
     private func conversationIndex() throws -> any ConversationIndexStorage {
@@ -154,18 +170,21 @@ extension ChatSession {
     /// The longest title, in bytes of UTF-8.
     public static let maxTitleBytes = 1024
 
-    /// Sets the title the owner's list of conversations shows (`nil` removes it). Throws
+    /// Sets the title the owner's list of conversations shows (`nil` removes it). Returns false,
+    /// and writes nothing, when the list does not hold the session (it was never written under
+    /// this owner, or it expired, or the owner was erased): write to it first. Throws
     /// ``ChatMemoryError/Code/invalidConfiguration`` for a session without an owner, or a title
     /// longer than ``maxTitleBytes``.
-    public func setTitle(_ title: String?, logger: Logger? = nil) async throws {
+    @discardableResult
+    public func setTitle(_ title: String?, logger: Logger? = nil) async throws -> Bool {
         guard let ownerKey else {
             throw ChatMemoryError.invalidConfiguration("a title is kept in the owner's list of conversations: open the session with session(_:owner:)")
         }
         if let title, title.utf8.count > Self.maxTitleBytes {
             throw ChatMemoryError.invalidConfiguration("a title has at most \(Self.maxTitleBytes) bytes (got \(title.utf8.count))")
         }
-        guard let index = try conversationIndex() else { return }
-        try await index.setConversationTitle(title, session: id.bytes, owner: ownerKey, timeToLive: configuration.timeToLive, logger: callLogger(logger))
+        guard let index = try conversationIndex() else { return false }
+        return try await index.setConversationTitle(title, session: id.bytes, owner: ownerKey, logger: callLogger(logger))
     }
 
     /// The owner index to mark after a write, checked before the write: `nil` for a session

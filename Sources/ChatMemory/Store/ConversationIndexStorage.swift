@@ -11,15 +11,18 @@ import Logging
 /// is a session id's bytes. Every method acts on the owner's index alone, in one atomic step, and
 /// never reads or writes a session: on a cluster the index lives in the owner's slot.
 protocol ConversationIndexStorage: ChatStorage {
-    /// Marks the session active now in the owner's index (its creation time is kept once set),
-    /// and sets the index to expire `timeToLive` from now (`nil`: leave its expiry alone).
+    /// Marks the session active now in the owner's index (its last-active time strictly grows,
+    /// its creation time is kept once set); the index expires no sooner than `timeToLive` from
+    /// now (`nil`: never), an expiry only ever pushed back.
     func touchConversation(_ session: [UInt8], owner: [UInt8], timeToLive: Duration?, logger: Logger) async throws
 
-    /// Sets the owner's index to expire `timeToLive` from now, when it exists (sliding expiry).
+    /// Pushes the owner's index's expiry back to `timeToLive` from now, when it exists and would
+    /// expire sooner (sliding expiry).
     func refreshConversationIndex(owner: [UInt8], to timeToLive: Duration, logger: Logger) async throws
 
-    /// Sets (or, with `nil`, removes) the session's title in the owner's index.
-    func setConversationTitle(_ title: String?, session: [UInt8], owner: [UInt8], timeToLive: Duration?, logger: Logger) async throws
+    /// Sets (or, with `nil`, removes) the session's title in the owner's index, when the index
+    /// holds the session; false (nothing written) otherwise.
+    func setConversationTitle(_ title: String?, session: [UInt8], owner: [UInt8], logger: Logger) async throws -> Bool
 
     /// Up to `limit` sessions of the owner, most recently active first, from `cursor` on (`nil`:
     /// from the newest), and the cursor of the next page (`nil`: none left).
@@ -30,14 +33,11 @@ protocol ConversationIndexStorage: ChatStorage {
     /// session active since is left alone). True when it was removed.
     func forgetConversation(_ session: [UInt8], owner: [UInt8], activeAt: Int64, logger: Logger) async throws -> Bool
 
-    /// Up to `limit` of the owner's sessions, any order (for erasing them).
-    func someConversations(owner: [UInt8], limit: Int, logger: Logger) async throws -> [[UInt8]]
+    /// Up to `limit` of the owner's sessions with their last-active times, any order (for erasing them).
+    func someConversations(owner: [UInt8], limit: Int, logger: Logger) async throws -> [(session: [UInt8], activeAt: Int64)]
 
-    /// Removes these sessions from the owner's index.
-    func removeConversations(_ sessions: [[UInt8]], owner: [UInt8], logger: Logger) async throws
-
-    /// Removes the owner's index.
-    func deleteConversationIndex(owner: [UInt8], logger: Logger) async throws
+    /// Removes the owner's index, only when it names no session; true when it did.
+    func deleteConversationIndex(owner: [UInt8], logger: Logger) async throws -> Bool
 }
 
 /// One session in an owner's index: times in milliseconds since 1970 (the storage's clock).

@@ -28,23 +28,35 @@ extension EmbeddedChatStorage: ConversationIndexStorage {
 
     func touchConversation(_ session: [UInt8], owner: [UInt8], timeToLive: Duration?, logger: Logger) async throws {
         withOwner(owner) { index in
-            let now = Self.now
-            index.active[session] = max(index.active[session] ?? now, now)
+            let fresh = index.isEmpty
+            var now = Self.now
+            if let previous = index.active[session] { now = max(now, previous + 1) }
+            index.active[session] = now
             if index.created[session] == nil { index.created[session] = now }
-            if let timeToLive { index.expires = .now + timeToLive }
+            if fresh {
+                index.expires = timeToLive.map { .now + $0 }
+            } else {
+                Self.keep(&index, for: timeToLive)
+            }
         }
+    }
+
+    /// The index expires no sooner than `timeToLive` from now (`nil`: never); only ever later.
+    private static func keep(_ index: inout OwnerIndex, for timeToLive: Duration?) {
+        guard let expires = index.expires else { return }
+        guard let timeToLive else { index.expires = nil; return }
+        index.expires = max(expires, .now + timeToLive)
     }
 
     func refreshConversationIndex(owner: [UInt8], to timeToLive: Duration, logger: Logger) async throws {
-        withOwner(owner) { index in
-            if !index.isEmpty { index.expires = .now + timeToLive }
-        }
+        withOwner(owner) { Self.keep(&$0, for: timeToLive) }
     }
 
-    func setConversationTitle(_ title: String?, session: [UInt8], owner: [UInt8], timeToLive: Duration?, logger: Logger) async throws {
+    func setConversationTitle(_ title: String?, session: [UInt8], owner: [UInt8], logger: Logger) async throws -> Bool {
         withOwner(owner) { index in
+            guard index.active[session] != nil else { return false }
             index.titles[session] = title
-            if let timeToLive, !index.isEmpty { index.expires = .now + timeToLive }
+            return true
         }
     }
 
@@ -70,21 +82,15 @@ extension EmbeddedChatStorage: ConversationIndexStorage {
         }
     }
 
-    func someConversations(owner: [UInt8], limit: Int, logger: Logger) async throws -> [[UInt8]] {
-        withOwner(owner) { Array($0.active.keys.prefix(limit)) }
+    func someConversations(owner: [UInt8], limit: Int, logger: Logger) async throws -> [(session: [UInt8], activeAt: Int64)] {
+        withOwner(owner) { $0.active.prefix(limit).map { ($0.key, $0.value) } }
     }
 
-    func removeConversations(_ sessions: [[UInt8]], owner: [UInt8], logger: Logger) async throws {
+    func deleteConversationIndex(owner: [UInt8], logger: Logger) async throws -> Bool {
         withOwner(owner) { index in
-            for session in sessions {
-                index.active[session] = nil
-                index.created[session] = nil
-                index.titles[session] = nil
-            }
+            guard index.active.isEmpty else { return false }
+            index = OwnerIndex()
+            return true
         }
-    }
-
-    func deleteConversationIndex(owner: [UInt8], logger: Logger) async throws {
-        withOwner(owner) { $0 = OwnerIndex() }
     }
 }

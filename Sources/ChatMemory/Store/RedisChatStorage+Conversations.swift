@@ -9,8 +9,9 @@ import Logging
 /// - `owner-info:{tag}<owner key>`, a hash: `c:<id>` when the session was first written, `t:<id>`
 ///   its title.
 ///
-/// The three-character tag is the slot of the owner key, so both keys share it. Both get the
-/// sessions' time to live at each write, so the list outlives none of its sessions for long.
+/// The three-character tag is the slot of the owner key, so both keys share it. Each write gives
+/// both the sessions' time to live, or a later expiry, never an earlier one: the list outlives
+/// every session it names.
 extension RedisChatStorage: ConversationIndexStorage {
     static func ownerIndexKey(of owner: [UInt8]) -> [UInt8] {
         Array("owner:{".utf8) + HashSlot.tag(forSlot: HashSlot.of(owner)) + Array("}".utf8) + owner
@@ -28,18 +29,42 @@ extension RedisChatStorage: ConversationIndexStorage {
         timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? ""
     }
 
+    /// `keepFor(key, ttl)`: the key expires no sooner than `ttl` ms from now ('': never), and an
+    /// expiry is only ever pushed back: the list outlives every session written with any setting.
+    static let keepForFunction = #"""
+        local function keepFor(key, ttl)
+          local left = run('PTTL', key)
+          if left == -2 then return end
+          if ttl == '' then
+            if left >= 0 then run('PERSIST', key) end
+          elseif left >= 0 and left < tonumber(ttl) then
+            run('PEXPIRE', key, ttl)
+          end
+        end
+
+        """#
+
     /// KEYS: the owner's index and info. ARGV[1]: the session id, ARGV[2]: the time to live in ms
-    /// ('': leave it). The score only grows, so two workers' marks in any order leave the later.
-    static let touchScript = storeScript(#"""
+    /// ('': none). A session's score strictly grows with each mark (by 1 ms when the clock has
+    /// not moved past it, as after a failover to a node whose clock is behind), so two workers'
+    /// marks in any order leave the later, and a forget that read the old score never removes a
+    /// session marked since. A new list gets the time to live; an existing one is only extended.
+    static let touchScript = storeScript(keepForFunction + #"""
+        if redis.replicate_commands then redis.replicate_commands() end
         local index, info, id, ttl = KEYS[1], KEYS[2], ARGV[1], ARGV[2]
         local time = run('TIME')
         local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
         local score = run('ZSCORE', index, id)
-        if not score or tonumber(score) < now then run('ZADD', index, now, id) end
+        if score then now = math.max(now, math.floor(tonumber(score)) + 1) end
+        local fresh = run('EXISTS', index) == 0
+        run('ZADD', index, now, id)
         run('HSETNX', info, 'c:' .. id, now)
-        if ttl ~= '' then
+        if fresh and ttl ~= '' then
           run('PEXPIRE', index, ttl)
           run('PEXPIRE', info, ttl)
+        else
+          keepFor(index, ttl)
+          keepFor(info, ttl)
         end
         return now
         """#)
@@ -50,27 +75,34 @@ extension RedisChatStorage: ConversationIndexStorage {
         }
     }
 
-    func refreshConversationIndex(owner: [UInt8], to timeToLive: Duration, logger: Logger) async throws {
-        let milliseconds = RetentionPolicy.milliseconds(timeToLive)
-        let replies = try await client.pipeline([RedisCommand("PEXPIRE", Self.ownerIndexKey(of: owner), milliseconds),
-                                                 RedisCommand("PEXPIRE", Self.ownerInfoKey(of: owner), milliseconds)], logger: logger)
-        for reply in replies { _ = try reply.get() }
-    }
-
-    /// KEYS: the owner's index and info. ARGV[1]: the session id, ARGV[2]: the title ('' with
-    /// ARGV[3] = '0': remove it), ARGV[4]: the time to live in ms ('': leave it).
-    static let titleScript = storeScript(#"""
-        local index, info, id, title, set, ttl = KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-        if set == '1' then run('HSET', info, 't:' .. id, title) else run('HDEL', info, 't:' .. id) end
-        if ttl ~= '' and run('EXISTS', info) == 1 then run('PEXPIRE', info, ttl) end
+    /// KEYS: the owner's index and info. ARGV[1]: the time to live in ms.
+    static let extendScript = storeScript(keepForFunction + #"""
+        keepFor(KEYS[1], ARGV[1])
+        keepFor(KEYS[2], ARGV[1])
         return 1
         """#)
 
-    func setConversationTitle(_ title: String?, session: [UInt8], owner: [UInt8], timeToLive: Duration?, logger: Logger) async throws {
-        _ = try await mapped(Self.ownerInfoKey(of: owner)) {
-            try await client.evaluate(Self.titleScript, keys: Self.ownerKeys(owner),
-                                      arguments: [session, title ?? "", title == nil ? "0" : "1", Self.milliseconds(timeToLive)], logger: logger)
+    func refreshConversationIndex(owner: [UInt8], to timeToLive: Duration, logger: Logger) async throws {
+        _ = try await mapped(Self.ownerIndexKey(of: owner)) {
+            try await client.evaluate(Self.extendScript, keys: Self.ownerKeys(owner), arguments: [Self.milliseconds(timeToLive)], logger: logger)
         }
+    }
+
+    /// KEYS: the owner's index and info. ARGV[1]: the session id, ARGV[2]: the title ('' with
+    /// ARGV[3] = '0': remove it). Only for a session the list holds: returns 0 otherwise, and
+    /// writes nothing (no title outlives its conversation, none lands after an erasure).
+    static let titleScript = storeScript(#"""
+        local index, info, id, title, set = KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3]
+        if not run('ZSCORE', index, id) then return 0 end
+        if set == '1' then run('HSET', info, 't:' .. id, title) else run('HDEL', info, 't:' .. id) end
+        return 1
+        """#)
+
+    func setConversationTitle(_ title: String?, session: [UInt8], owner: [UInt8], logger: Logger) async throws -> Bool {
+        try await mapped(Self.ownerInfoKey(of: owner)) {
+            try await client.evaluate(Self.titleScript, keys: Self.ownerKeys(owner),
+                                      arguments: [session, title ?? "", title == nil ? "0" : "1"], logger: logger)
+        }.int == 1
     }
 
     /// KEYS: the owner's index and info. ARGV[1]: the page size; with a cursor, ARGV[2] its
@@ -132,8 +164,7 @@ extension RedisChatStorage: ConversationIndexStorage {
         }
         var rows: [ConversationRow] = []
         for start in stride(from: 0, to: items.count, by: 4) {
-            guard let session = items[start].bytes, let score = items[start + 1].bytes.flatMap({ Double(String(decoding: $0, as: UTF8.self)) }),
-                  let activeAt = Int64(exactly: score.rounded(.down)) else {
+            guard let session = items[start].bytes, let activeAt = Self.score(items[start + 1]) else {
                 throw ChatMemoryError.unexpectedReply("a conversation row was \(items[start].shape), \(items[start + 1].shape)")
             }
             let created = items[start + 2].bytes.flatMap { Int64(String(decoding: $0, as: UTF8.self)) } ?? activeAt
@@ -147,7 +178,7 @@ extension RedisChatStorage: ConversationIndexStorage {
     static let forgetScript = storeScript(#"""
         local index, info, id = KEYS[1], KEYS[2], ARGV[1]
         local score = run('ZSCORE', index, id)
-        if not score or tonumber(score) ~= tonumber(ARGV[2]) then return 0 end
+        if not score or math.floor(tonumber(score)) ~= tonumber(ARGV[2]) then return 0 end
         run('ZREM', index, id)
         run('HDEL', info, 'c:' .. id, 't:' .. id)
         return 1
@@ -159,33 +190,37 @@ extension RedisChatStorage: ConversationIndexStorage {
         }.int == 1
     }
 
-    func someConversations(owner: [UInt8], limit: Int, logger: Logger) async throws -> [[UInt8]] {
+    func someConversations(owner: [UInt8], limit: Int, logger: Logger) async throws -> [(session: [UInt8], activeAt: Int64)] {
         let reply = try await mapped(Self.ownerIndexKey(of: owner)) {
-            try await client.send("ZRANGE", Self.ownerIndexKey(of: owner), 0, limit - 1, logger: logger)
+            try await client.send("ZRANGE", Self.ownerIndexKey(of: owner), 0, limit - 1, "WITHSCORES", logger: logger)
         }
-        guard let items = reply.array else { throw ChatMemoryError.unexpectedReply("ZRANGE returned \(reply.shape)") }
-        return items.compactMap(\.bytes)
+        guard let items = reply.array, items.count % 2 == 0 else { throw ChatMemoryError.unexpectedReply("ZRANGE returned \(reply.shape)") }
+        return try stride(from: 0, to: items.count, by: 2).map { start in
+            guard let session = items[start].bytes, let activeAt = Self.score(items[start + 1]) else {
+                throw ChatMemoryError.unexpectedReply("a conversation row was \(items[start].shape), \(items[start + 1].shape)")
+            }
+            return (session, activeAt)
+        }
     }
 
-    /// KEYS: the owner's index and info. ARGV: session ids.
-    static let removeScript = storeScript(#"""
-        for i = 1, #ARGV do
-          run('ZREM', KEYS[1], ARGV[i])
-          run('HDEL', KEYS[2], 'c:' .. ARGV[i], 't:' .. ARGV[i])
-        end
-        return #ARGV
+    /// A score as Redis returns it (text), in whole milliseconds.
+    static func score(_ value: RedisValue) -> Int64? {
+        guard let score = value.bytes.flatMap({ Double(String(decoding: $0, as: UTF8.self)) }), score.isFinite,
+              abs(score) < 9.0e15 else { return nil }
+        return Int64(score.rounded(.down))
+    }
+
+    /// KEYS: the owner's index and info. Removes the whole list, only once it is empty; 0 otherwise.
+    static let dropIndexScript = storeScript(#"""
+        if run('ZCARD', KEYS[1]) > 0 then return 0 end
+        run('UNLINK', KEYS[1], KEYS[2])
+        return 1
         """#)
 
-    func removeConversations(_ sessions: [[UInt8]], owner: [UInt8], logger: Logger) async throws {
-        _ = try await mapped(Self.ownerIndexKey(of: owner)) {
-            try await client.evaluate(Self.removeScript, keys: Self.ownerKeys(owner), arguments: sessions, logger: logger)
-        }
-    }
-
-    func deleteConversationIndex(owner: [UInt8], logger: Logger) async throws {
-        let replies = try await client.pipeline([RedisCommand("UNLINK", Self.ownerIndexKey(of: owner)),
-                                                 RedisCommand("UNLINK", Self.ownerInfoKey(of: owner))], logger: logger)
-        for reply in replies { _ = try reply.get() }
+    func deleteConversationIndex(owner: [UInt8], logger: Logger) async throws -> Bool {
+        try await mapped(Self.ownerIndexKey(of: owner)) {
+            try await client.evaluate(Self.dropIndexScript, keys: Self.ownerKeys(owner), logger: logger)
+        }.int == 1
     }
 }
 

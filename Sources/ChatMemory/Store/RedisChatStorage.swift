@@ -53,7 +53,7 @@ struct RedisChatStorage: ChatStorage {
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
                                "lpos", "rpush", "lindex", "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role",
                                "wait", "lset", "set", "get", "time", "zscore", "zadd", "zrem", "zrange", "zrangebyscore", "zrevrangebyscore",
-                               "hsetnx", "hset", "hdel", "hmget", "exists"]
+                               "hsetnx", "hset", "hdel", "hmget", "exists", "persist", "zcard"]
 
     /// The key of a session's id index (see ``appendScript``): `ids:{tag}` and the session's key,
     /// where the three-character tag puts it in the session's Redis Cluster slot. It never starts

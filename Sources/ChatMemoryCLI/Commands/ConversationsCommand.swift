@@ -69,7 +69,11 @@ struct ConversationsCommand: AsyncParsableCommand {
         }
     }
 
-    private static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+    /// Unix milliseconds; a time beyond what Int64 holds (a score written by hand) is clamped.
+    private static func milliseconds(_ date: Date) -> Int64 {
+        let milliseconds = (date.timeIntervalSince1970 * 1000).rounded()
+        return Int64(exactly: milliseconds) ?? (milliseconds > 0 ? .max : .min)
+    }
 
     private static func utc(_ date: Date) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: false, timeZone: .gmt))
@@ -100,7 +104,9 @@ struct TitleCommand: AsyncParsableCommand {
         let id = try session.id()
         guard let owner = try owner.id() else { throw CLIError.usage("--owner is required") }
         try await connection.run { connection in
-            try await connection.memory.session(id, owner: owner).setTitle(remove ? nil : text)
+            guard try await connection.memory.session(id, owner: owner).setTitle(remove ? nil : text) else {
+                throw CLIError.runtime("\(printable(owner.description)) has no conversation \(printable(id.description)): write to it with append --owner first")
+            }
             try printLine(remove ? "removed the title of \(printable(id.description))" : "titled \(printable(id.description))")
         }
     }
