@@ -277,8 +277,8 @@ import Testing
             try await store.memory.session("long", owner: owner).append(.user("an hour"))
             let client = try store.redis()
             var short = store.memory.configuration
-            short.timeToLive = .seconds(2)
-            try await RedisChatMemory(client: client, configuration: short).session("short", owner: owner).append(.user("two seconds"))
+            short.timeToLive = .seconds(600)
+            try await RedisChatMemory(client: client, configuration: short).session("short", owner: owner).append(.user("ten minutes"))
             let admin = RedisClient(configuration: try storeTestRedisConfiguration())
             let ownerKey = store.memory.key(of: owner)
             let keys = [RedisChatStorage.ownerIndexKey(of: ownerKey), RedisChatStorage.ownerInfoKey(of: ownerKey)]
