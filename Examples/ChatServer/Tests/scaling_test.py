@@ -143,6 +143,45 @@ def duplicated_turns_get_one_reply(binary):
 
 
 @case
+def an_owners_conversations_are_listed_by_any_worker(binary):
+    """Three sessions of one owner, written through different workers: any worker lists them,
+    most recently active first, with their message counts, page by page; another owner's and an
+    unowned session are not listed; a bad limit or cursor is a 400."""
+    with Cluster(binary, 3) as cluster:
+        run = uuid.uuid4().hex[:8]
+        owner, other = f"ada-{run}", f"bob-{run}"
+        w1, w2, w3 = cluster.workers
+        def turn(worker, session, content, who=owner):
+            status, _, payload = request(worker.port, "POST", f"/sessions/{session_path(session)}/messages",
+                                         {"content": content, "owner": who})
+            check(status == 200, f"turn on {session}: {status} {payload}")
+        turn(w1, f"trip-{run}", "Plan a weekend in Lisbon")
+        time.sleep(0.01)
+        turn(w2, f"cake-{run}", "A cake without eggs?")
+        time.sleep(0.01)
+        turn(w3, f"tax-{run}", "How do I file my taxes?")
+        time.sleep(0.01)
+        turn(w2, f"trip-{run}", "And in Porto?")
+        turn(w1, f"bobs-{run}", "Hello", who=other)
+        post_turn(w1.port, f"nobodys-{run}", "Hello")
+        path = f"/owners/{session_path(owner)}/conversations"
+        status, _, payload = request(w3.port, "GET", path)
+        check(status == 200, f"GET {path}: {status} {payload}")
+        listed = [(item["session"], item["messages"]) for item in payload["conversations"]]
+        check(listed == [(f"trip-{run}", 4), (f"tax-{run}", 2), (f"cake-{run}", 2)], f"conversations: {listed}")
+        check(payload.get("next") is None, f"one page only: {payload}")
+        status, _, first = request(w1.port, "GET", path + "?limit=2")
+        check(status == 200 and len(first["conversations"]) == 2 and first.get("next"), f"first page: {status} {first}")
+        status, _, second = request(w2.port, "GET", path + f"?limit=2&after={first['next']}")
+        check(status == 200 and [item["session"] for item in second["conversations"]] == [f"cake-{run}"], f"second page: {second}")
+        for query in ("?limit=0", "?limit=1001", "?limit=x", "?after=garbage"):
+            status, _, payload = request(w1.port, "GET", path + query)
+            check(status == 400 and payload["error"]["code"] == "bad_request", f"{query}: {status} {payload}")
+        status, _, payload = request(w1.port, "POST", f"/sessions/x-{run}/messages", {"content": "hi", "owner": ""})
+        check(status == 400 and payload["error"]["code"] == "invalid_owner", f"empty owner: {status} {payload}")
+
+
+@case
 def worker_killed_mid_conversation(binary):
     """A worker dies with SIGKILL mid-conversation; the others carry on with nothing lost."""
     with Cluster(binary, 3) as cluster:

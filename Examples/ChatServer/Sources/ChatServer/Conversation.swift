@@ -31,8 +31,8 @@ struct Conversation: Sendable {
         var replayed: Bool
     }
 
-    func take(session id: SessionID, content: String, messageID: String?) async throws -> Turn {
-        let session = memory.session(id)
+    func take(session id: SessionID, owner: OwnerID? = nil, content: String, messageID: String?) async throws -> Turn {
+        let session = owner.map { memory.session(id, owner: $0) } ?? memory.session(id)
         let user = ChatMessage(id: messageID ?? UUID().uuidString, role: .user, content: content, metadata: ["worker": worker])
         let tokens = counter.count(user)
         guard tokens <= tokenLimit else {

@@ -6,6 +6,31 @@ import Hummingbird
 struct PostMessageRequest: Decodable, Sendable {
     var content: String
     var id: String?
+    /// Whose conversation this is (a user id): the session is listed in `GET /owners/{owner}/conversations`.
+    var owner: String?
+}
+
+/// `GET /owners/{owner}/conversations`: one page, most recently active first.
+struct ConversationsResponse: ResponseEncodable {
+    struct Item: Encodable {
+        var session: String
+        var title: String?
+        /// Unix milliseconds.
+        var created: Int64
+        var lastActive: Int64
+        var messages: Int
+
+        enum CodingKeys: String, CodingKey {
+            case session, title, created, messages
+            case lastActive = "last_active"
+        }
+    }
+
+    var owner: String
+    var worker: String
+    var conversations: [Item]
+    /// Pass as `?after=` for the next page; absent on the last.
+    var next: String?
 }
 
 /// One answered turn: the user's message and the assistant's reply, as stored.

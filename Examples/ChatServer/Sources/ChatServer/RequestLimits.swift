@@ -1,3 +1,4 @@
+import ChatMemory
 import Foundation
 import Hummingbird
 
@@ -34,6 +35,9 @@ struct RequestLimits: Sendable {
             throw APIError.badRequest(#"expected a JSON body {"content": "...", "id": "optional message id"}"#)
         }
         guard !body.content.isEmpty else { throw APIError.badRequest("content must not be empty") }
+        if let owner = body.owner, !(1...OwnerID.maxLength).contains(owner.utf8.count) {
+            throw APIError(status: .badRequest, code: "invalid_owner", message: "owner, when given, must be 1 to \(OwnerID.maxLength) bytes")
+        }
         guard body.content.utf8.count <= maxContentBytes else {
             throw APIError(status: .contentTooLarge, code: "content_too_large",
                            message: "content is \(body.content.utf8.count) bytes; at most \(maxContentBytes) are accepted")
