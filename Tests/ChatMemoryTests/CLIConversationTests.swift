@@ -6,7 +6,9 @@ import Testing
 /// Owners' lists of conversations under many processes, on a server, a cluster and Sentinel:
 /// 8 `chat-memory append --owner` processes write 50 sessions of 5 owners while the library lists
 /// them, then 8 more write 4 of the owners while `chat-memory erase-owner` erases the fifth.
-@Suite struct CLIConversationTests {
+/// Serialized: the three topologies one after another, so at most 8 writer processes run at once
+/// beside the rest of the suite (24 at once starved other tests' calls on 2 cores).
+@Suite(.serialized) struct CLIConversationTests {
     enum Target: String, CaseIterable, CustomTestStringConvertible, Sendable {
         case server, cluster, sentinel
         var testDescription: String { rawValue }
