@@ -248,7 +248,8 @@ extension ChatSession {
         let summary = ChatSummary(id: "summary:other", text: "by the other", tokens: 5, coveredMessageIDs: [], replacedSummaryID: nil,
                                   coveredMessageCount: 0, createdAt: Date())
         return try await storage.commitSummary(key, replacing: Array(stored[..<plan.foldedCount]),
-                                               with: SummaryMetadata.encode(summary, counter: "x"), keep: protectedEntries, logger: logger)
+                                               with: SummaryMetadata.encode(summary, counter: "x"), keep: protectedEntries, archive: nil,
+                                               logger: logger)
     }
 }
 

@@ -169,6 +169,9 @@ import Testing
             let erased = Self.owner("erased"), other = Self.owner("other")
             let mine = (0..<3).map { store.memory.session(try! SessionID("mine-\($0)"), owner: erased) }
             for chat in mine { try await chat.append(contentsOf: storeTestTurns(2)) }
+            // One with a transcript archive.
+            try await mine[1].append(contentsOf: storeTestTurns(40))
+            #expect(try await mine[1].compact(targetTokens: 0, summarizer: CountingSummarizer()).outcome == .compacted)
             try await mine[0].setTitle("first")
             try await store.memory.session("theirs", owner: other).append(.user("keep me"))
             try await store.memory.session("unowned").append(.user("keep me too"))
@@ -179,10 +182,10 @@ import Testing
             #expect(try await store.memory.session("unowned").count() == 1)
             #expect(try await store.memory.conversations(of: other).conversations.map(\.id) == ["theirs"])
             if let client = store.client {
-                // Nothing of the erased owner is left: its list, its sessions and their id indexes.
+                // Nothing of the erased owner is left: its list, its sessions, their id indexes and archives.
                 let ownerKey = store.memory.key(of: erased)
                 var keys = [RedisChatStorage.ownerIndexKey(of: ownerKey), RedisChatStorage.ownerInfoKey(of: ownerKey)]
-                for chat in mine { keys += [chat.key, RedisChatStorage.indexKey(of: chat.key)] }
+                for chat in mine { keys += [chat.key, RedisChatStorage.indexKey(of: chat.key), RedisChatStorage.archiveKey(of: chat.key)] }
                 for key in keys { #expect(try await client.send("EXISTS", key) == .integer(0), "\(String(decoding: key, as: UTF8.self))") }
             }
             #expect(try await store.memory.erase(owner: erased) == 0, "erasing again finds nothing")

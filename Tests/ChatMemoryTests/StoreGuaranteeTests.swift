@@ -319,4 +319,30 @@ import Testing
             #expect(try await redis.send("LRANGE", index, 0, -1) == before)
         }
     }
+
+    /// Each command compaction's commit runs (the archive's included): `persist` for a session
+    /// without a time to live, `pexpire` and `pttl` with one.
+    @Test(arguments: ["llen", "lrange", "type", "pttl", "rpush", "ltrim", "pexpire", "persist", "lset"])
+    func aCompactionCommandTheUserLacksIsNOPERMNamingItAndNothingIsWritten(command: String) async throws {
+        try await withStore(.leastPrivilege, {
+            $0.idempotencyWindow = 1
+            $0.timeToLive = command == "persist" ? nil : .seconds(60)
+            $0.compaction.archive = TranscriptArchive(maxMessages: 100)
+        }) { store in
+            let user = try #require(store.aclUser)
+            let chat = store.memory.session("refused")
+            let turns = storeTestTurns(10)
+            try await chat.append(contentsOf: turns)
+            let redis = try store.redis()
+            try await storeTestAdmin(["ACL", "SETUSER", user, "-" + command])
+            let refused = await #expect(throws: RedisError.self) {
+                try await chat.compact(targetTokens: 0, summarizer: CountingSummarizer())
+            }
+            #expect(refused?.code == .server(.noPermission))
+            #expect(refused?.message.contains("'\(command)'") == true, "\(String(describing: refused))")
+            try await storeTestAdmin(["ACL", "SETUSER", user, "+" + command])
+            #expect(try await chat.all() == turns)
+            #expect(try await redis.send("EXISTS", RedisChatStorage.archiveKey(of: chat.key)) == .integer(0))
+        }
+    }
 }

@@ -164,8 +164,9 @@ final class StoreTestCountingStorage: CompactionStorage, @unchecked Sendable {
     func releaseLease(_ key: [UInt8], token: [UInt8], logger: Logger) async throws {
         try await compacting(base).releaseLease(key, token: token, logger: logger)
     }
-    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool {
-        try await compacting(base).commitSummary(key, replacing: expected, with: summary, keep: keep, logger: logger)
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int,
+                       archive: ArchiveWrite?, logger: Logger) async throws -> Bool {
+        try await compacting(base).commitSummary(key, replacing: expected, with: summary, keep: keep, archive: archive, logger: logger)
     }
     func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
         let both = try await compacting(base).headAndOldest(key, count: count, logger: logger)
@@ -214,8 +215,9 @@ final class StoreTestInjectingStorage: CompactionStorage, @unchecked Sendable {
     func releaseLease(_ key: [UInt8], token: [UInt8], logger: Logger) async throws {
         try await compacting(base).releaseLease(key, token: token, logger: logger)
     }
-    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool {
-        try await compacting(base).commitSummary(key, replacing: expected, with: summary, keep: keep, logger: logger)
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int,
+                       archive: ArchiveWrite?, logger: Logger) async throws -> Bool {
+        try await compacting(base).commitSummary(key, replacing: expected, with: summary, keep: keep, archive: archive, logger: logger)
     }
     func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
         let both = try await compacting(base).headAndOldest(key, count: count, logger: logger)

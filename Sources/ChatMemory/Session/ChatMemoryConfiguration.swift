@@ -113,6 +113,7 @@ public struct ChatMemoryConfiguration: Sendable {
     }
 
     var retention: RetentionPolicy {
-        RetentionPolicy(maxLength: maxMessages, timeToLive: timeToLive, idempotencyWindow: idempotencyWindow, replication: replication)
+        RetentionPolicy(maxLength: maxMessages, timeToLive: timeToLive, idempotencyWindow: idempotencyWindow, replication: replication,
+                        archiveFollowsSession: compaction.archive.map { $0.timeToLive == nil } ?? false)
     }
 }

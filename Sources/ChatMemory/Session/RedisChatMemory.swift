@@ -27,11 +27,11 @@ public final class RedisChatMemory: Sendable {
     /// Chat memory in Redis, through `client`. Throws ``ChatMemoryError/Code/invalidConfiguration``
     /// when a setting is out of range, when a ``ChatMemoryConfiguration/replication`` timeout
     /// is not shorter than the client's `commandTimeout`, or when the key prefix could name the
-    /// store's own keys (`ids:{…}` id indexes, `lease:` compaction leases, `owner:{…}` and
-    /// `owner-info:{…}` lists of conversations): it must not be empty, a beginning of one of
-    /// these, or start with one.
+    /// store's own keys (`ids:{…}` id indexes, `archive:{…}` transcript archives, `lease:`
+    /// compaction leases, `owner:{…}` and `owner-info:{…}` lists of conversations): it must not
+    /// be empty, a beginning of one of these, or start with one.
     public convenience init(client: RedisClient, configuration: ChatMemoryConfiguration = .init(), logger: Logger = Logger(label: "chat-memory")) throws {
-        for own in ["ids:{", "lease:", "owner:{", "owner-info:{"] where own.hasPrefix(configuration.keyPrefix) || configuration.keyPrefix.hasPrefix(own) {
+        for own in ["ids:{", "archive:{", "lease:", "owner:{", "owner-info:{"] where own.hasPrefix(configuration.keyPrefix) || configuration.keyPrefix.hasPrefix(own) {
             throw ChatMemoryError.invalidConfiguration("keyPrefix \"\(configuration.keyPrefix)\" could name the store's own \(own)… keys; use another (\"chat:\" by default)")
         }
         if let replication = configuration.replication, let commandTimeout = client.configuration.commandTimeout, replication.timeout >= commandTimeout {
@@ -111,20 +111,21 @@ public final class RedisChatMemory: Sendable {
     }
 
     /// The `ACL SETUSER` rules of a least-privilege user that runs this chat memory and nothing
-    /// else: its keys (the sessions, their id indexes `ids:{…}chat:…`, compaction leases, and
-    /// owners' lists of conversations `owner:{…}chat:…` and `owner-info:{…}chat:…`), and the
+    /// else: its keys (the sessions, their id indexes `ids:{…}chat:…` and transcript archives
+    /// `archive:{…}chat:…`, compaction leases, and owners' lists of conversations
+    /// `owner:{…}chat:…` and `owner-info:{…}chat:…`), and the
     /// commands its scripts and reads use. A client that selects a database or names its
     /// connections also needs `+select` or `+client|setname`.
     ///
     /// ```swift
     /// let rules = RedisChatMemory.aclRules(keyPrefix: "chat:")
-    /// // ["resetkeys", "~chat:*", "~ids:{???}chat:*", "~lease:chat:*", "~owner:{???}chat:*",
-    /// //  "~owner-info:{???}chat:*", "resetchannels", "-@all", "+evalsha", ...]
+    /// // ["resetkeys", "~chat:*", "~ids:{???}chat:*", "~archive:{???}chat:*", "~lease:chat:*",
+    /// //  "~owner:{???}chat:*", "~owner-info:{???}chat:*", "resetchannels", "-@all", "+evalsha", ...]
     /// ```
     public static func aclRules(keyPrefix: String = ChatMemoryConfiguration().keyPrefix) -> [String] {
         let escaped = String(decoding: RedisChatStorage.globEscaped(Array(keyPrefix.utf8)), as: UTF8.self)
         let leases = String(decoding: RedisChatStorage.globEscaped(ChatSession.leaseKey(of: Array(keyPrefix.utf8))), as: UTF8.self) + "*"
-        return ["resetkeys", "~" + escaped + "*", "~ids:{???}" + escaped + "*", "~" + leases,
+        return ["resetkeys", "~" + escaped + "*", "~ids:{???}" + escaped + "*", "~archive:{???}" + escaped + "*", "~" + leases,
                 "~owner:{???}" + escaped + "*", "~owner-info:{???}" + escaped + "*", "resetchannels", "-@all"]
             + RedisChatStorage.commandsUsed.map { "+" + $0 }
     }

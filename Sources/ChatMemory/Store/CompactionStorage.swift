@@ -19,7 +19,10 @@ protocol CompactionStorage: ChatStorage {
     /// Replaces the oldest `expected.count` entries of the list (`expected` oldest first) with
     /// `summary`, in one atomic step, when they are exactly `expected` and at least `keep` newer
     /// entries stay; otherwise changes nothing and returns false. The time to live is kept.
-    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool
+    /// With `archive`, the replaced entries but its first `archive.skipping` (a summary they
+    /// replace) move to the end of the session's transcript archive in the same step.
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int,
+                       archive: ArchiveWrite?, logger: Logger) async throws -> Bool
 
     /// The entries `0 ... count - 1` (newest first) and the oldest entry, read together (one
     /// round trip). `oldest` is `nil` for an empty list.
@@ -27,6 +30,16 @@ protocol CompactionStorage: ChatStorage {
 
     /// Tells storages apart, so automatic compaction coalesces checks per storage and key.
     var identity: ObjectIdentifier { get }
+}
+
+/// How one compaction writes the transcript archive (``TranscriptArchive``).
+struct ArchiveWrite: Sendable, Hashable {
+    /// How many of the oldest replaced entries stay out of the archive (the summary they replace: 0 or 1).
+    var skipping: Int
+    /// The archive's cap (``TranscriptArchive/maxMessages``).
+    var maxMessages: Int?
+    /// The archive's own time to live; `nil` gives it the session's (or none when the session has none).
+    var timeToLive: Duration?
 }
 
 extension ChatStorage {

@@ -17,10 +17,18 @@ extension EmbeddedChatStorage: CompactionStorage {
         }
     }
 
-    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool {
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int,
+                       archive: ArchiveWrite?, logger: Logger) async throws -> Bool {
         withLists {
             guard !expected.isEmpty, var list = lists[key], list.entries.count >= expected.count + max(1, keep),
                   list.entries.suffix(expected.count).elementsEqual(expected.reversed()) else { return false }
+            if let archive {
+                var kept = archives[key] ?? Archive()
+                kept.entries += expected.dropFirst(archive.skipping)
+                if let cap = archive.maxMessages, kept.entries.count > cap { kept.entries.removeFirst(kept.entries.count - cap) }
+                archives[key] = kept
+                setArchiveExpiry(key, archive.timeToLive.map { ContinuousClock.now + $0 } ?? list.expires)
+            }
             list.entries.removeLast(expected.count)
             list.entries.append(summary)
             lists[key] = list

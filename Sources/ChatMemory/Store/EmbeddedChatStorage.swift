@@ -19,6 +19,12 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         var serial: UInt64 = 0
     }
 
+    /// A session's transcript archive (``TranscriptArchive``).
+    struct Archive {
+        var entries: [[UInt8]] = []   // oldest first
+        var expires: ContinuousClock.Instant?
+    }
+
     /// The most keys one listing batch looks at.
     static let batchSize = 1000
 
@@ -33,6 +39,8 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
     var leases: [[UInt8]: (token: [UInt8], expires: ContinuousClock.Instant)] = [:]
     /// Owners' lists of conversations, by owner key.
     var owners: [[UInt8]: OwnerIndex] = [:]
+    /// Sessions' transcript archives, by session key.
+    var archives: [[UInt8]: Archive] = [:]
 
     public init() {}
 
@@ -47,7 +55,8 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
     private func sweepExpired() {
         let now = ContinuousClock.now
         lists = lists.filter { $0.value.expires.map { $0 > now } ?? true }
-        nextExpiry = lists.values.compactMap(\.expires).min()
+        archives = archives.filter { $0.value.expires.map { $0 > now } ?? true }
+        nextExpiry = (lists.values.compactMap(\.expires) + archives.values.compactMap(\.expires)).min()
         compact()
     }
 
@@ -61,12 +70,20 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
         withLists { appendLocked(entries, to: key, policy: policy, dropping: 0) }
     }
 
-    /// Sets an existing list to expire `timeToLive` from now, under the lock.
-    func refreshLocked(_ key: [UInt8], to timeToLive: Duration) {
+    /// Sets an existing list (and, when `archive`, its transcript archive) to expire
+    /// `timeToLive` from now, under the lock.
+    func refreshLocked(_ key: [UInt8], to timeToLive: Duration, archive: Bool) {
         guard lists[key] != nil else { return }
         let expires = ContinuousClock.now + timeToLive
         lists[key]?.expires = expires
+        if archive, archives[key] != nil { archives[key]?.expires = expires }
         nextExpiry = min(nextExpiry ?? expires, expires)
+    }
+
+    /// Sets the archive of `key` to expire at `expires` (`nil`: never), under the lock.
+    func setArchiveExpiry(_ key: [UInt8], _ expires: ContinuousClock.Instant?) {
+        archives[key]?.expires = expires
+        if let expires { nextExpiry = min(nextExpiry ?? expires, expires) }
     }
 
     /// The append, under the lock (in ``withLists(_:)``), after the newest `drop` entries go.
@@ -86,7 +103,7 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
             }
             lists[key] = list
         }
-        if let ttl = policy.timeToLive { refreshLocked(key, to: ttl) }
+        if let ttl = policy.timeToLive { refreshLocked(key, to: ttl, archive: policy.archiveFollowsSession) }
         return AppendResult(appended: fresh.count, duplicates: duplicates, length: list.entries.count)
     }
 
@@ -107,6 +124,7 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
     public func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
         withLists {
             defer { compact() }
+            archives[key] = nil
             return lists.removeValue(forKey: key) != nil
         }
     }

@@ -19,34 +19,70 @@ extension RedisChatStorage: CompactionStorage {
         try await client.evaluate(Self.releaseScript, keys: [key], arguments: [token], logger: logger)
     }
 
-    /// KEYS[1]: the session list. ARGV[1]: how many newer entries must stay (at least 1, so the
-    /// list never empties and keeps its time to live), ARGV[2]: the summary entry, then the
-    /// expected oldest entries, oldest first. Returns 1 when committed, 0 when the oldest entries
-    /// are not (or no longer) the expected ones.
+    /// KEYS[1]: the session list, KEYS[2]: its transcript archive (``archiveKey(of:)``).
+    /// ARGV[1]: how many newer entries must stay (at least 1, so the list never empties and keeps
+    /// its time to live), ARGV[2]: the summary entry, ARGV[3]: how many of the oldest expected
+    /// entries stay out of the archive ('' : archive nothing), ARGV[4]: the archive's cap ('' :
+    /// none), ARGV[5]: its time to live in ms ('' : the session's), then the expected oldest
+    /// entries, oldest first. Returns 1 when committed, 0 when the oldest entries are not (or no
+    /// longer) the expected ones.
     ///
-    /// The compare-and-set: the oldest entries are compared byte for byte; on a match the first
-    /// of them becomes the summary (`LSET`) and the others are trimmed (`LTRIM`), so appends at
-    /// the head, before or after, are untouched. `LTRIM 0 -1` is tried before the first write,
-    /// so a command an ACL user may not run fails as `NOPERM` with nothing written.
-    static let commitScript = storeScript(#"""
-        local key, keep, summary = KEYS[1], tonumber(ARGV[1]), ARGV[2]
-        local count = #ARGV - 2
+    /// The compare-and-set: the oldest entries are compared byte for byte; on a match the
+    /// archived ones are pushed at the archive's end (its cap trims its oldest, its time to live
+    /// is set), the first of them becomes the summary (`LSET`) and the others are trimmed
+    /// (`LTRIM`), so appends at the head, before or after, are untouched. Every command is
+    /// checked with `redis.acl_check_cmd` (Redis 7, Valkey) or, without it (Redis 6.2), tried in a
+    /// form that changes nothing (`LTRIM 0 -1`, `LSET` of the value already there, the archive's
+    /// final time to live) before the first write that changes something, the archive's `RPUSH`;
+    /// so a command an ACL user may not run fails as `NOPERM` with nothing changed.
+    static let commitScript = storeScript(probeFunction + #"""
+        local key, archive, keep, summary = KEYS[1], KEYS[2], tonumber(ARGV[1]), ARGV[2]
+        local skip, cap, ttl = ARGV[3], ARGV[4], ARGV[5]
+        local count = #ARGV - 5
         if count < 1 or run('LLEN', key) < count + keep then return 0 end
         local oldest = run('LRANGE', key, -count, -1)
         for i = 1, count do
-          if oldest[count + 1 - i] ~= ARGV[2 + i] then return 0 end
+          if oldest[count + 1 - i] ~= ARGV[5 + i] then return 0 end
         end
-        run('LTRIM', key, 0, -1)
+        if skip ~= '' then
+          local kind = run('TYPE', archive).ok
+          if kind ~= 'none' and kind ~= 'list' then
+            error({err = 'WRONGTYPE the transcript archive holds the wrong kind of value'})
+          end
+          probe('rpush', archive, 'x')
+          if ttl == '' then
+            local left = run('PTTL', key)
+            if left > 0 then ttl = tostring(left) end
+          end
+          if cap ~= '' then try('LTRIM', archive, '0', '-1') end
+          if ttl ~= '' then try('PEXPIRE', archive, ttl) else try('PERSIST', archive) end
+        end
+        try('LTRIM', key, '0', '-1')
+        try('LSET', key, -count, ARGV[5 + count])
+        if skip ~= '' then
+          local first = tonumber(skip) + 1
+          for from = first, count, 1000 do
+            run('RPUSH', archive, unpack(ARGV, 5 + from, 5 + math.min(from + 999, count)))
+          end
+          if cap ~= '' then run('LTRIM', archive, '-' .. cap, '-1') end
+          if ttl ~= '' then run('PEXPIRE', archive, ttl) else run('PERSIST', archive) end
+        end
         run('LSET', key, -count, summary)
         run('LTRIM', key, 0, -count)
         return 1
         """#)
 
-    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int, logger: Logger) async throws -> Bool {
-        var arguments: [any RedisArgument] = [max(1, keep), summary]
-        arguments.reserveCapacity(2 + expected.count)
+    func commitSummary(_ key: [UInt8], replacing expected: [[UInt8]], with summary: [UInt8], keep: Int,
+                       archive: ArchiveWrite?, logger: Logger) async throws -> Bool {
+        var arguments: [any RedisArgument] = [max(1, keep), summary, archive.map { String($0.skipping) } ?? "",
+                                              archive?.maxMessages.map(String.init) ?? "",
+                                              archive?.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? ""]
+        arguments.reserveCapacity(5 + expected.count)
         for entry in expected { arguments.append(entry) }
-        let reply = try await mapped(key) { try await client.evaluate(Self.commitScript, keys: [key], arguments: arguments, logger: logger) }
+        let archiveKey = Self.archiveKey(of: key)
+        let reply = try await mapped(key, archive: archiveKey) {
+            try await client.evaluate(Self.commitScript, keys: [key, archiveKey], arguments: arguments, logger: logger)
+        }
         guard let committed = reply.int else { throw ChatMemoryError.unexpectedReply("commit script returned \(reply.shape)") }
         return committed == 1
     }

@@ -58,11 +58,11 @@ extension RedisChatStorage: EditingStorage {
         case .after(let prefix, let depth): arguments += ["after", prefix, depth]
         }
         arguments += Self.appendArguments(entries, policy: policy)
-        let index = Self.indexKey(of: key)
+        let keys = Self.appendKeys(key, policy: policy)
         // Never sent again after a lost connection: a rewrite that ran must not run twice.
         try await serverCheck.ensure(client, key: key, logger: logger)
-        let (reply, waited) = try await mapped(key, index: index) {
-            try await client.evaluate(Self.rewriteScript, keys: [key, index], arguments: arguments, then: Self.waitCommands(policy), logger: logger)
+        let (reply, waited) = try await mapped(key, index: keys[1]) {
+            try await client.evaluate(Self.rewriteScript, keys: keys, arguments: arguments, then: Self.waitCommands(policy), logger: logger)
         }
         guard let parts = reply.array, let status = parts.first?.int else {
             throw ChatMemoryError.unexpectedReply("rewrite script returned \(reply.shape)")

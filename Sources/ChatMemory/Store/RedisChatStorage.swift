@@ -62,6 +62,13 @@ struct RedisChatStorage: ChatStorage {
         Array("ids:{".utf8) + HashSlot.tag(forSlot: HashSlot.of(sessionKey)) + Array("}".utf8) + sessionKey
     }
 
+    /// The key of a session's transcript archive (``TranscriptArchive``): `archive:{tag}` and the
+    /// session's key, in the session's slot like ``indexKey(of:)``. ``RedisChatMemory`` refuses a
+    /// key prefix compatible with `archive:{`.
+    static func archiveKey(of sessionKey: [UInt8]) -> [UInt8] {
+        Array("archive:{".utf8) + HashSlot.tag(forSlot: HashSlot.of(sessionKey)) + Array("}".utf8) + sessionKey
+    }
+
     /// `probe(command, ...)`: where a user's permissions may differ by key (Redis 7.0 on,
     /// Valkey), fails as `NOPERM` when the user may not run the command, without running it.
     /// `try(command, ...)`, for a command whose arguments make it change nothing yet: the same
@@ -157,6 +164,7 @@ struct RedisChatStorage: ChatStorage {
           end
           if stop ~= '' or drop > 0 then try('LTRIM', key, '0', '-1') end
           if ttl ~= '' then try('PEXPIRE', key, ttl) end
+          if ttl ~= '' and KEYS[3] then try('PEXPIRE', KEYS[3], ttl) end
           if window == 0 and drop > 0 then
             -- Not kept up to date without a window, but another writer's may read it: it must
             -- not name a dropped message.
@@ -181,7 +189,10 @@ struct RedisChatStorage: ChatStorage {
             run('LTRIM', key, 0, stop)
             length = math.min(length, tonumber(stop) + 1)
           end
-          if ttl ~= '' and length > 0 then run('PEXPIRE', key, ttl) end
+          if ttl ~= '' and length > 0 then
+            run('PEXPIRE', key, ttl)
+            if KEYS[3] then run('PEXPIRE', KEYS[3], ttl) end
+          end
           if window > 0 then
             for from = 1, #added, 1000 do
               run('LPUSH', index, unpack(added, from, math.min(from + 999, #added)))
@@ -197,7 +208,8 @@ struct RedisChatStorage: ChatStorage {
 
         """#
 
-    /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``). ARGV[1]: the last
+    /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``), KEYS[3] (optional):
+    /// its transcript archive, which then gets the session's time to live. ARGV[1]: the last
     /// index `LTRIM` keeps ('' : no cap), ARGV[2]: the time to live in ms ('' : none), ARGV[3]:
     /// the idempotency window, then (id prefix, entry) pairs, oldest first. Returns
     /// {appended, duplicates, length}.
@@ -232,12 +244,12 @@ struct RedisChatStorage: ChatStorage {
 
     func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         let arguments = Self.appendArguments(entries, policy: policy)
-        let index = Self.indexKey(of: key)
+        let keys = Self.appendKeys(key, policy: policy)
         let (reply, waited) = try await retryingLostConnections(policy) {
             // Read-only, and before anything is written: retried like an append never sent.
             try await serverCheck.ensure(client, key: key, logger: logger)
-            return try await mapped(key, index: index) {
-                try await client.evaluate(Self.appendScript, keys: [key, index], arguments: arguments, then: Self.waitCommands(policy), logger: logger)
+            return try await mapped(key, index: keys[1]) {
+                try await client.evaluate(Self.appendScript, keys: keys, arguments: arguments, then: Self.waitCommands(policy), logger: logger)
             }
         }
         guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
@@ -245,6 +257,13 @@ struct RedisChatStorage: ChatStorage {
         }
         try Self.checkReplication(waited, policy: policy)
         return AppendResult(appended: numbers[0], duplicates: numbers[1], length: numbers[2])
+    }
+
+    /// The append script's keys: the session, its id index, and its transcript archive when that
+    /// follows the session's time to live.
+    static func appendKeys(_ key: [UInt8], policy: RetentionPolicy) -> [[UInt8]] {
+        let keys = [key, indexKey(of: key)]
+        return policy.archiveFollowsSession && policy.timeToLive != nil ? keys + [archiveKey(of: key)] : keys
     }
 
     /// The append script's arguments (see ``appendScript``): cap, time to live, window, then the
@@ -309,19 +328,21 @@ struct RedisChatStorage: ChatStorage {
         return length
     }
 
-    /// KEYS[1]: the session list, KEYS[2]: its id index. Unlinks the list only when it is a list
-    /// (a key of another type is someone else's and is reported, not deleted), and the index
-    /// with it. Returns 1 when a list was removed.
+    /// KEYS[1]: the session list, KEYS[2]: its id index, KEYS[3]: its transcript archive.
+    /// Unlinks the list only when it is a list (a key of another type is someone else's and is
+    /// reported, not deleted), and the index and the archive with it. Returns 1 when a list was
+    /// removed (the archive alone does not count).
     static let deleteScript = storeScript(#"""
         local kind = run('TYPE', KEYS[1]).ok
         if kind ~= 'none' and kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
         if run('TYPE', KEYS[2]).ok == 'list' then run('UNLINK', KEYS[2]) end
+        if run('TYPE', KEYS[3]).ok == 'list' then run('UNLINK', KEYS[3]) end
         if kind == 'none' then return 0 end
         return run('UNLINK', KEYS[1])
         """#)
 
     func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
-        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key, Self.indexKey(of: key)], logger: logger) }.int == 1
+        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key, Self.indexKey(of: key), Self.archiveKey(of: key)], logger: logger) }.int == 1
     }
 
     func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {
@@ -344,12 +365,13 @@ struct RedisChatStorage: ChatStorage {
     }
 
     /// Runs a command on a session key, turning `WRONGTYPE` into ``ChatMemoryError/wrongKeyType(key:)``
-    /// naming the key (the session's `index` when the append script says that one is wrong).
-    func mapped<R>(_ key: [UInt8], index: [UInt8]? = nil, _ body: () async throws -> R) async throws -> R {
+    /// naming the key (the session's `index` or `archive` when a script says that one is wrong).
+    func mapped<R>(_ key: [UInt8], index: [UInt8]? = nil, archive: [UInt8]? = nil, _ body: () async throws -> R) async throws -> R {
         do {
             return try await body()
         } catch let error as RedisError where error.code == .server(.wrongType) {
-            let wrong = index.flatMap { error.message.contains("the id index") ? $0 : nil } ?? key
+            let wrong = index.flatMap { error.message.contains("the id index") ? $0 : nil }
+                ?? archive.flatMap { error.message.contains("the transcript archive") ? $0 : nil } ?? key
             throw ChatMemoryError.wrongKeyType(key: String(decoding: wrong, as: UTF8.self))
         }
     }

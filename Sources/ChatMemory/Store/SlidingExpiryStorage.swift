@@ -5,26 +5,26 @@ import Logging
 /// storage backend: setting a list's time to live again without writing it. Internal:
 /// ``RedisChatStorage`` and ``EmbeddedChatStorage`` adopt it.
 protocol SlidingExpiryStorage: ChatStorage {
-    /// Sets the list at `key` (and anything kept beside it) to expire `timeToLive` from now,
-    /// when it exists; a missing list stays missing.
-    func refreshTimeToLive(_ key: [UInt8], to timeToLive: Duration, logger: Logger) async throws
+    /// Sets the list at `key` (its id index, and its transcript archive when `archive`) to
+    /// expire `timeToLive` from now, when it exists; a missing list stays missing.
+    func refreshTimeToLive(_ key: [UInt8], to timeToLive: Duration, archive: Bool, logger: Logger) async throws
 }
 
 extension RedisChatStorage: SlidingExpiryStorage {
-    /// `PEXPIRE` on the session and on its id index, in one round trip (they share a slot).
-    func refreshTimeToLive(_ key: [UInt8], to timeToLive: Duration, logger: Logger) async throws {
+    /// `PEXPIRE` on the session, on its id index and, when `archive`, on its transcript
+    /// archive, in one round trip (they share a slot).
+    func refreshTimeToLive(_ key: [UInt8], to timeToLive: Duration, archive: Bool, logger: Logger) async throws {
         let milliseconds = RetentionPolicy.milliseconds(timeToLive)
-        let replies = try await mapped(key) {
-            try await client.pipeline([RedisCommand("PEXPIRE", key, milliseconds), RedisCommand("PEXPIRE", Self.indexKey(of: key), milliseconds)],
-                                      logger: logger)
-        }
+        var commands = [RedisCommand("PEXPIRE", key, milliseconds), RedisCommand("PEXPIRE", Self.indexKey(of: key), milliseconds)]
+        if archive { commands.append(RedisCommand("PEXPIRE", Self.archiveKey(of: key), milliseconds)) }
+        let replies = try await mapped(key) { try await client.pipeline(commands, logger: logger) }
         for reply in replies { _ = try reply.get() }
     }
 }
 
 extension EmbeddedChatStorage: SlidingExpiryStorage {
-    func refreshTimeToLive(_ key: [UInt8], to timeToLive: Duration, logger: Logger) async throws {
-        withLists { refreshLocked(key, to: timeToLive) }
+    func refreshTimeToLive(_ key: [UInt8], to timeToLive: Duration, archive: Bool, logger: Logger) async throws {
+        withLists { refreshLocked(key, to: timeToLive, archive: archive) }
     }
 }
 
@@ -34,7 +34,7 @@ extension ChatSession {
     func refreshAfterRead(logger: Logger) async throws {
         guard configuration.refreshesTimeToLiveOnRead, let timeToLive = configuration.timeToLive,
               let storage = storage as? any SlidingExpiryStorage else { return }
-        try await storage.refreshTimeToLive(key, to: timeToLive, logger: logger)
+        try await storage.refreshTimeToLive(key, to: timeToLive, archive: configuration.retention.archiveFollowsSession, logger: logger)
         // The owner's list must not expire before the session it lists.
         if let ownerKey, let index = storage as? any ConversationIndexStorage {
             try await index.refreshConversationIndex(owner: ownerKey, to: timeToLive, logger: logger)

@@ -49,6 +49,23 @@ enum StoredEntry {
         return prefix
     }
 
+    /// Whether an element is a summary as a transcript tells (``RedisChatStorage/transcriptScript``
+    /// does the same in Lua): it starts with an id (`{"id":"…"`, escapes skipped) followed by
+    /// `,"kind":"summary"`, as ``SummaryMetadata/encode(_:counter:)`` writes it.
+    static func isSummaryEntry(_ bytes: [UInt8]) -> Bool {
+        let opening = Array(#"{"id":""#.utf8), marker = Array(#","kind":"summary""#.utf8)
+        guard bytes.starts(with: opening) else { return false }
+        var at = opening.count
+        while at < bytes.count {
+            switch bytes[at] {
+            case UInt8(ascii: "\\"): at += 2
+            case UInt8(ascii: "\""): return bytes[(at + 1)...].starts(with: marker)
+            default: at += 1
+            }
+        }
+        return false
+    }
+
     /// The element's message, or `nil` when the element is not ours (foreign or broken). Agrees
     /// with ``decodedWithFoundation(_:)`` on every input, except that an element in which any
     /// object repeats a key is `nil` (see ``EntryJSON``).

@@ -20,7 +20,9 @@ extension ChatSession {
     /// 4. Commits in one script on the session's key: when the picked entries are still the
     ///    oldest, byte for byte, they leave and the summary takes their place at the oldest end;
     ///    otherwise nothing changes and the result is ``CompactionResult/Outcome/conflict``.
-    ///    Appends running meanwhile land at the head and are never touched.
+    ///    Appends running meanwhile land at the head and are never touched. With
+    ///    ``CompactionSettings/archive`` (the default), the folded messages move to the session's
+    ///    transcript archive in the same step (``transcript(from:limit:logger:)`` still reads them).
     /// 5. Gives the lease back (a compactor that dies leaves it to expire).
     ///
     /// Throws when the store fails, `targetTokens` is negative, or the summary is larger than
@@ -111,13 +113,15 @@ extension ChatSession {
         }
         summary.tokens = counter.count(summary.message)
         let entry = SummaryMetadata.encode(summary, counter: counter.identifier)
+        let archive = configuration.compaction.archive.map {
+            ArchiveWrite(skipping: firstFolded, maxMessages: $0.maxMessages, timeToLive: $0.timeToLive)
+        }
         let committed = try await storage.commitSummary(key, replacing: Array(stored[..<plan.foldedCount]), with: entry,
-                                                        keep: protectedEntries, logger: logger)
+                                                        keep: protectedEntries, archive: archive, logger: logger)
         guard committed else { return CompactionResult(outcome: .conflict, keptTokens: plan.keptTokens) }
         return CompactionResult(outcome: .compacted, summary: summary, removedEntries: plan.foldedCount, keptTokens: plan.keptTokens)
     }
 
-    /// Best effort: a lease that cannot be given back expires.
     /// Gives up a lease (compaction's, or a turn's); one that cannot be released expires by itself.
     /// In a task of its own, so a cancelled caller (whose own requests are refused unsent) still
     /// lets it go at once rather than leaving its retries to wait until it ends.

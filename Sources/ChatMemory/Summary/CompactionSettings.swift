@@ -13,6 +13,9 @@ public struct CompactionSettings: Sendable {
     /// When set, an append that writes something schedules a check off the caller's path; a
     /// session over the threshold is compacted.
     public var automatic: AutomaticCompaction?
+    /// Where folded messages go: an archive beside the session (the default), read by
+    /// ``ChatSession/transcript(from:limit:logger:)``; `nil` drops them.
+    public var archive: TranscriptArchive? = TranscriptArchive()
 
     public init() {}
 
@@ -27,6 +30,7 @@ public struct CompactionSettings: Sendable {
             throw .invalidConfiguration("automatic compaction needs thresholdTokens >= 1 and targetTokens from 0 to thresholdTokens - 1 "
                 + "(got \(automatic.thresholdTokens) and \(automatic.targetTokens))")
         }
+        try archive?.validate()
     }
 }
 
