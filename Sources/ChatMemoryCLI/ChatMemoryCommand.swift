@@ -44,7 +44,8 @@ struct ChatMemoryCommand: AsyncParsableCommand {
         subcommands: [
             SessionsCommand.self, ShowCommand.self, WindowCommand.self, AppendCommand.self,
             CountCommand.self, ClearCommand.self, ExportCommand.self, ImportCommand.self,
-            StatsCommand.self, CompactCommand.self, ConversationsCommand.self, TitleCommand.self, EraseOwnerCommand.self,
+            StatsCommand.self, CompactCommand.self, TranscriptCommand.self, TruncateCommand.self,
+            ConversationsCommand.self, TitleCommand.self, EraseOwnerCommand.self,
         ]
     )
 

@@ -219,6 +219,23 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func editsLeaveTheArchiveAlone(kind: StoreKind) async throws {
+        try await withStore(kind, { $0.idempotencyWindow = 1 }) { store in
+            let chat = store.memory.session("edited")
+            let turns = storeTestTurns(10)
+            try await chat.append(contentsOf: turns)
+            #expect(try await chat.compact(targetTokens: 0, summarizer: CountingSummarizer()).outcome == .compacted)
+            #expect(try await chat.truncate(after: turns[0].id, ifNewestIs: turns[9]) == .anchorNotFound)
+            #expect(try await chat.truncate(after: turns[8].id, ifNewestIs: turns[9]).isApplied)
+            let fresh = ChatMessage.user("start again")
+            #expect(try await chat.replace(after: nil, ifNewestIs: turns[8], with: [fresh]).isApplied)
+            let page = try await chat.transcript()
+            #expect(page.messages == Array(turns[..<8]) + [fresh])
+            #expect(page.entries.count == 9, "the replaced summary is gone")
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func aMessageThatLooksLikeASummaryIsAMessage(kind: StoreKind) async throws {
         try await withStore(kind) { store in
             let chat = store.memory.session("lookalike")

@@ -64,7 +64,10 @@ extension ChatSession {
     /// step: "edit my message and ask again" (replace after the message before it). The id index
     /// is rebuilt from what stays, so a removed message's id can be appended again; a summary
     /// older than `messageID` stays. Messages are checked as ``append(contentsOf:logger:)``
-    /// checks them, before anything is written.
+    /// checks them, before anything is written. The transcript archive is history and is left
+    /// alone: a message compaction archived is no anchor (``RewriteOutcome/anchorNotFound``),
+    /// and after replacing every message the archived ones still open the transcript
+    /// (``clear(logger:)`` removes both).
     @discardableResult
     public func replace(after messageID: String?, ifNewestIs newest: ChatMessage, with messages: [ChatMessage],
                         logger: Logger? = nil) async throws -> RewriteOutcome {
