@@ -133,7 +133,8 @@ import Testing
             // Forgotten by that listing: even the index no longer holds it.
             let index = try #require(store.memory.storage as? any ConversationIndexStorage)
             let ownerKey = store.memory.key(of: owner)
-            #expect(try await index.someConversations(owner: ownerKey, limit: 10, logger: store.memory.logger).map(\.session) == [Array("kept".utf8)])
+            let rows = try await index.conversationPage(owner: ownerKey, after: nil, limit: 10, logger: store.memory.logger).rows
+            #expect(rows.map(\.session) == [Array("kept".utf8)])
             try await gone.append(.user("back"))
             #expect(Set(try await store.memory.conversations(of: owner).conversations.map(\.id)) == ["kept", "gone"])
             #expect(try await store.memory.erase(owner: owner) == 2)
@@ -190,6 +191,27 @@ import Testing
             }
             #expect(try await store.memory.erase(owner: erased) == 0, "erasing again finds nothing")
             #expect(try await store.memory.erase(owner: other) == 1)
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
+    func erasingAnOwnerOfManyPagesRemovesThemAll(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let owner = Self.owner("many")
+            let count = 1_100   // more than two of erase's pages of 500
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for worker in 0..<8 {
+                    group.addTask {
+                        for index in stride(from: worker, to: count, by: 8) {
+                            try await store.memory.session(try SessionID("s\(index)"), owner: owner).append(.user("m"))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(try await store.memory.erase(owner: owner) == count)
+            #expect(try await store.memory.conversations(of: owner).conversations.isEmpty)
+            #expect(try await store.memory.sessions().collected().isEmpty)
         }
     }
 

@@ -126,11 +126,14 @@ extension RedisChatMemory {
         let index = try conversationIndex()
         let ownerKey = key(of: owner)
         var erased = 0
-        var progress = true
-        while progress {
-            progress = false
-            for (session, activeAt) in try await index.someConversations(owner: ownerKey, limit: 500, logger: logger) {
-                if let id = try? SessionID(bytes: session) {
+        // One walk down the list by (last activity, id): it meets every session not written
+        // meanwhile exactly once, however many leave or move to the top while it runs.
+        var cursor: ConversationCursor?
+        repeat {
+            let (rows, next) = try await index.conversationPage(owner: ownerKey, after: cursor, limit: 500, logger: logger)
+            cursor = next
+            for row in rows {
+                if let id = try? SessionID(bytes: row.session) {
                     do {
                         if try await self.session(id).clear(logger: logger) { erased += 1 }
                     } catch let error as ChatMemoryError where error.code == .wrongKeyType {
@@ -138,9 +141,9 @@ extension RedisChatMemory {
                     }
                 }
                 // Only if not written since it was read: a session written meanwhile stays listed.
-                if try await index.forgetConversation(session, owner: ownerKey, activeAt: activeAt, logger: logger) { progress = true }
+                _ = try await index.forgetConversation(row.session, owner: ownerKey, activeAt: row.lastActive, logger: logger)
             }
-        }
+        } while cursor != nil
         _ = try await index.deleteConversationIndex(owner: ownerKey, logger: logger)
         return erased
     }

@@ -33,9 +33,6 @@ protocol ConversationIndexStorage: ChatStorage {
     /// session active since is left alone). True when it was removed.
     func forgetConversation(_ session: [UInt8], owner: [UInt8], activeAt: Int64, logger: Logger) async throws -> Bool
 
-    /// Up to `limit` of the owner's sessions with their last-active times, any order (for erasing them).
-    func someConversations(owner: [UInt8], limit: Int, logger: Logger) async throws -> [(session: [UInt8], activeAt: Int64)]
-
     /// Removes the owner's index, only when it names no session; true when it did.
     func deleteConversationIndex(owner: [UInt8], logger: Logger) async throws -> Bool
 }

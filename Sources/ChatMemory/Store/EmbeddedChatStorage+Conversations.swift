@@ -82,10 +82,6 @@ extension EmbeddedChatStorage: ConversationIndexStorage {
         }
     }
 
-    func someConversations(owner: [UInt8], limit: Int, logger: Logger) async throws -> [(session: [UInt8], activeAt: Int64)] {
-        withOwner(owner) { $0.active.prefix(limit).map { ($0.key, $0.value) } }
-    }
-
     func deleteConversationIndex(owner: [UInt8], logger: Logger) async throws -> Bool {
         withOwner(owner) { index in
             guard index.active.isEmpty else { return false }

@@ -190,19 +190,6 @@ extension RedisChatStorage: ConversationIndexStorage {
         }.int == 1
     }
 
-    func someConversations(owner: [UInt8], limit: Int, logger: Logger) async throws -> [(session: [UInt8], activeAt: Int64)] {
-        let reply = try await mapped(Self.ownerIndexKey(of: owner)) {
-            try await client.send("ZRANGE", Self.ownerIndexKey(of: owner), 0, limit - 1, "WITHSCORES", logger: logger)
-        }
-        guard let items = reply.array, items.count % 2 == 0 else { throw ChatMemoryError.unexpectedReply("ZRANGE returned \(reply.shape)") }
-        return try stride(from: 0, to: items.count, by: 2).map { start in
-            guard let session = items[start].bytes, let activeAt = Self.score(items[start + 1]) else {
-                throw ChatMemoryError.unexpectedReply("a conversation row was \(items[start].shape), \(items[start + 1].shape)")
-            }
-            return (session, activeAt)
-        }
-    }
-
     /// A score as Redis returns it (text), in whole milliseconds.
     static func score(_ value: RedisValue) -> Int64? {
         guard let score = value.bytes.flatMap({ Double(String(decoding: $0, as: UTF8.self)) }), score.isFinite,

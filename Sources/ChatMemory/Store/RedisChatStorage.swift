@@ -52,7 +52,7 @@ struct RedisChatStorage: ChatStorage {
     /// append ends with `WAIT`.
     static let commandsUsed = ["evalsha", "script|load", "lrange", "llen", "ltrim", "lpush", "pexpire",
                                "lpos", "rpush", "lindex", "pttl", "scan", "type", "unlink", "cluster|slots", "asking", "role",
-                               "wait", "lset", "set", "get", "time", "zscore", "zadd", "zrem", "zrange", "zrangebyscore", "zrevrangebyscore",
+                               "wait", "lset", "set", "get", "time", "zscore", "zadd", "zrem", "zrangebyscore", "zrevrangebyscore",
                                "hsetnx", "hset", "hdel", "hmget", "exists", "persist", "zcard"]
 
     /// The key of a session's id index (see ``appendScript``): `ids:{tag}` and the session's key,
