@@ -136,6 +136,32 @@ import Testing
         for owner in owners { try await memory.erase(owner: try OwnerID(owner)) }
         await client.shutdown()
     }
+
+    @Test("an owner id that is not UTF-8 goes in and out by hex, and import takes --owner")
+    func binaryOwnersByHex() async throws {
+        let cli = try CLIHarness()
+        let prefix = "cvh-\(UUID().uuidString.prefix(8)):"
+        let owner = "61ff00"   // a, 0xff, NUL: not text
+        let session = cliSessionID("hex-owner")
+        try await cli.run(["append", session, "--owner", owner, "--owner-hex", "--role", "user", "--content", "hi", "--prefix", prefix]).expectSuccess()
+        let line = #"{"id":"imported","role":"user","content":"from a file"}"#
+        try await cli.run(["import", session + "-2", "--owner", owner, "--owner-hex", "--prefix", prefix], stdin: Data(line.utf8)).expectSuccess()
+        let listed = try await cli.run(["conversations", owner, "--hex", "--json", "--prefix", prefix]).expectSuccess().jsonObject()
+        let rows = try #require(listed["conversations"] as? [[String: Any]])
+        #expect(Set(rows.compactMap { ($0["session"] as? [String: Any])?["id"] as? String }) == [session, session + "-2"])
+        let text = try await cli.run(["conversations", "61ff00", "--prefix", prefix, "--json"]).expectSuccess().jsonObject()
+        #expect((text["conversations"] as? [Any])?.isEmpty == true, "the text 61ff00 is another owner")
+        try await cli.run(["title", session, "--owner", owner, "--owner-hex", "Binary", "--prefix", prefix]).expectSuccess()
+        let erased = try await cli.run(["erase-owner", owner, "--hex", "--json", "--prefix", prefix]).expectSuccess().jsonObject()
+        #expect(erased["erased"] as? Int == 2, "\(erased)")
+        for bad in [["conversations", "6", "--hex"], ["conversations", "zz", "--hex"], ["conversations", "", "--hex"],
+                    ["append", session, "--owner-hex", "--role", "user", "--content", "x"],
+                    ["append", session, "--owner", "f", "--owner-hex", "--role", "user", "--content", "x"]] {
+            let result = try await cli.run(bad + ["--prefix", prefix])
+            #expect(result.status == 64, "\(bad)")
+            #expect(result.errorOutput.contains("owner"), "\(bad): \(result.errorOutput)")
+        }
+    }
 }
 
 /// The topology variables Scripts/test.sh exports; a missing one fails the test.

@@ -23,6 +23,7 @@ struct ImportCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var session: SessionArgument
+    @OptionGroup var owner: OwnerOption
     @OptionGroup var connection: ConnectionOptions
     @OptionGroup var output: OutputOptions
     @OptionGroup var retention: RetentionOptions
@@ -47,8 +48,9 @@ struct ImportCommand: AsyncParsableCommand {
     func run() async throws {
         let messages = try readMessages()
         let id = try session.id()
+        let owner = try owner.id()
         try await connection.run(configure: retention.apply) { connection in
-            let chat = connection.memory.session(id)
+            let chat = owner.map { connection.memory.session(id, owner: $0) } ?? connection.memory.session(id)
             // One read of the ids already stored makes the import idempotent beyond the
             // append's own window of recent ids.
             let held = Set(try await chat.inspect().messages.map(\.message.id))

@@ -56,13 +56,13 @@ extension SessionID {
     private static func bytes(hex text: String) throws(CLIError) -> [UInt8] {
         let digits = Array(text.utf8)
         guard digits.count % 2 == 0 else {
-            throw .usage("--hex expects two hex digits per byte (got \(digits.count) digits in \(printable(text)))")
+            throw .usage("a hex id needs two hex digits per byte (got \(digits.count) digits in \(printable(text)))")
         }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(digits.count / 2)
         for pair in stride(from: 0, to: digits.count, by: 2) {
             guard let high = hexDigitValue(digits[pair]), let low = hexDigitValue(digits[pair + 1]) else {
-                throw .usage("--hex expects hex digits 0-9 and a-f (got \(printable(text)))")
+                throw .usage("a hex id holds only the hex digits 0-9 and a-f (got \(printable(text)))")
             }
             bytes.append(high << 4 | low)
         }
