@@ -44,29 +44,13 @@ public struct ConversationCursor: Sendable, Hashable, CustomStringConvertible {
     /// A cursor from its ``description``; `nil` when the text is not one.
     public init?(_ token: String) {
         let parts = token.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false)
-        guard parts.count == 2, let activeAt = Int64(parts[0]), activeAt >= 0 else { return nil }
-        let digits = Array(parts[1].utf8)
-        guard !digits.isEmpty, digits.count % 2 == 0, digits.count / 2 <= SessionID.maxLength else { return nil }
-        var session: [UInt8] = []
-        for pair in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = Self.hexValue(digits[pair]), let low = Self.hexValue(digits[pair + 1]) else { return nil }
-            session.append(high << 4 | low)
-        }
+        // Only the form `description` writes (lowercase digits).
+        guard parts.count == 2, let activeAt = Int64(parts[0]), activeAt >= 0, let session = Hex.decode(parts[1]),
+              (1...SessionID.maxLength).contains(session.count), Hex.encode(session) == parts[1] else { return nil }
         self.init(activeAt: activeAt, session: session)
     }
 
-    public var description: String {
-        let digits = Array("0123456789abcdef".utf8)
-        return "\(activeAt)-" + String(decoding: session.flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xF)]] }, as: UTF8.self)
-    }
-
-    private static func hexValue(_ digit: UInt8) -> UInt8? {
-        switch digit {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-        default: nil
-        }
-    }
+    public var description: String { "\(activeAt)-" + Hex.encode(session) }
 }
 
 extension RedisChatMemory {
@@ -84,7 +68,7 @@ extension RedisChatMemory {
     ///
     /// The list is kept by every write to an owned session, in the owner's own index (on a
     /// cluster, in the owner's hash slot; no script spans two slots), and reads no session but to
-    /// count its entries. A session that expired or was deleted leaves the list the first time a
+    /// count its entries (all of a page's counts asked at once). A session that expired or was deleted leaves the list the first time a
     /// listing meets it. Paging never repeats or skips a conversation that is not written
     /// meanwhile; one written while you page moves to the top, and shows on the next listing.
     /// `limit` is 1 to ``maxConversationPage``.
@@ -101,10 +85,11 @@ extension RedisChatMemory {
         repeat {
             let (rows, next) = try await index.conversationPage(owner: ownerKey, after: cursor, limit: limit - conversations.count, logger: logger)
             cursor = next
-            for row in rows {
+            let counts = try await messageCounts(of: rows, logger: logger)
+            for (row, count) in zip(rows, counts) {
                 // Expired, deleted, or not a session (an id too long, a key of another type): it
                 // leaves the list, unless it was written meanwhile.
-                guard let id = try? SessionID(bytes: row.session), let count = try await messageCount(of: id, logger: logger), count > 0 else {
+                guard let id = try? SessionID(bytes: row.session), let count, count > 0 else {
                     _ = try await index.forgetConversation(row.session, owner: ownerKey, activeAt: row.lastActive, logger: logger)
                     continue
                 }
@@ -146,6 +131,20 @@ extension RedisChatMemory {
         } while cursor != nil
         _ = try await index.deleteConversationIndex(owner: ownerKey, logger: logger)
         return erased
+    }
+
+    /// The entry counts of the rows' sessions, asked all at once (the client pipelines them);
+    /// `nil` for a row that names no session or whose key holds something else.
+    private func messageCounts(of rows: [ConversationRow], logger: Logger) async throws -> [Int?] {
+        try await withThrowingTaskGroup(of: (Int, Int?).self) { group in
+            for (index, row) in rows.enumerated() {
+                guard let id = try? SessionID(bytes: row.session) else { continue }
+                group.addTask { (index, try await self.messageCount(of: id, logger: logger)) }
+            }
+            var counts = [Int?](repeating: nil, count: rows.count)
+            for try await (index, count) in group { counts[index] = count }
+            return counts
+        }
     }
 
     /// A session's entry count, or `nil` when its key holds something else.

@@ -44,7 +44,7 @@ extension SessionID {
     }
 
     /// The id's bytes as lowercase hex, the form `--hex` reads.
-    var hex: String { hexString(bytes) }
+    var hex: String { Hex.encode(bytes) }
 
     /// Whether the readable form (control characters and backslashes escaped) can be typed back
     /// as the session argument: UTF-8, nothing escaped, no leading '-' or surrounding whitespace.
@@ -54,39 +54,14 @@ extension SessionID {
     }
 
     private static func bytes(hex text: String) throws(CLIError) -> [UInt8] {
-        let digits = Array(text.utf8)
-        guard digits.count % 2 == 0 else {
-            throw .usage("a hex id needs two hex digits per byte (got \(digits.count) digits in \(printable(text)))")
+        guard text.utf8.count % 2 == 0 else {
+            throw .usage("a hex id needs two hex digits per byte (got \(text.utf8.count) digits in \(printable(text)))")
         }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        for pair in stride(from: 0, to: digits.count, by: 2) {
-            guard let high = hexDigitValue(digits[pair]), let low = hexDigitValue(digits[pair + 1]) else {
-                throw .usage("a hex id holds only the hex digits 0-9 and a-f (got \(printable(text)))")
-            }
-            bytes.append(high << 4 | low)
+        guard let bytes = Hex.decode(text) else {
+            throw .usage("a hex id holds only the hex digits 0-9 and a-f (got \(printable(text)))")
         }
         return bytes
     }
-}
-
-/// The value of one ASCII hex digit, either case.
-func hexDigitValue(_ digit: UInt8) -> UInt8? {
-    switch digit {
-    case UInt8(ascii: "0")...UInt8(ascii: "9"): digit - UInt8(ascii: "0")
-    case UInt8(ascii: "a")...UInt8(ascii: "f"): digit - UInt8(ascii: "a") + 10
-    case UInt8(ascii: "A")...UInt8(ascii: "F"): digit - UInt8(ascii: "A") + 10
-    default: nil
-    }
-}
-
-/// Bytes as lowercase hex, two digits each.
-func hexString(_ bytes: [UInt8]) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var text: [UInt8] = []
-    text.reserveCapacity(bytes.count * 2)
-    for byte in bytes { text += [digits[Int(byte >> 4)], digits[Int(byte & 0xF)]] }
-    return String(decoding: text, as: UTF8.self)
 }
 
 /// Arguments arrive in Swift as text, with invalid UTF-8 silently replaced by U+FFFD: a session
@@ -97,7 +72,7 @@ enum RawArguments {
         for index in 1..<Int(CommandLine.argc) {
             guard let pointer = CommandLine.unsafeArgv[index], String(validatingCString: pointer) == nil else { continue }
             let bytes = Array(UnsafeBufferPointer(start: pointer, count: strlen(pointer))).map { UInt8(bitPattern: $0) }
-            let hex = hexString(bytes)
+            let hex = Hex.encode(bytes)
             throw .usage("argument \(index) is not valid UTF-8 (its bytes in hex: \(hex)); give a session id that is not UTF-8 as --hex \(hex); other arguments must be UTF-8 text")
         }
     }
