@@ -51,4 +51,35 @@ import Testing
             try await cli.run(["clear", session]).expectSuccess()
         }
     }
+
+    @Test("window --format prints the window as a model request's messages")
+    func windowFormats() async throws {
+        let cli = try CLIHarness()
+        let session = cliSessionID("format")
+        try await withCLICleanup(cli, deleting: ["chat:" + session]) { _ in
+            let lines = [
+                #"{"id":"s","role":"system","content":"Be terse."}"#,
+                #"{"id":"u","role":"user","content":"Oslo?"}"#,
+                #"{"id":"a","role":"assistant","tool_calls":[{"id":"c1","name":"weather","arguments":"{\"city\":\"Oslo\"}"}]}"#,
+                #"{"id":"t","role":"tool","content":"3 °C","tool_call_id":"c1"}"#,
+                #"{"id":"b","role":"assistant","content":"3 °C."}"#,
+            ]
+            try await cli.run(["import", session], stdin: Data(lines.joined(separator: "\n").utf8)).expectSuccess()
+            let chat = try await cli.run(["window", session, "--tokens", "1000", "--format", "openai-chat"]).expectSuccess()
+            let messages = try #require(try JSONSerialization.jsonObject(with: Data(chat.output.utf8)) as? [[String: Any]])
+            #expect(messages.map { $0["role"] as? String } == ["system", "user", "assistant", "tool", "assistant"])
+            #expect(messages[2]["content"] is NSNull && (messages[2]["tool_calls"] as? [Any])?.count == 1)
+            let responses = try await cli.run(["window", session, "--tokens", "1000", "--format", "openai-responses"]).expectSuccess()
+            let items = try #require(try JSONSerialization.jsonObject(with: Data(responses.output.utf8)) as? [[String: Any]])
+            #expect(items.map { $0["type"] as? String } == ["message", "message", "function_call", "function_call_output", "message"])
+            let anthropic = try await cli.run(["window", session, "--tokens", "1000", "--format", "anthropic"]).expectSuccess().jsonObject()
+            #expect(anthropic["system"] as? String == "Be terse." && (anthropic["messages"] as? [Any])?.count == 4)
+
+            let broken = #"{"id":"x","role":"assistant","tool_calls":[{"id":"c2","name":"f","arguments":"[1]"}]}"#
+            try await cli.run(["import", session], stdin: Data(broken.utf8)).expectSuccess()
+            #expect(try await cli.run(["window", session, "--tokens", "1000", "--format", "anthropic"]).status == 65)
+            #expect(try await cli.run(["window", session, "--tokens", "1000", "--format", "gemini"]).status == 64)
+            #expect(try await cli.run(["window", session, "--tokens", "1000", "--format", "anthropic", "--json"]).status == 64)
+        }
+    }
 }

@@ -28,6 +28,23 @@ struct WindowCommand: AsyncParsableCommand {
     @Flag(name: [.short, .long], help: "Also print each message's id and metadata.")
     var verbose = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Print the window as a model request's messages, one JSON document: openai-chat (the messages array), "
+            + "openai-responses (the input array) or anthropic ({\"system\", \"messages\"}).", valueName: "format"))
+    var format: RequestFormat?
+
+    enum RequestFormat: String, ExpressibleByArgument, CaseIterable {
+        case openAIChat = "openai-chat", openAIResponses = "openai-responses", anthropic
+
+        func jsonData(_ messages: [ChatMessage]) throws -> [UInt8] {
+            switch self {
+            case .openAIChat: Array(try OpenAIChatCompletions.jsonData(messages))
+            case .openAIResponses: Array(try OpenAIResponses.jsonData(messages))
+            case .anthropic: Array(try AnthropicMessages.jsonData(messages))
+            }
+        }
+    }
+
     struct JSONForm: Encodable {
         let session: SessionJSON
         let policy: String
@@ -48,6 +65,7 @@ struct WindowCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        if format != nil, output.json { throw ValidationError("give --json or --format, not both") }
         try Limits.check(tokens, in: Limits.tokens, "--tokens")
         try Limits.check(reserve, in: 0...tokens, "--reserve")
     }
@@ -56,6 +74,10 @@ struct WindowCommand: AsyncParsableCommand {
         let id = try session.id()
         try await connection.run { connection in
             let window = try await connection.memory.session(id).window(tokenLimit: tokens, reserving: reserve, policy: policy.policy)
+            if let format {
+                try Streams.writeOutput(try format.jsonData(window.messages) + [UInt8(ascii: "\n")])
+                return
+            }
             if output.json {
                 try printJSON(JSONForm(
                     session: SessionJSON(id), policy: policy.rawValue, messages: window.messages,

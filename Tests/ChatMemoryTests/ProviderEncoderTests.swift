@@ -1,0 +1,161 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import ChatMemory
+
+/// The provider encoders: each field's mapping, the exact JSON, and Anthropic's ordering rules on
+/// generated histories.
+@Suite struct ProviderEncoderTests {
+    private static let at = Date(timeIntervalSince1970: 1_764_108_063)
+    private static let history: [ChatMessage] = [
+        ChatMessage(id: "s", role: .system, content: "Be terse.", createdAt: at),
+        ChatMessage(id: "u1", role: .user, content: "Weather in Oslo and Rome?", name: "ana", metadata: ["k": "v"], createdAt: at),
+        ChatMessage(id: "a1", role: .assistant, content: nil, toolCalls: [
+            .init(id: "c1", name: "weather", arguments: #"{"city":"Oslo"}"#),
+            .init(id: "c2", name: "weather", arguments: #"{"city":"Rome","days":2,"scale":1.5,"alerts":[true,null]}"#),
+        ], createdAt: at),
+        ChatMessage(id: "t2", role: .tool, content: "21 °C", name: "weather", toolCallID: "c2", createdAt: at),
+        ChatMessage(id: "t1", role: .tool, content: "3 °C", toolCallID: "c1", createdAt: at),
+        ChatMessage(id: "u2", role: .user, content: "Thanks.", createdAt: at),
+        ChatMessage(id: "a2", role: .assistant, content: "Oslo 3 °C, Rome 21 °C.", createdAt: at),
+    ]
+
+    private static func text(_ data: Data) -> String { String(decoding: data, as: UTF8.self) }
+
+    @Test func openAIChatCompletionsMapsEveryField() throws {
+        let json = Self.text(try OpenAIChatCompletions.jsonData(Self.history))
+        #expect(json == """
+            [{"content":"Be terse.","role":"system"},\
+            {"content":"Weather in Oslo and Rome?","name":"ana","role":"user"},\
+            {"content":null,"role":"assistant","tool_calls":[\
+            {"function":{"arguments":"{\\"city\\":\\"Oslo\\"}","name":"weather"},"id":"c1","type":"function"},\
+            {"function":{"arguments":"{\\"city\\":\\"Rome\\",\\"days\\":2,\\"scale\\":1.5,\\"alerts\\":[true,null]}","name":"weather"},"id":"c2","type":"function"}]},\
+            {"content":"21 °C","role":"tool","tool_call_id":"c2"},\
+            {"content":"3 °C","role":"tool","tool_call_id":"c1"},\
+            {"content":"Thanks.","role":"user"},\
+            {"content":"Oslo 3 °C, Rome 21 °C.","role":"assistant"}]
+            """)
+    }
+
+    @Test func openAIResponsesGivesMessagesCallsAndOutputs() throws {
+        let json = Self.text(try OpenAIResponses.jsonData(Self.history))
+        #expect(json == """
+            [{"content":"Be terse.","role":"system","type":"message"},\
+            {"content":"Weather in Oslo and Rome?","role":"user","type":"message"},\
+            {"arguments":"{\\"city\\":\\"Oslo\\"}","call_id":"c1","name":"weather","type":"function_call"},\
+            {"arguments":"{\\"city\\":\\"Rome\\",\\"days\\":2,\\"scale\\":1.5,\\"alerts\\":[true,null]}","call_id":"c2","name":"weather","type":"function_call"},\
+            {"call_id":"c2","output":"21 °C","type":"function_call_output"},\
+            {"call_id":"c1","output":"3 °C","type":"function_call_output"},\
+            {"content":"Thanks.","role":"user","type":"message"},\
+            {"content":"Oslo 3 °C, Rome 21 °C.","role":"assistant","type":"message"}]
+            """)
+        // Text and a call: the message, then the call; no text and no call: an empty message.
+        let both = ChatMessage.assistant("Checking.", toolCalls: [.init(id: "c", name: "f", arguments: "{}")])
+        #expect(OpenAIResponses.input([both, .assistant(nil)]) == [
+            .message(role: "assistant", content: "Checking."), .functionCall(callID: "c", name: "f", arguments: "{}"),
+            .message(role: "assistant", content: ""),
+        ])
+    }
+
+    @Test func anthropicMovesTheSystemPromptAndGroupsToolResults() throws {
+        let json = Self.text(try AnthropicMessages.jsonData(Self.history))
+        #expect(json == """
+            {"messages":[{"content":[{"text":"Weather in Oslo and Rome?","type":"text"}],"role":"user"},\
+            {"content":[{"id":"c1","input":{"city":"Oslo"},"name":"weather","type":"tool_use"},\
+            {"id":"c2","input":{"alerts":[true,null],"city":"Rome","days":2,"scale":1.5},"name":"weather","type":"tool_use"}],"role":"assistant"},\
+            {"content":[{"content":"21 °C","tool_use_id":"c2","type":"tool_result"},\
+            {"content":"3 °C","tool_use_id":"c1","type":"tool_result"},\
+            {"text":"Thanks.","type":"text"}],"role":"user"},\
+            {"content":[{"text":"Oslo 3 °C, Rome 21 °C.","type":"text"}],"role":"assistant"}],\
+            "system":"Be terse."}
+            """)
+        #expect(AnthropicMessages.ruleViolations(try AnthropicMessages.request(Self.history)).isEmpty)
+        // Two system messages join; none: no system key.
+        let twoSystems = try AnthropicMessages.request([.system("A"), .user("hi"), .system("B")])
+        #expect(twoSystems.system == "A\n\nB" && twoSystems.messages.count == 1)
+        #expect(!Self.text(try AnthropicMessages.jsonData([.user("hi")])).contains("system"))
+    }
+
+    @Test func anthropicToolArgumentsMustBeAnObject() throws {
+        let empty = ChatMessage.assistant(nil, toolCalls: [.init(id: "c", name: "f", arguments: " ")])
+        #expect(try AnthropicMessages.request([.user("x"), empty]).messages[1].content == [.toolUse(id: "c", name: "f", input: [:])])
+        for arguments in ["[1]", "3", #""text""#, "{", #"{"a":}"#, "null"] {
+            let call = ChatMessage.assistant(nil, toolCalls: [.init(id: "c", name: "f", arguments: arguments)])
+            #expect(throws: ChatMemoryError.self, "\(arguments)") { try AnthropicMessages.request([.user("x"), call]) }
+        }
+    }
+
+    @Test func anthropicLeavesOutEmptyMessagesAndMergesOneRole() throws {
+        let request = try AnthropicMessages.request([.user("a"), .user(""), .user("b"), .assistant(""), .assistant("c")])
+        #expect(request.messages == [.init(role: "user", content: [.text("a"), .text("b")]), .init(role: "assistant", content: [.text("c")])])
+    }
+
+    @Test func everyRuleIsCaught() {
+        typealias M = AnthropicMessages.Message
+        let use = AnthropicMessages.Block.toolUse(id: "c", name: "f", input: [:])
+        let result = AnthropicMessages.Block.toolResult(toolUseID: "c", content: "r")
+        let cases: [(String, [M])] = [
+            ("is not a user message", [M(role: "assistant", content: [.text("a")])]),
+            ("has the role of the message before it", [M(role: "user", content: [.text("a")]), M(role: "user", content: [.text("b")])]),
+            ("is empty", [M(role: "user", content: [])]),
+            ("has an empty text block", [M(role: "user", content: [.text("")])]),
+            ("has no tool_result in the next message", [M(role: "user", content: [.text("a")]), M(role: "assistant", content: [use])]),
+            ("comes after another block", [M(role: "user", content: [.text("a")]), M(role: "assistant", content: [use]),
+                                           M(role: "user", content: [.text("b"), result])]),
+            ("answers no tool_use of the message before", [M(role: "user", content: [result])]),
+            ("is used twice", [M(role: "user", content: [.text("a")]), M(role: "assistant", content: [use]), M(role: "user", content: [result]),
+                               M(role: "assistant", content: [use]), M(role: "user", content: [result])]),
+        ]
+        for (rule, messages) in cases {
+            let broken = AnthropicMessages.ruleViolations(.init(system: nil, messages: messages))
+            #expect(broken.contains { $0.contains(rule) }, "\(rule): \(broken)")
+        }
+        let valid = [M(role: "user", content: [.text("a")]), M(role: "assistant", content: [.text("t"), use]), M(role: "user", content: [result, .text("b")])]
+        #expect(AnthropicMessages.ruleViolations(.init(system: nil, messages: valid)).isEmpty)
+    }
+
+    /// A well-formed history: user turns, assistant replies, tool calls (1 to 3, answered in any
+    /// order, sometimes with text), starting with a user message.
+    private static func generated(seed: UInt64) -> [ChatMessage] {
+        var random = SplitMix64(seed: seed)
+        var messages: [ChatMessage] = [.user("start")]
+        var call = 0
+        for turn in 0..<Int.random(in: 1...12, using: &random) {
+            if Bool.random(using: &random) {
+                let calls = (0..<Int.random(in: 1...3, using: &random)).map { _ -> ChatMessage.ToolCall in
+                    call += 1
+                    return .init(id: "c\(call)", name: "f", arguments: #"{"n":\#(call)}"#)
+                }
+                messages.append(.assistant(Bool.random(using: &random) ? "let me check" : nil, toolCalls: calls))
+                for answered in calls.shuffled(using: &random) { messages.append(.tool("r", callID: answered.id)) }
+            }
+            messages.append(.assistant("reply \(turn)"))
+            messages.append(.user("next \(turn)"))
+        }
+        return messages
+    }
+
+    @Test func generatedHistoriesEncodeWithinEveryRule() throws {
+        for seed in 0..<500 as Range<UInt64> {
+            let history = Self.generated(seed: seed)
+            let request = try AnthropicMessages.request([.system("sys")] + history)
+            #expect(AnthropicMessages.ruleViolations(request).isEmpty, "seed \(seed)")
+            #expect(OpenAIChatCompletions.messages(history).count == history.count)
+            let calls = history.reduce(0) { $0 + $1.toolCalls.count }
+            let silent = history.filter { $0.role == .assistant && $0.content == nil }.count
+            #expect(OpenAIResponses.input(history).count == history.count + calls - silent)
+            // Every suffix that starts at a user text is a valid conversation too; one that starts
+            // at a tool result orphans it, and the rules say so.
+            for start in history.indices {
+                let suffix = Array(history[start...])
+                let broken = AnthropicMessages.ruleViolations(try AnthropicMessages.request(suffix))
+                switch history[start].role {
+                case .user: #expect(broken.isEmpty, "seed \(seed) from \(start)")
+                case .tool: #expect(broken.contains { $0.contains("answers no tool_use") }, "seed \(seed) from \(start)")
+                case .assistant: #expect(broken.contains { $0.contains("is not a user message") }, "seed \(seed) from \(start)")
+                case .system: break
+                }
+            }
+        }
+    }
+}
