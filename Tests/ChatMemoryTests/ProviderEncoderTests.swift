@@ -158,4 +158,19 @@ import TestSupport
             }
         }
     }
+
+    @Test func modelSafeWindowsThatStartWithTheUserFollowEveryRule() async throws {
+        var checked = 0
+        for seed in 0..<60 as Range<UInt64> {
+            let chat = try RedisChatMemory(storage: EmbeddedChatStorage()).session("generated")
+            try await chat.append(contentsOf: Self.generated(seed: seed))
+            for budget in [20, 60, 150, 400, 2_000] {
+                guard let window = try? await chat.window(tokenLimit: budget), window.messages.first?.role == .user else { continue }
+                let broken = AnthropicMessages.ruleViolations(try AnthropicMessages.request(window.messages))
+                #expect(broken.isEmpty, "seed \(seed), budget \(budget): \(broken)")
+                checked += 1
+            }
+        }
+        #expect(checked >= 100, "only \(checked) windows started with a user message")
+    }
 }
