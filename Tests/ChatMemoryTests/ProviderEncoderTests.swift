@@ -85,6 +85,13 @@ import TestSupport
         }
     }
 
+    @Test func anthropicPutsResultsBeforeWordsSentWhileToolsRan() throws {
+        let call = ChatMessage.assistant(nil, toolCalls: [.init(id: "c", name: "f", arguments: "{}")])
+        let request = try AnthropicMessages.request([.user("go"), call, .user("hurry"), .tool("done", callID: "c"), .user("thanks")])
+        #expect(request.messages.last?.content == [.toolResult(toolUseID: "c", content: "done"), .text("hurry"), .text("thanks")])
+        #expect(AnthropicMessages.ruleViolations(request).isEmpty)
+    }
+
     @Test func anthropicLeavesOutEmptyMessagesAndMergesOneRole() throws {
         let request = try AnthropicMessages.request([.user("a"), .user(""), .user("b"), .assistant(""), .assistant("c")])
         #expect(request.messages == [.init(role: "user", content: [.text("a"), .text("b")]), .init(role: "assistant", content: [.text("c")])])

@@ -14,8 +14,9 @@ import Foundation
 ///   (arguments that are not a JSON object throw ``ChatMemoryError/Code/invalidMessage``; empty
 ///   arguments are `{}`); a tool result is a `tool_result` block in a user message.
 /// - Consecutive messages of one role become one message (so the results of one assistant turn
-///   share the user message after it, as the API requires), and a message with no text and no
-///   tool call is left out (the API refuses empty content).
+///   share the user message after it, as the API requires, before any text of that message: a
+///   user message stored between a call and its result follows the result), and a message with
+///   no text and no tool call is left out (the API refuses empty content).
 /// - `name`, `metadata`, ids and times stay with the memory.
 ///
 /// The encoder keeps the order it is given; ``ruleViolations(_:)`` says which of the API's
@@ -88,7 +89,15 @@ public enum AnthropicMessages {
             }
             guard !blocks.isEmpty else { continue }
             if encoded.last?.role == role {
-                encoded[encoded.count - 1].content += blocks
+                var content = encoded[encoded.count - 1].content
+                if message.role == .tool {
+                    // Results go before the message's other blocks (a user's words sent while
+                    // the tools ran come after them), as the API requires.
+                    content.insert(contentsOf: blocks, at: content.firstIndex { $0.answeredID == nil } ?? content.endIndex)
+                } else {
+                    content += blocks
+                }
+                encoded[encoded.count - 1].content = content
             } else {
                 encoded.append(Message(role: role, content: blocks))
             }
