@@ -320,6 +320,40 @@ import Testing
         }
     }
 
+    /// A user made before transcript archives (its rules lack `~archive:{???}…`): appends to a
+    /// session with a time to live, and compaction, are `NOPERM` with no message written; without
+    /// a time to live appends go on, and with `archive = nil` everything does.
+    @Test func aUserWithoutTheArchiveRuleIsRefusedWithNothingWritten() async throws {
+        try await withStore(.leastPrivilege, { $0.idempotencyWindow = 1; $0.timeToLive = .seconds(60) }) { store in
+            let user = try #require(store.aclUser)
+            let old = RedisChatMemory.aclRules(keyPrefix: store.prefix).filter { !$0.hasPrefix("~archive:") }
+            try await storeTestAdmin(["ACL", "SETUSER", user, "resetkeys"] + old)
+            let chat = store.memory.session("old-user")
+            let refused = await #expect(throws: RedisError.self) { try await chat.append(.user("hi")) }
+            #expect(refused?.code == .server(.noPermission))
+            #expect(try await chat.count() == 0)
+
+            var withoutTTL = ChatMemoryConfiguration()
+            withoutTTL.keyPrefix = store.prefix
+            withoutTTL.idempotencyWindow = 1
+            let plain = try RedisChatMemory(client: try #require(store.client), configuration: withoutTTL).session("old-user")
+            let turns = storeTestTurns(6)
+            try await plain.append(contentsOf: turns)
+            let compaction = await #expect(throws: RedisError.self) {
+                try await plain.compact(targetTokens: 0, summarizer: CountingSummarizer())
+            }
+            #expect(compaction?.code == .server(.noPermission))
+            #expect(try await plain.all() == turns)
+
+            withoutTTL.compaction.archive = nil
+            let noArchive = try RedisChatMemory(client: try #require(store.client), configuration: withoutTTL).session("old-user")
+            #expect(try await noArchive.compact(targetTokens: 0, summarizer: CountingSummarizer()).outcome == .compacted)
+            #expect(try await noArchive.transcript().total == 2, "the two protected messages stay; nothing was archived")
+            await #expect(throws: RedisError.self) { try await plain.clear() }
+            #expect(try await noArchive.clear())
+        }
+    }
+
     /// Each command compaction's commit runs (the archive's included): `persist` for a session
     /// without a time to live, `pexpire` and `pttl` with one.
     @Test(arguments: ["llen", "lrange", "type", "pttl", "rpush", "ltrim", "pexpire", "persist", "lset"])

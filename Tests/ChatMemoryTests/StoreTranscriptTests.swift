@@ -76,6 +76,8 @@ import Testing
             try await chat.append(contentsOf: first)
             let done = SummaryTestBox(false)
             async let writer: [String] = {
+                // Also when it throws: the reader then stops, and the test fails on the rethrow.
+                defer { done.update { $0 = true } }
                 var written: [String] = []
                 for round in 0..<8 {
                     let turns = storeTestTurns(20, label: "r\(round)")
@@ -83,7 +85,6 @@ import Testing
                     written += turns.map(\.id)
                     _ = try await chat.compact(targetTokens: 100, summarizer: CountingSummarizer())
                 }
-                done.update { $0 = true }
                 return written
             }()
             var read: [String] = []
@@ -219,6 +220,33 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func aConversationWhoseArchiveOutlivesItsSessionStaysListedUntilErased(kind: StoreKind) async throws {
+        try await withStore(kind, { $0.idempotencyWindow = 1; $0.timeToLive = .seconds(60)
+                                    $0.compaction.archive = TranscriptArchive(timeToLive: .seconds(3600)) }) { store in
+            let owner: OwnerID = "keeper"
+            let chat = store.memory.session("outlived", owner: owner)
+            let turns = storeTestTurns(6)
+            try await chat.append(contentsOf: turns)
+            #expect(try await chat.compact(targetTokens: 0, summarizer: CountingSummarizer()).outcome == .compacted)
+            // The session's entries go (as when it expires first); its archive stays.
+            #expect(try await chat.replace(after: nil, ifNewestIs: turns[5], with: []).isApplied)
+            #expect(try await chat.count() == 0)
+            let listed = try await store.memory.conversations(of: owner).conversations
+            #expect(listed.map(\.id) == ["outlived"] && listed.first?.messageCount == 0)
+            #expect(try await chat.transcript().messages == Array(turns[..<4]))
+            if let client = store.client {
+                let list = RedisChatStorage.ownerIndexKey(of: store.memory.key(of: owner))
+                #expect(try #require(try await client.send("PTTL", list).int) > 60_000, "the list lives as long as the archive")
+            }
+            #expect(try await store.memory.erase(owner: owner) == 0, "no session list was left to count")
+            #expect(try await chat.transcript().total == 0)
+            if let client = store.client {
+                #expect(try await client.send("EXISTS", RedisChatStorage.archiveKey(of: chat.key)) == .integer(0))
+            }
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func editsLeaveTheArchiveAlone(kind: StoreKind) async throws {
         try await withStore(kind, { $0.idempotencyWindow = 1 }) { store in
             let chat = store.memory.session("edited")
@@ -238,14 +266,18 @@ import Testing
     @Test(arguments: StoreKind.allCases)
     func aMessageThatLooksLikeASummaryIsAMessage(kind: StoreKind) async throws {
         try await withStore(kind) { store in
-            let chat = store.memory.session("lookalike")
+            // Each the oldest entry of its session, where the summary would be.
             let lookalikes = [ChatMessage(id: #"x","kind":"summary"#, role: .user, content: #","kind":"summary""#),
                               ChatMessage(id: "summary:fake", role: .system, content: "not a summary"),
-                              ChatMessage(id: #"\"#, role: .user, content: "backslash")]
-            try await chat.append(contentsOf: lookalikes)
-            let page = try await chat.transcript(before: nil)
-            #expect(page.total == 3 && page.messages == lookalikes)
-            #expect(page.entries.count == 3)
+                              ChatMessage(id: #"\"#, role: .user, content: "backslash"),
+                              ChatMessage(id: #"\","kind":"summary"#, role: .user, content: "escaped quote")]
+            for (index, lookalike) in lookalikes.enumerated() {
+                let chat = store.memory.session(try SessionID("lookalike-\(index)"))
+                try await chat.append(contentsOf: [lookalike, .user("after")])
+                let page = try await chat.transcript(before: nil)
+                #expect(page.total == 2 && page.messages.first == lookalike, "\(lookalike.id)")
+                #expect(page.entries.count == 2)
+            }
         }
     }
 

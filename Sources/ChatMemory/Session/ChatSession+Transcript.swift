@@ -48,7 +48,9 @@ extension ChatSession {
     /// Positions count messages from 0, oldest first. Compaction moves messages from the session
     /// to its archive without changing their positions, so paging while it runs neither repeats
     /// nor skips one; a cap that drops the oldest messages (``ChatMemoryConfiguration/maxMessages``,
-    /// ``TranscriptArchive/maxMessages``) moves the later ones down by as many. Each page is read
+    /// ``TranscriptArchive/maxMessages``) moves the later ones down by as many, as does an archive
+    /// that expires (its own ``TranscriptArchive/timeToLive``) or a compaction that archives
+    /// nothing (``CompactionSettings/archive`` `nil`). Each page is read
     /// in one atomic step (in Redis one script on the session's slot) and never reads more of the
     /// session than the page. `position` is at least 0; `limit` is 1 to ``maxTranscriptPage``.
     /// Over a ``ChatStorage`` of your own, the transcript is the session alone, read whole.
@@ -92,8 +94,12 @@ extension ChatSession {
         for bytes in slice.archived {
             if let decoded = StoredEntry.decode(bytes) { entries.append(.message(decoded.message, archived: true)) } else { skipped += 1 }
         }
-        if let bytes = slice.summary, let decoded = StoredEntry.decode(bytes), let summary = ChatSummary(decoded, tokens: tokens(of: decoded)) {
-            entries.append(.summary(summary))
+        if let bytes = slice.summary {
+            if let decoded = StoredEntry.decode(bytes), let summary = ChatSummary(decoded, tokens: tokens(of: decoded)) {
+                entries.append(.summary(summary))
+            } else {
+                skipped += 1
+            }
         }
         for bytes in slice.live {
             if let decoded = StoredEntry.decode(bytes) { entries.append(.message(decoded.message, archived: false)) } else { skipped += 1 }

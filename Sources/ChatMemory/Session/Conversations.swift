@@ -16,7 +16,8 @@ public struct Conversation: Sendable, Hashable {
     public let created: Date
     /// When it was last written (appended to, edited) under its owner.
     public let lastActive: Date
-    /// The entries the session holds now (a summary counts as one).
+    /// The entries the session holds now (a summary counts as one); 0 when only its transcript
+    /// archive is left (the session expired before an archive with its own time to live).
     public let messageCount: Int
 }
 
@@ -68,8 +69,10 @@ extension RedisChatMemory {
     ///
     /// The list is kept by every write to an owned session, in the owner's own index (on a
     /// cluster, in the owner's hash slot; no script spans two slots), and reads no session but to
-    /// count its entries (all of a page's counts asked at once). A session that expired or was deleted leaves the list the first time a
-    /// listing meets it. Paging never repeats or skips a conversation that is not written
+    /// count its entries (all of a page's counts asked at once). A session that expired or was
+    /// deleted leaves the list the first time a listing meets it, unless its transcript archive
+    /// lives on (``TranscriptArchive/timeToLive`` longer than the session's): the list lives as
+    /// long as the archive, and the conversation stays listed, with no entries. Paging never repeats or skips a conversation that is not written
     /// meanwhile; one written while you page moves to the top, and shows on the next listing.
     /// `limit` is 1 to ``maxConversationPage``.
     public func conversations(of owner: OwnerID, after cursor: ConversationCursor? = nil, limit: Int = 50,
@@ -89,7 +92,7 @@ extension RedisChatMemory {
             for (row, count) in zip(rows, counts) {
                 // Expired, deleted, or not a session (an id too long, a key of another type): it
                 // leaves the list, unless it was written meanwhile.
-                guard let id = try? SessionID(bytes: row.session), let count, count > 0 else {
+                guard let id = try? SessionID(bytes: row.session), let count else {
                     _ = try await index.forgetConversation(row.session, owner: ownerKey, activeAt: row.lastActive, logger: logger)
                     continue
                 }
@@ -147,10 +150,16 @@ extension RedisChatMemory {
         }
     }
 
-    /// A session's entry count, or `nil` when its key holds something else.
+    /// A session's entry count, or `nil` when its key holds something else. A session whose
+    /// list is gone but whose transcript archive lives counts 0 (it stays listed); one with
+    /// neither counts `nil`.
     private func messageCount(of id: SessionID, logger: Logger) async throws -> Int? {
+        let key = key(of: id)
         do {
-            return try await storage.length(key(of: id), logger: logger)
+            let count = try await storage.length(key, logger: logger)
+            guard count == 0 else { return count }
+            guard configuration.compaction.archive != nil, let transcripts = storage as? any TranscriptStorage else { return nil }
+            return try await transcripts.archiveLength(key, logger: logger) > 0 ? 0 : nil
         } catch let error as ChatMemoryError where error.code == .wrongKeyType {
             return nil
         }
@@ -203,6 +212,15 @@ extension ChatSession {
     /// stands: retrying it (idempotent) marks the session again.
     func touchConversation(_ index: (any ConversationIndexStorage)?, logger: Logger) async throws {
         guard let index, let ownerKey else { return }
-        try await index.touchConversation(id.bytes, owner: ownerKey, timeToLive: configuration.timeToLive, logger: logger)
+        try await index.touchConversation(id.bytes, owner: ownerKey, timeToLive: ownerListTimeToLive, logger: logger)
+    }
+
+    /// How long the owner's list must live after a write: as long as the session, or as its
+    /// transcript archive when that lives longer (its own ``TranscriptArchive/timeToLive``), so
+    /// the list still names a session whose archive outlives it; `nil` (forever) when the
+    /// session never expires.
+    var ownerListTimeToLive: Duration? {
+        guard let timeToLive = configuration.timeToLive else { return nil }
+        return max(timeToLive, configuration.compaction.archive?.timeToLive ?? timeToLive)
     }
 }

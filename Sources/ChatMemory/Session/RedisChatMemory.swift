@@ -37,7 +37,8 @@ public final class RedisChatMemory: Sendable {
         if let replication = configuration.replication, let commandTimeout = client.configuration.commandTimeout, replication.timeout >= commandTimeout {
             throw ChatMemoryError.invalidConfiguration("replication.timeout (\(replication.timeout)) must be shorter than the client's commandTimeout (\(commandTimeout))")
         }
-        try self.init(validating: RedisChatStorage(client: client), configuration: configuration, logger: logger, tracing: SessionTracing(client: client))
+        let storage = RedisChatStorage(client: client, keepsArchives: configuration.compaction.archive != nil)
+        try self.init(validating: storage, configuration: configuration, logger: logger, tracing: SessionTracing(client: client))
     }
 
     /// Chat memory over another backend. Throws ``ChatMemoryError/Code/invalidConfiguration``

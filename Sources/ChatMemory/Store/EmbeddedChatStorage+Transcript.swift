@@ -1,6 +1,10 @@
 import Logging
 
 extension EmbeddedChatStorage: TranscriptStorage {
+    func archiveLength(_ key: [UInt8], logger: Logger) async throws -> Int {
+        withLists { archives[key]?.entries.count ?? 0 }
+    }
+
     func transcriptSlice(_ key: [UInt8], request: TranscriptPlan.Request, limit: Int, logger: Logger) async throws -> TranscriptSlice {
         withLists {
             let archived = archives[key]?.entries ?? []

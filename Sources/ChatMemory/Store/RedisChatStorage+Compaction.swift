@@ -19,7 +19,7 @@ extension RedisChatStorage: CompactionStorage {
         try await client.evaluate(Self.releaseScript, keys: [key], arguments: [token], logger: logger)
     }
 
-    /// KEYS[1]: the session list, KEYS[2]: its transcript archive (``archiveKey(of:)``).
+    /// KEYS[1]: the session list, KEYS[2] (when archiving): its transcript archive (``archiveKey(of:)``).
     /// ARGV[1]: how many newer entries must stay (at least 1, so the list never empties and keeps
     /// its time to live), ARGV[2]: the summary entry, ARGV[3]: how many of the oldest expected
     /// entries stay out of the archive ('' : archive nothing), ARGV[4]: the archive's cap ('' :
@@ -79,9 +79,10 @@ extension RedisChatStorage: CompactionStorage {
                                               archive?.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? ""]
         arguments.reserveCapacity(5 + expected.count)
         for entry in expected { arguments.append(entry) }
-        let archiveKey = Self.archiveKey(of: key)
-        let reply = try await mapped(key, archive: archiveKey) {
-            try await client.evaluate(Self.commitScript, keys: [key, archiveKey], arguments: arguments, logger: logger)
+        // Without an archive the script names no archive key (an ACL user may lack its rule).
+        let keys = archive == nil ? [key] : [key, Self.archiveKey(of: key)]
+        let reply = try await mapped(key, archive: keys.last) {
+            try await client.evaluate(Self.commitScript, keys: keys, arguments: arguments, logger: logger)
         }
         guard let committed = reply.int else { throw ChatMemoryError.unexpectedReply("commit script returned \(reply.shape)") }
         return committed == 1

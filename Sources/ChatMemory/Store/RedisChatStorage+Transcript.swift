@@ -2,7 +2,8 @@ import ChatMemoryRedis
 import Logging
 
 extension RedisChatStorage: TranscriptStorage {
-    /// KEYS[1]: the session list, KEYS[2]: its transcript archive. ARGV[1]: `from` or `before`,
+    /// KEYS[1]: the session list, KEYS[2] (when sessions keep archives): its transcript archive.
+    /// ARGV[1]: `from` or `before`,
     /// ARGV[2]: the position ('' with `before`: the end), ARGV[3]: the page's size. Returns
     /// {start, end, total, archived entries (oldest first), session entries (newest first),
     /// summary entry or nil}: ``TranscriptPlan``'s arithmetic, read in one step.
@@ -11,7 +12,8 @@ extension RedisChatStorage: TranscriptStorage {
     /// `"kind":"summary"` (what compaction writes; ``StoredEntry/isSummaryEntry(_:)``).
     static let transcriptScript = storeScript(#"""
         local key, archive, mode, at, limit = KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])
-        local kind = run('TYPE', archive).ok
+        local kind = 'none'
+        if archive then kind = run('TYPE', archive).ok end
         if kind ~= 'none' and kind ~= 'list' then
           error({err = 'WRONGTYPE the transcript archive holds the wrong kind of value'})
         end
@@ -55,18 +57,27 @@ extension RedisChatStorage: TranscriptStorage {
         return {first, last, total, old, new, shown}
         """#)
 
+    /// `LLEN` of the archive; a key of another type there is ``ChatMemoryError/wrongKeyType(key:)``.
+    func archiveLength(_ key: [UInt8], logger: Logger) async throws -> Int {
+        let archive = Self.archiveKey(of: key)
+        let reply = try await mapped(archive) { try await client.send("LLEN", archive, logger: logger) }
+        guard let length = reply.int else { throw ChatMemoryError.unexpectedReply("LLEN returned \(reply.shape)") }
+        return length
+    }
+
     func transcriptSlice(_ key: [UInt8], request: TranscriptPlan.Request, limit: Int, logger: Logger) async throws -> TranscriptSlice {
         let arguments: [any RedisArgument]
         switch request {
         case .from(let position): arguments = ["from", position, limit]
         case .before(let position): arguments = ["before", position.map(String.init) ?? "", limit]
         }
-        let archive = Self.archiveKey(of: key)
-        let reply = try await mapped(key, archive: archive) {
-            try await client.evaluate(Self.transcriptScript, keys: [key, archive], arguments: arguments, logger: logger)
+        let keys = keepsArchives ? [key, Self.archiveKey(of: key)] : [key]
+        let reply = try await mapped(key, archive: keys.last) {
+            try await client.evaluate(Self.transcriptScript, keys: keys, arguments: arguments, logger: logger)
         }
         guard let parts = reply.array, parts.count >= 5, let start = parts[0].int, let end = parts[1].int, let total = parts[2].int,
-              let archived = parts[3].array, let live = parts[4].array else {
+              let archived = parts[3].array, let live = parts[4].array,
+              0 <= start, start <= end, end <= total, archived.count + live.count == end - start else {
             throw ChatMemoryError.unexpectedReply("transcript script returned \(reply.shape)")
         }
         return TranscriptSlice(start: start, end: end, total: total, archived: archived.map { $0.bytes ?? [] },

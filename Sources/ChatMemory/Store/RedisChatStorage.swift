@@ -5,6 +5,9 @@ import Logging
 /// keys in one hash slot (so it is atomic and Redis Cluster safe); reads are plain `LRANGE`s.
 struct RedisChatStorage: ChatStorage {
     let client: RedisClient
+    /// Whether sessions keep transcript archives (``CompactionSettings/archive``): only then do
+    /// the scripts name the archive key, so a user without `~archive:{???}…` can run without one.
+    var keepsArchives = true
     /// Whether the server has what ``appendScript`` needs, asked before the first append.
     let serverCheck = ServerCheck()
 
@@ -328,21 +331,22 @@ struct RedisChatStorage: ChatStorage {
         return length
     }
 
-    /// KEYS[1]: the session list, KEYS[2]: its id index, KEYS[3]: its transcript archive.
-    /// Unlinks the list only when it is a list (a key of another type is someone else's and is
-    /// reported, not deleted), and the index and the archive with it. Returns 1 when a list was
-    /// removed (the archive alone does not count).
+    /// KEYS[1]: the session list, KEYS[2]: its id index, KEYS[3] (when sessions keep archives):
+    /// its transcript archive. Unlinks the list only when it is a list (a key of another type is
+    /// someone else's and is reported, not deleted), and the index and the archive with it.
+    /// Returns 1 when a list was removed (the archive alone does not count).
     static let deleteScript = storeScript(#"""
         local kind = run('TYPE', KEYS[1]).ok
         if kind ~= 'none' and kind ~= 'list' then return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value') end
         if run('TYPE', KEYS[2]).ok == 'list' then run('UNLINK', KEYS[2]) end
-        if run('TYPE', KEYS[3]).ok == 'list' then run('UNLINK', KEYS[3]) end
+        if KEYS[3] and run('TYPE', KEYS[3]).ok == 'list' then run('UNLINK', KEYS[3]) end
         if kind == 'none' then return 0 end
         return run('UNLINK', KEYS[1])
         """#)
 
     func delete(_ key: [UInt8], logger: Logger) async throws -> Bool {
-        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key, Self.indexKey(of: key), Self.archiveKey(of: key)], logger: logger) }.int == 1
+        try await mapped(key) { try await client.evaluate(Self.deleteScript, keys: [key, Self.indexKey(of: key)] + (keepsArchives ? [Self.archiveKey(of: key)] : []),
+                                                 logger: logger) }.int == 1
     }
 
     func timeToLive(_ key: [UInt8], logger: Logger) async throws -> Duration? {

@@ -9,6 +9,9 @@ import Logging
 protocol TranscriptStorage: ChatStorage {
     /// The page `request` asks for, at most `limit` (at least 1) messages.
     func transcriptSlice(_ key: [UInt8], request: TranscriptPlan.Request, limit: Int, logger: Logger) async throws -> TranscriptSlice
+
+    /// How many messages the session's transcript archive holds (0 when it has none).
+    func archiveLength(_ key: [UInt8], logger: Logger) async throws -> Int
 }
 
 /// The entries of one transcript page, as stored.

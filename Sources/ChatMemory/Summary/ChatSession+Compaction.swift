@@ -113,13 +113,28 @@ extension ChatSession {
         }
         summary.tokens = counter.count(summary.message)
         let entry = SummaryMetadata.encode(summary, counter: counter.identifier)
+        // A summary entry stays out of the archive, by the rule the transcript reads it with.
         let archive = configuration.compaction.archive.map {
-            ArchiveWrite(skipping: firstFolded, maxMessages: $0.maxMessages, timeToLive: $0.timeToLive)
+            ArchiveWrite(skipping: StoredEntry.isSummaryEntry(stored[0]) ? 1 : 0, maxMessages: $0.maxMessages, timeToLive: $0.timeToLive)
         }
         let committed = try await storage.commitSummary(key, replacing: Array(stored[..<plan.foldedCount]), with: entry,
                                                         keep: protectedEntries, archive: archive, logger: logger)
         guard committed else { return CompactionResult(outcome: .conflict, keptTokens: plan.keptTokens) }
+        await keepOwnerListWithArchive(logger: logger)
         return CompactionResult(outcome: .compacted, summary: summary, removedEntries: plan.foldedCount, keptTokens: plan.keptTokens)
+    }
+
+    /// After a commit into an archive with its own time to live: the owner's list must name the
+    /// session as long as the archive lives. Best effort (the commit stands; the next write or
+    /// compaction extends the list again).
+    private func keepOwnerListWithArchive(logger: Logger) async {
+        guard configuration.compaction.archive?.timeToLive != nil, let ownerKey, let timeToLive = ownerListTimeToLive,
+              let index = storage as? any ConversationIndexStorage else { return }
+        do {
+            try await index.refreshConversationIndex(owner: ownerKey, to: timeToLive, logger: logger)
+        } catch {
+            logger.debug("could not extend the owner's list after compaction", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Gives up a lease (compaction's, or a turn's); one that cannot be released expires by itself.

@@ -154,7 +154,7 @@ struct TruncateCommand: AsyncParsableCommand {
         try await connection.run { connection in
             let chat = connection.memory.session(id)
             guard let newest = try await chat.recent(1).last else {
-                throw CLIError.data("session \(printable(id.description)) has no messages")
+                throw CLIError.data("session \(printable(id.description)) has no messages, or its newest entry is not a chat message")
             }
             switch try await chat.truncate(after: after, ifNewestIs: newest) {
             case .applied(let removed, _):
