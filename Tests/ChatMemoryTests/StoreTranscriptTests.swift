@@ -154,7 +154,8 @@ import Testing
     @Test(arguments: [StoreKind.redis, .leastPrivilege])
     func theArchiveLivesAsLongAsItsSessionOrItsOwnTime(kind: StoreKind) async throws {
         let admin = RedisClient(configuration: try storeTestRedisConfiguration())
-        // Following the session: every compaction, append and (sliding) read sets the session's time.
+        // Following the session: every compaction and (sliding) read sets the session's time;
+        // an append does not (its script names no archive key).
         try await withStore(kind, { $0.idempotencyWindow = 1; $0.timeToLive = .seconds(3600); $0.refreshesTimeToLiveOnRead = true }) { store in
             let chat = store.memory.session("follows")
             try await chat.append(contentsOf: storeTestTurns(10))
@@ -162,15 +163,19 @@ import Testing
             let archive = RedisChatStorage.archiveKey(of: chat.key)
             #expect(try #require(try await admin.send("PTTL", archive).int) > 3_000_000)
             let steps: [(String, @Sendable () async throws -> Void)] = [
-                ("append", { try await chat.append(.user("again")) }),
                 ("transcript", { _ = try await chat.transcript() }),
                 ("window", { _ = try await chat.window(tokenLimit: 1_000) }),
+                ("compact", { try await chat.append(contentsOf: storeTestTurns(4, label: "more"))
+                              _ = try await chat.compact(targetTokens: 0, summarizer: CountingSummarizer()) }),
             ]
             for (name, step) in steps {
                 try await admin.send("PEXPIRE", archive, 100_000)
                 try await step()
                 #expect(try #require(try await admin.send("PTTL", archive).int) > 3_000_000, "\(name)")
             }
+            try await admin.send("PEXPIRE", archive, 100_000)
+            try await chat.append(.user("again"))
+            #expect(try #require(try await admin.send("PTTL", archive).int) <= 100_000, "an append leaves the archive")
         }
         // A session that never expires keeps its archive forever.
         try await withStore(kind, { $0.idempotencyWindow = 1 }) { store in

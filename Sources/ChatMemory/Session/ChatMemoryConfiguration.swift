@@ -113,7 +113,6 @@ public struct ChatMemoryConfiguration: Sendable {
     }
 
     var retention: RetentionPolicy {
-        RetentionPolicy(maxLength: maxMessages, timeToLive: timeToLive, idempotencyWindow: idempotencyWindow, replication: replication,
-                        archiveFollowsSession: compaction.archive.map { $0.timeToLive == nil } ?? false)
+        RetentionPolicy(maxLength: maxMessages, timeToLive: timeToLive, idempotencyWindow: idempotencyWindow, replication: replication)
     }
 }

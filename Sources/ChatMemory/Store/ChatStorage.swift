@@ -116,17 +116,12 @@ public struct RetentionPolicy: Sendable, Hashable {
     /// Replicas a Redis append waits for (``ChatMemoryConfiguration/replication``); other
     /// backends never get one.
     var replication: ChatMemoryConfiguration.Replication?
-    /// Whether the session's transcript archive gets the session's time to live with every
-    /// append (``TranscriptArchive/timeToLive`` `nil`); other backends keep no archive.
-    var archiveFollowsSession: Bool
 
-    init(maxLength: Int?, timeToLive: Duration?, idempotencyWindow: Int, replication: ChatMemoryConfiguration.Replication? = nil,
-         archiveFollowsSession: Bool = false) {
+    init(maxLength: Int?, timeToLive: Duration?, idempotencyWindow: Int, replication: ChatMemoryConfiguration.Replication? = nil) {
         self.maxLength = maxLength
         self.timeToLive = timeToLive
         self.idempotencyWindow = idempotencyWindow
         self.replication = replication
-        self.archiveFollowsSession = archiveFollowsSession
     }
 
     /// The entries of `batch` to push (oldest first) and how many count as already stored, given

@@ -38,7 +38,8 @@ struct ArchiveWrite: Sendable, Hashable {
     var skipping: Int
     /// The archive's cap (``TranscriptArchive/maxMessages``).
     var maxMessages: Int?
-    /// The archive's own time to live; `nil` gives it the session's (or none when the session has none).
+    /// The archive's time to live from now; `nil` gives it what the session has left (or none
+    /// when the session never expires).
     var timeToLive: Duration?
 }
 

@@ -103,7 +103,7 @@ public final class EmbeddedChatStorage: ChatStorage, @unchecked Sendable {
             }
             lists[key] = list
         }
-        if let ttl = policy.timeToLive { refreshLocked(key, to: ttl, archive: policy.archiveFollowsSession) }
+        if let ttl = policy.timeToLive { refreshLocked(key, to: ttl, archive: false) }
         return AppendResult(appended: fresh.count, duplicates: duplicates, length: list.entries.count)
     }
 

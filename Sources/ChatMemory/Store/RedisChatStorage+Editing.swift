@@ -58,7 +58,7 @@ extension RedisChatStorage: EditingStorage {
         case .after(let prefix, let depth): arguments += ["after", prefix, depth]
         }
         arguments += Self.appendArguments(entries, policy: policy)
-        let keys = Self.appendKeys(key, policy: policy)
+        let keys = [key, Self.indexKey(of: key)]
         // Never sent again after a lost connection: a rewrite that ran must not run twice.
         try await serverCheck.ensure(client, key: key, logger: logger)
         let (reply, waited) = try await mapped(key, index: keys[1]) {

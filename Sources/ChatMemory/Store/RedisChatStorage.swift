@@ -167,7 +167,6 @@ struct RedisChatStorage: ChatStorage {
           end
           if stop ~= '' or drop > 0 then try('LTRIM', key, '0', '-1') end
           if ttl ~= '' then try('PEXPIRE', key, ttl) end
-          if ttl ~= '' and KEYS[3] then try('PEXPIRE', KEYS[3], ttl) end
           if window == 0 and drop > 0 then
             -- Not kept up to date without a window, but another writer's may read it: it must
             -- not name a dropped message.
@@ -192,10 +191,7 @@ struct RedisChatStorage: ChatStorage {
             run('LTRIM', key, 0, stop)
             length = math.min(length, tonumber(stop) + 1)
           end
-          if ttl ~= '' and length > 0 then
-            run('PEXPIRE', key, ttl)
-            if KEYS[3] then run('PEXPIRE', KEYS[3], ttl) end
-          end
+          if ttl ~= '' and length > 0 then run('PEXPIRE', key, ttl) end
           if window > 0 then
             for from = 1, #added, 1000 do
               run('LPUSH', index, unpack(added, from, math.min(from + 999, #added)))
@@ -211,8 +207,7 @@ struct RedisChatStorage: ChatStorage {
 
         """#
 
-    /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``), KEYS[3] (optional):
-    /// its transcript archive, which then gets the session's time to live. ARGV[1]: the last
+    /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``). ARGV[1]: the last
     /// index `LTRIM` keeps ('' : no cap), ARGV[2]: the time to live in ms ('' : none), ARGV[3]:
     /// the idempotency window, then (id prefix, entry) pairs, oldest first. Returns
     /// {appended, duplicates, length}.
@@ -247,7 +242,7 @@ struct RedisChatStorage: ChatStorage {
 
     func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         let arguments = Self.appendArguments(entries, policy: policy)
-        let keys = Self.appendKeys(key, policy: policy)
+        let keys = [key, Self.indexKey(of: key)]
         let (reply, waited) = try await retryingLostConnections(policy) {
             // Read-only, and before anything is written: retried like an append never sent.
             try await serverCheck.ensure(client, key: key, logger: logger)
@@ -260,13 +255,6 @@ struct RedisChatStorage: ChatStorage {
         }
         try Self.checkReplication(waited, policy: policy)
         return AppendResult(appended: numbers[0], duplicates: numbers[1], length: numbers[2])
-    }
-
-    /// The append script's keys: the session, its id index, and its transcript archive when that
-    /// follows the session's time to live.
-    static func appendKeys(_ key: [UInt8], policy: RetentionPolicy) -> [[UInt8]] {
-        let keys = [key, indexKey(of: key)]
-        return policy.archiveFollowsSession && policy.timeToLive != nil ? keys + [archiveKey(of: key)] : keys
     }
 
     /// The append script's arguments (see ``appendScript``): cap, time to live, window, then the

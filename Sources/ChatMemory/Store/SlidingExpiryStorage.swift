@@ -34,7 +34,8 @@ extension ChatSession {
     func refreshAfterRead(logger: Logger) async throws {
         guard configuration.refreshesTimeToLiveOnRead, let timeToLive = configuration.timeToLive,
               let storage = storage as? any SlidingExpiryStorage else { return }
-        try await storage.refreshTimeToLive(key, to: timeToLive, archive: configuration.retention.archiveFollowsSession, logger: logger)
+        let archiveFollows = configuration.compaction.archive.map { $0.timeToLive == nil } ?? false
+        try await storage.refreshTimeToLive(key, to: timeToLive, archive: archiveFollows, logger: logger)
         // The owner's list must not expire before the session it lists.
         if let ownerKey, let index = storage as? any ConversationIndexStorage {
             try await index.refreshConversationIndex(owner: ownerKey, to: timeToLive, logger: logger)

@@ -115,7 +115,8 @@ extension ChatSession {
         let entry = SummaryMetadata.encode(summary, counter: counter.identifier)
         // A summary entry stays out of the archive, by the rule the transcript reads it with.
         let archive = configuration.compaction.archive.map {
-            ArchiveWrite(skipping: StoredEntry.isSummaryEntry(stored[0]) ? 1 : 0, maxMessages: $0.maxMessages, timeToLive: $0.timeToLive)
+            ArchiveWrite(skipping: StoredEntry.isSummaryEntry(stored[0]) ? 1 : 0, maxMessages: $0.maxMessages,
+                         timeToLive: $0.timeToLive ?? configuration.timeToLive)
         }
         let committed = try await storage.commitSummary(key, replacing: Array(stored[..<plan.foldedCount]), with: entry,
                                                         keep: protectedEntries, archive: archive, logger: logger)

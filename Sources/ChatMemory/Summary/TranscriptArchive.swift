@@ -16,9 +16,12 @@ public struct TranscriptArchive: Sendable, Hashable {
     /// each compaction drops the oldest beyond it. `nil` keeps all.
     public var maxMessages: Int?
     /// How long the archive lives after the latest compaction wrote to it (1 ms to
-    /// ``ChatMemoryConfiguration/timeToLiveLimit``). `nil`, the default, makes it expire with its
-    /// session: every compaction, every append (and, with sliding expiry, every read) gives it the
-    /// session's time to live, and a session that never expires keeps its archive.
+    /// ``ChatMemoryConfiguration/timeToLiveLimit``). `nil`, the default, gives it the session's
+    /// ``ChatMemoryConfiguration/timeToLive`` at every compaction (and, with sliding expiry, at
+    /// every read), and none when sessions never expire. Appends do not refresh it (the append
+    /// script names only the session and its id index, so it keeps working while a Redis Cluster
+    /// slot migrates): a session written for longer than its time to live without being
+    /// compacted outlives its archive. Give the archive a longer time to live if that matters.
     public var timeToLive: Duration?
 
     public init(maxMessages: Int? = nil, timeToLive: Duration? = nil) {
