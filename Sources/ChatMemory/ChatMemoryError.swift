@@ -17,6 +17,7 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
             case invalidTokenBudget, messageExceedsBudget, invalidSessionID, wrongKeyType
             case messageTooLarge, invalidMessage, invalidConfiguration, unexpectedReply
             case replicationIncomplete, unsupportedByStorage, unsupportedServer, replyConflict
+            case toolCallUnanswered
         }
 
         fileprivate let base: Base
@@ -65,6 +66,12 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         /// message, or its `reply_to` names another message): someone else wrote it. Nothing was
         /// sent to the model (``ChatMemoryError/messageID`` names the user message).
         public static let replyConflict = Code(.replyConflict)
+        /// A ``WindowPolicy/anthropicSafe`` window was asked for while the session ends in an
+        /// assistant tool call that no result answers yet (its tools still running, or their
+        /// results never stored): no window of it can be sent (details:
+        /// ``ChatMemoryError/messageID`` of the assistant message, ``ChatMemoryError/toolCallID``).
+        /// Append the results (an error result too) and read the window again.
+        public static let toolCallUnanswered = Code(.toolCallUnanswered)
 
         /// The code's name, e.g. `messageTooLarge`.
         public var description: String { base.rawValue }
@@ -95,10 +102,12 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
     public let acknowledgedReplicas: Int?
     /// The replicas an append had to reach (``Code/replicationIncomplete``).
     public let requiredReplicas: Int?
+    /// The tool call concerned (``Code/toolCallUnanswered``).
+    public let toolCallID: String?
 
     private init(_ code: Code, reason: String? = nil, messageID: String? = nil, tokens: Int? = nil, budget: Int? = nil,
                  bytes: Int? = nil, limit: Int? = nil, tokenLimit: Int? = nil, reserving: Int? = nil, key: String? = nil,
-                 acknowledgedReplicas: Int? = nil, requiredReplicas: Int? = nil) {
+                 acknowledgedReplicas: Int? = nil, requiredReplicas: Int? = nil, toolCallID: String? = nil) {
         self.code = code
         self.reason = reason
         self.messageID = messageID
@@ -111,6 +120,7 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         self.key = key
         self.acknowledgedReplicas = acknowledgedReplicas
         self.requiredReplicas = requiredReplicas
+        self.toolCallID = toolCallID
     }
 
     /// The token budget is unusable.
@@ -173,6 +183,11 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
         ChatMemoryError(.replyConflict, messageID: messageID)
     }
 
+    /// The session ends in a tool call that no result answers yet.
+    public static func toolCallUnanswered(messageID: String, toolCallID: String) -> ChatMemoryError {
+        ChatMemoryError(.toolCallUnanswered, messageID: messageID, toolCallID: toolCallID)
+    }
+
     /// A readable sentence: what went wrong, with its details.
     public var description: String {
         switch code.base {
@@ -199,6 +214,8 @@ public struct ChatMemoryError: Error, Sendable, Hashable, CustomStringConvertibl
             "not supported by this storage: \(reason ?? "")"
         case .replyConflict:
             "the reply id of message \(messageID ?? "?") holds a message that is not its reply"
+        case .toolCallUnanswered:
+            "tool call \(toolCallID ?? "?") of message \(messageID ?? "?") has no result yet: append its result before sending the window"
         case .unsupportedServer:
             "the Redis server is too old for chat memory: \(reason ?? "")"
         case .replicationIncomplete:

@@ -180,4 +180,24 @@ import TestSupport
         }
         #expect(checked >= 100, "only \(checked) windows started with a user message")
     }
+
+    @Test func everyAnthropicSafeWindowFollowsEveryRule() async throws {
+        var nonEmpty = 0
+        for seed in 0..<60 as Range<UInt64> {
+            let chat = try RedisChatMemory(storage: EmbeddedChatStorage()).session("generated")
+            try await chat.append(contentsOf: Self.generated(seed: seed))
+            for budget in [20, 60, 150, 400, 2_000] {
+                let window: ChatWindow
+                do {
+                    window = try await chat.window(tokenLimit: budget, policy: .anthropicSafe)
+                } catch let error as ChatMemoryError where error.code == .messageExceedsBudget {
+                    continue
+                }
+                let request = try AnthropicMessages.request(window.messages)
+                #expect(AnthropicMessages.ruleViolations(request).isEmpty, "seed \(seed), budget \(budget)")
+                if !request.messages.isEmpty { nonEmpty += 1 }
+            }
+        }
+        #expect(nonEmpty >= 200)
+    }
 }

@@ -47,6 +47,35 @@ import Testing
     }
 
     @Test(arguments: StoreKind.allCases)
+    func anthropicSafeWindowsLeadWithTheSummaryAndOpenWithTheUser(kind: StoreKind) async throws {
+        try await withStore(kind, Self.configure) { store in
+            let chat = store.memory.session("anthropic")
+            let (summary, kept) = try await Self.compacted(chat)
+            #expect(kept.first?.role == .assistant)
+            // The kept turns start with an assistant reply: the window leaves it out, the summary leads.
+            let window = try await chat.window(tokenLimit: 10_000, policy: .anthropicSafe)
+            #expect(window.messages == [summary.message] + kept.dropFirst())
+            let request = try AnthropicMessages.request(window.messages)
+            #expect(request.system == summary.text && AnthropicMessages.ruleViolations(request).isEmpty)
+            let asUser = try await chat.window(tokenLimit: 10_000, policy: .anthropicSafe, summary: .leading(as: .user))
+            #expect(AnthropicMessages.ruleViolations(try AnthropicMessages.request(asUser.messages)).isEmpty)
+            await #expect(throws: ChatMemoryError.self) {
+                try await chat.window(tokenLimit: 10_000, policy: .anthropicSafe, summary: .leading(as: .assistant))
+            }
+            // Tools still running: no window to send, through the store too.
+            try await chat.append(.user("weather?"))
+            let call = ChatMessage(id: "calling", role: .assistant, content: nil, toolCalls: [.init(id: "w1", name: "weather", arguments: "{}")])
+            try await chat.append(call)
+            await #expect(throws: ChatMemoryError.toolCallUnanswered(messageID: "calling", toolCallID: "w1")) {
+                try await chat.window(tokenLimit: 10_000, policy: .anthropicSafe)
+            }
+            try await chat.append(.tool("sunny", callID: "w1"))
+            let answered = try await chat.window(tokenLimit: 10_000, policy: .anthropicSafe)
+            #expect(answered.messages.suffix(3).map(\.role) == [.user, .assistant, .tool])
+        }
+    }
+
+    @Test(arguments: StoreKind.allCases)
     func llamaIndexWindowsReadTheSummaryAsStoredUnlessAsked(kind: StoreKind) async throws {
         try await withStore(kind, Self.configure) { store in
             let chat = store.memory.session("llama")

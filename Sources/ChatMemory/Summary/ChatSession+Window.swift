@@ -10,7 +10,7 @@ extension ChatSession {
     /// ```
     ///
     /// `summary` says where the summary goes; `nil` means ``SummaryPlacement/leading`` for
-    /// ``WindowPolicy/modelSafe`` (first, as a system message, its tokens counted in the budget;
+    /// ``WindowPolicy/modelSafe`` and ``WindowPolicy/anthropicSafe`` (first, as a system message, its tokens counted in the budget;
     /// left out when it does not fit with the newest unit) and ``SummaryPlacement/asStored`` for
     /// ``WindowPolicy/llamaIndex`` (unchanged: the oldest message, like any other). Under
     /// `.llamaIndex`, a leading summary counts its text plus the joining space.
@@ -41,9 +41,12 @@ extension ChatSession {
     private func readWindow(tokenLimit: Int, reserving: Int, policy: WindowPolicy, summary placement: SummaryPlacement?,
                             logger: Logger) async throws -> ChatWindow {
         let counter = configuration.tokenCounter
-        let placement = placement ?? (policy == .modelSafe ? .leading : .asStored)
+        let placement = placement ?? (policy == .llamaIndex ? .asStored : .leading)
         if placement.kind == .leading(.tool) {
             throw ChatMemoryError.invalidConfiguration("a summary cannot lead a window as a tool result (it needs its call)")
+        }
+        if policy == .anthropicSafe, placement.kind == .leading(.assistant) {
+            throw ChatMemoryError.invalidConfiguration("an Anthropic-safe window cannot lead with an assistant message (its first message is the user's)")
         }
         // Before `tokenLimit - reserving` below, which a budget out of range would overflow.
         try WindowBuilder.checkBudget(tokenLimit: tokenLimit, reserving: reserving)
@@ -106,7 +109,7 @@ extension ChatSession {
             var window: ChatWindow
             do {
                 window = try builder.finish(historyExhausted: exhausted)
-            } catch where leading != nil {
+            } catch let error as ChatMemoryError where leading != nil && error.code == .messageExceedsBudget {
                 // The summary and the newest unit do not fit together: the newest unit wins.
                 leadingAllowed = false
                 continue
@@ -132,7 +135,7 @@ extension ChatSession {
         message.role = role
         let counter = configuration.tokenCounter
         let cost = switch policy {
-        case .modelSafe: role == .system ? summary.tokens : counter.count(message)
+        case .modelSafe, .anthropicSafe: role == .system ? summary.tokens : counter.count(message)
         case .llamaIndex: ModelSafeWindow.adding(counter.count(LlamaIndexWindow.text(message)), 1)
         }
         return cost <= budget ? CountedMessage(message: message, tokens: cost) : nil

@@ -13,7 +13,7 @@ public struct SummaryPlacement: Sendable, Hashable {
     let kind: Kind
 
     /// First in the window, as a system message, counted in the budget (the default of
-    /// ``WindowPolicy/modelSafe``). Left out when it does not fit together with the newest unit.
+    /// ``WindowPolicy/modelSafe`` and ``WindowPolicy/anthropicSafe``). Left out when it does not fit together with the newest unit.
     public static let leading = SummaryPlacement(kind: .leading(.system))
     /// Like ``leading``, as a message of `role` (not `.tool`: a tool result needs its call).
     public static func leading(as role: ChatMessage.Role) -> SummaryPlacement { SummaryPlacement(kind: .leading(role)) }

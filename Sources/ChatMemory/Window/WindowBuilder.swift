@@ -40,6 +40,7 @@ public struct WindowBuilder: Sendable {
         self.counter = counter
         switch policy {
         case .modelSafe: modelSafe = ModelSafeWindow(budget: tokenLimit - reserving)
+        case .anthropicSafe: modelSafe = ModelSafeWindow(budget: tokenLimit - reserving, rules: .anthropic)
         case .llamaIndex: llamaIndex = LlamaIndexWindow(tokenLimit: tokenLimit, reserving: reserving, counter: counter)
         }
     }

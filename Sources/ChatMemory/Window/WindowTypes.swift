@@ -33,6 +33,21 @@ public enum WindowPolicy: Sendable, Hashable {
     /// never starts with a tool result and never separates a tool call from its results. A newest
     /// unit larger than the whole budget is an error (``ChatMemoryError/messageExceedsBudget(messageID:tokens:budget:)``).
     case modelSafe
+    /// ``modelSafe`` (the same budget, units and errors), cut so that
+    /// ``AnthropicMessages/request(_:)`` of every window breaks none of the rules
+    /// ``AnthropicMessages/ruleViolations(_:)`` checks:
+    /// - a window starts where its first message sent is a user message with text (a system
+    ///   message before it comes along, into `system`), so a turn is a user message and all
+    ///   that answers it;
+    /// - an assistant message with a tool call that the next message sent does not answer (a
+    ///   call whose result was never stored, or came only after another assistant message) and
+    ///   the older of two calls with one id are never in a window: windows start after them;
+    /// - when the session ends in a tool call that no result answers yet, there is no window to
+    ///   send: ``ChatMemoryError/Code/toolCallUnanswered``.
+    ///
+    /// Tool-call arguments are not checked: ``AnthropicMessages/request(_:)`` refuses those that
+    /// are not a JSON object.
+    case anthropicSafe
     /// Reproduces LlamaIndex `ChatMemoryBuffer.get(initial_token_count: reserving)` of
     /// llama-index-core 0.14.16 and later (through 0.14.25): the count is the builder's counter over
     /// the window's contents joined by single spaces (an empty content counts as the text

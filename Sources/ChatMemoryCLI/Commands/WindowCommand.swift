@@ -9,7 +9,9 @@ struct WindowCommand: AsyncParsableCommand {
         discussion: """
             model-safe (the default) never starts with a tool result nor separates a tool call \
             from its results, counts tool-call payloads, and fails when the newest message alone \
-            is over the budget; llama-index reproduces LlamaIndex ChatMemoryBuffer.get().
+            is over the budget; anthropic-safe (the default with --format anthropic) also starts \
+            at a user message and leaves out what Anthropic would refuse; llama-index reproduces \
+            LlamaIndex ChatMemoryBuffer.get().
             """)
 
     @OptionGroup var session: SessionArgument
@@ -22,8 +24,9 @@ struct WindowCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Tokens reserved for the rest of the prompt (0 to --tokens).", valueName: "r"))
     var reserve: Int = 0
 
-    @Option(name: .long, help: ArgumentHelp("How the window is cut.", valueName: "policy"))
-    var policy: PolicyArgument = .modelSafe
+    @Option(name: .long, help: ArgumentHelp("How the window is cut (default: model-safe, anthropic-safe with --format anthropic).",
+                                            valueName: "policy"))
+    var policy: PolicyArgument?
 
     @Flag(name: [.short, .long], help: "Also print each message's id and metadata.")
     var verbose = false
@@ -72,6 +75,7 @@ struct WindowCommand: AsyncParsableCommand {
 
     func run() async throws {
         let id = try session.id()
+        let policy = policy ?? (format == .anthropic ? .anthropicSafe : .modelSafe)
         try await connection.run { connection in
             let window = try await connection.memory.session(id).window(tokenLimit: tokens, reserving: reserve, policy: policy.policy)
             if let format {

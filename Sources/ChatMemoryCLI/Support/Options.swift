@@ -93,14 +93,16 @@ struct RetentionOptions: ParsableArguments {
 
 extension ChatMessage.Role: ExpressibleByArgument {}
 
-/// `--policy model-safe|llama-index`.
+/// `--policy model-safe|anthropic-safe|llama-index`.
 enum PolicyArgument: String, ExpressibleByArgument, CaseIterable {
     case modelSafe = "model-safe"
+    case anthropicSafe = "anthropic-safe"
     case llamaIndex = "llama-index"
 
     var policy: WindowPolicy {
         switch self {
         case .modelSafe: .modelSafe
+        case .anthropicSafe: .anthropicSafe
         case .llamaIndex: .llamaIndex
         }
     }
