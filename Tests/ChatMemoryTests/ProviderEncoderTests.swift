@@ -51,7 +51,7 @@ import TestSupport
             """)
         // Text and a call: the message, then the call; no text and no call: an empty message.
         let both = ChatMessage.assistant("Checking.", toolCalls: [.init(id: "c", name: "f", arguments: "{}")])
-        #expect(OpenAIResponses.input([both, .assistant(nil)]) == [
+        #expect(try OpenAIResponses.input([both, .assistant(nil)]) == [
             .message(role: "assistant", content: "Checking."), .functionCall(callID: "c", name: "f", arguments: "{}"),
             .message(role: "assistant", content: ""),
         ])
@@ -95,6 +95,53 @@ import TestSupport
     @Test func anthropicLeavesOutEmptyMessagesAndMergesOneRole() throws {
         let request = try AnthropicMessages.request([.user("a"), .user(""), .user("b"), .assistant(""), .assistant("c")])
         #expect(request.messages == [.init(role: "user", content: [.text("a"), .text("b")]), .init(role: "assistant", content: [.text("c")])])
+    }
+
+    /// A user message with every kind of part (inline bytes "PNG" and "%PDF").
+    private static let withParts = ChatMessage(id: "p", role: .user, parts: [
+        .text("Compare"), .image(.bytes(Array("PNG".utf8), mediaType: "image/png")),
+        .image(.url("https://x.test/b.jpg"), detail: .low), .file(.bytes(Array("%PDF".utf8), mediaType: "application/pdf"), name: "r.pdf"),
+        .text(""),
+    ], createdAt: at)
+
+    @Test func partsMapToEachProvidersBlocks() throws {
+        #expect(Self.text(try OpenAIChatCompletions.jsonData([Self.withParts])) == #"[{"content":["#
+            + #"{"text":"Compare","type":"text"},{"image_url":{"url":"data:image/png;base64,UE5H"},"type":"image_url"},"#
+            + #"{"image_url":{"detail":"low","url":"https://x.test/b.jpg"},"type":"image_url"},"#
+            + #"{"file":{"file_data":"data:application/pdf;base64,JVBERg==","filename":"r.pdf"},"type":"file"},"#
+            + #"{"text":"","type":"text"}],"role":"user"}]"#)
+        #expect(Self.text(try OpenAIResponses.jsonData([Self.withParts])) == #"[{"content":["#
+            + #"{"text":"Compare","type":"input_text"},{"detail":"auto","image_url":"data:image/png;base64,UE5H","type":"input_image"},"#
+            + #"{"detail":"low","image_url":"https://x.test/b.jpg","type":"input_image"},"#
+            + #"{"file_data":"data:application/pdf;base64,JVBERg==","filename":"r.pdf","type":"input_file"},"#
+            + #"{"text":"","type":"input_text"}],"role":"user","type":"message"}]"#)
+        #expect(Self.text(try AnthropicMessages.jsonData([Self.withParts])) == #"{"messages":[{"content":["#
+            + #"{"text":"Compare","type":"text"},{"source":{"data":"UE5H","media_type":"image/png","type":"base64"},"type":"image"},"#
+            + #"{"source":{"type":"url","url":"https://x.test/b.jpg"},"type":"image"},"#
+            + #"{"source":{"data":"JVBERg==","media_type":"application/pdf","type":"base64"},"title":"r.pdf","type":"document"}],"#
+            + #""role":"user"}]}"#)
+        // A file by URL: the Responses API and Anthropic take it, Chat Completions does not.
+        let byURL = ChatMessage(role: .user, parts: [.file(.url("https://x.test/a.pdf"))])
+        #expect(Self.text(try OpenAIResponses.jsonData([byURL])).contains(#""file_url":"https://x.test/a.pdf""#))
+        #expect(Self.text(try AnthropicMessages.jsonData([byURL])).contains(#""source":{"type":"url","url":"https://x.test/a.pdf"}"#))
+        #expect(throws: ChatMemoryError.self) { try OpenAIChatCompletions.messages([byURL]) }
+        // An image-only user message opens an Anthropic request too.
+        let imageOnly = ChatMessage(role: .user, parts: [.image(.url("https://x.test/c.png"))])
+        #expect(AnthropicMessages.ruleViolations(try AnthropicMessages.request([imageOnly, .assistant("a cat")])).isEmpty)
+    }
+
+    @Test func imagesAndFilesGoInUserMessagesOnlyAndTextPartsAnywhere() throws {
+        for role in [ChatMessage.Role.system, .assistant, .tool] {
+            var message = ChatMessage(role: role, parts: [.text("see"), .image(.url("https://x.test/i.png"))])
+            message.toolCallID = "c"
+            #expect(throws: ChatMemoryError.self) { try OpenAIChatCompletions.messages([message]) }
+            #expect(throws: ChatMemoryError.self) { try OpenAIResponses.input([message]) }
+            #expect(throws: ChatMemoryError.self) { try AnthropicMessages.request([message]) }
+            message.parts = [.text("one"), .text("two")]
+            #expect(try OpenAIChatCompletions.messages([message]).first?.content == .text("one\ntwo"))
+        }
+        let reply = ChatMessage(role: .assistant, parts: [.text("a"), .text("b")])
+        #expect(try AnthropicMessages.request([.user("q"), reply]).messages[1].content == [.text("a\nb")])
     }
 
     @Test func everyRuleIsCaught() {
@@ -147,10 +194,10 @@ import TestSupport
             let history = Self.generated(seed: seed)
             let request = try AnthropicMessages.request([.system("sys")] + history)
             #expect(AnthropicMessages.ruleViolations(request).isEmpty, "seed \(seed)")
-            #expect(OpenAIChatCompletions.messages(history).count == history.count)
+            #expect(try OpenAIChatCompletions.messages(history).count == history.count)
             let calls = history.reduce(0) { $0 + $1.toolCalls.count }
             let silent = history.filter { $0.role == .assistant && $0.content == nil }.count
-            #expect(OpenAIResponses.input(history).count == history.count + calls - silent)
+            #expect(try OpenAIResponses.input(history).count == history.count + calls - silent)
             // Every suffix that starts at a user text is a valid conversation too; one that starts
             // at a tool result orphans it, and the rules say so.
             for start in history.indices {

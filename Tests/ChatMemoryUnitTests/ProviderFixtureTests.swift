@@ -23,8 +23,8 @@ struct ProviderFixtureTests {
             await Task.yield()
             let counted = history.map { CountedMessage(message: $0, counter: counter) }
             // Every encoder takes the whole history (arguments that are not an object aside).
-            #expect(OpenAIChatCompletions.messages(history).count == history.count)
-            _ = OpenAIResponses.input(history)
+            #expect(try OpenAIChatCompletions.messages(history).count == history.count)
+            _ = try OpenAIResponses.input(history)
             // The reference encodes every suffix: the longest histories are checked by the rules alone.
             let valid = history.count <= 48 ? try WindowAnthropicSafeTests.validStarts(history) : nil
             for budget in [1, 15, 60, 250, 1_000, 1 << 40] {

@@ -9,11 +9,12 @@ import Foundation
 /// ```
 ///
 /// - Keys are snake_case: `id, role, content, name, tool_calls [{id, name, arguments}],
-///   tool_call_id, metadata, created_at`.
+///   tool_call_id, metadata, parts, created_at` (`parts`: see ``ContentPart``; a message with
+///   parts keeps their text in `content` too, so a reader from before parts sees it).
 /// - `created_at` is an integer: Unix time in milliseconds (UTC). Decoding also accepts a
 ///   fractional number and rounds it to the millisecond.
-/// - Encoding omits `content`, `name` and `tool_call_id` when nil, `tool_calls` and `metadata`
-///   when empty. An empty `content` is written as `""`: absent and empty stay apart.
+/// - Encoding omits `content`, `name` and `tool_call_id` when nil, `tool_calls`, `metadata` and
+///   `parts` when empty. An empty `content` is written as `""`: absent and empty stay apart.
 /// - Decoding requires `id` and `role`; the others default (`content`, `name` and
 ///   `tool_call_id` to nil when absent or `null`, `tool_calls` to `[]`, `metadata` to `[:]`,
 ///   `created_at` to the Unix epoch). Unknown keys are ignored, so a
@@ -33,7 +34,7 @@ extension ChatMessage: Codable {
         case id, role, content, name
         case toolCalls = "tool_calls"
         case toolCallID = "tool_call_id"
-        case metadata
+        case metadata, parts
         case createdAt = "created_at"
     }
 
@@ -61,6 +62,7 @@ extension ChatMessage: Codable {
             metadata: try c.decodeIfPresent([String: String].self, forKey: .metadata) ?? [:],
             createdAt: createdAt
         )
+        parts = try c.decodeIfPresent(ReadableParts.self, forKey: .parts)?.parts ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -72,6 +74,7 @@ extension ChatMessage: Codable {
         if !toolCalls.isEmpty { try c.encode(toolCalls, forKey: .toolCalls) }
         try c.encodeIfPresent(toolCallID, forKey: .toolCallID)
         if !metadata.isEmpty { try c.encode(metadata, forKey: .metadata) }
+        if !parts.isEmpty { try c.encode(parts, forKey: .parts) }
         try c.encode(Self.unixMilliseconds(createdAt), forKey: .createdAt)
     }
 

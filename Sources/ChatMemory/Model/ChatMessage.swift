@@ -57,6 +57,11 @@ public struct ChatMessage: Sendable, Hashable, Identifiable {
     public var toolCallID: String?
     /// Free-form string metadata, stored with the message.
     public var metadata: [String: String]
+    /// The content as parts (texts, images, files), when it is more than one text; empty
+    /// otherwise. When not empty, the encoders and token counts use the parts, and ``content``
+    /// is what a reader from before parts sees: ``init(id:role:parts:name:metadata:createdAt:)``
+    /// sets it to the text parts joined by newlines.
+    public var parts: [ContentPart] = []
     /// When the message was created, kept to the millisecond.
     public var createdAt: Date {
         get { storedCreatedAt }
@@ -108,12 +113,20 @@ public struct ChatMessage: Sendable, Hashable, Identifiable {
 
 extension ChatMessage {
     /// The UTF-8 bytes of all the message's text: id, role, content, name, tool calls, tool
-    /// call id and metadata (what ``ChatMemoryConfiguration/maxMessageBytes`` limits).
+    /// call id and metadata, and of its parts: their texts, URLs, names and media types, and
+    /// inline bytes (what ``ChatMemoryConfiguration/maxMessageBytes`` limits).
     var textBytes: Int {
         var total = id.utf8.count + role.rawValue.utf8.count + (content?.utf8.count ?? 0)
         total += (name?.utf8.count ?? 0) + (toolCallID?.utf8.count ?? 0)
         for call in toolCalls { total += call.id.utf8.count + call.name.utf8.count + call.arguments.utf8.count }
         for (key, value) in metadata { total += key.utf8.count + value.utf8.count }
+        for part in parts {
+            switch part {
+            case .text(let text): total += text.utf8.count
+            case .image(let source, _, _, _): total += source.byteCount
+            case .file(let source, let name): total += source.byteCount + (name?.utf8.count ?? 0)
+            }
+        }
         return total
     }
 

@@ -17,6 +17,10 @@ import Foundation
 ///   share the user message after it, as the API requires, before any text of that message: a
 ///   user message stored between a call and its result follows the result), and a message with
 ///   no text and no tool call is left out (the API refuses empty content).
+/// - A user message with ``ChatMessage/parts`` sends them as blocks: `text` (empty ones left
+///   out), `image` and `document` (a file), each with a `source` of `{"type":"base64",
+///   "media_type","data"}` or `{"type":"url","url"}`; a file's name is the document's `title`.
+///   Images and files go in user messages only (``ChatMemoryError/Code/invalidMessage`` elsewhere).
 /// - `name`, `metadata`, ids and times stay with the memory.
 ///
 /// The encoder keeps the order it is given; ``ruleViolations(_:)`` says which of the API's
@@ -40,9 +44,11 @@ public enum AnthropicMessages {
         case text(String)
         case toolUse(id: String, name: String, input: [String: JSONValue])
         case toolResult(toolUseID: String, content: String)
+        case image(MediaSourceBlock)
+        case document(MediaSourceBlock, title: String?)
 
         enum CodingKeys: String, CodingKey {
-            case type, text, id, name, input, content
+            case type, text, id, name, input, content, source, title
             case toolUseID = "tool_use_id"
         }
 
@@ -61,6 +67,44 @@ public enum AnthropicMessages {
                 try container.encode("tool_result", forKey: .type)
                 try container.encode(toolUseID, forKey: .toolUseID)
                 try container.encode(content, forKey: .content)
+            case .image(let source):
+                try container.encode("image", forKey: .type)
+                try container.encode(source, forKey: .source)
+            case .document(let source, let title):
+                try container.encode("document", forKey: .type)
+                try container.encode(source, forKey: .source)
+                try container.encodeIfPresent(title, forKey: .title)
+            }
+        }
+    }
+
+    /// An image's or document's `source`: inline base64 bytes, or a URL.
+    public enum MediaSourceBlock: Sendable, Hashable, Encodable {
+        case base64(mediaType: String, data: String)
+        case url(String)
+
+        enum CodingKeys: String, CodingKey {
+            case type, data, url
+            case mediaType = "media_type"
+        }
+
+        init(_ source: MediaSource) {
+            switch source {
+            case .url(let url): self = .url(url)
+            case .bytes(let bytes, let mediaType): self = .base64(mediaType: mediaType, data: Data(bytes).base64EncodedString())
+            }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case .base64(let mediaType, let data):
+                try container.encode("base64", forKey: .type)
+                try container.encode(mediaType, forKey: .mediaType)
+                try container.encode(data, forKey: .data)
+            case .url(let url):
+                try container.encode("url", forKey: .type)
+                try container.encode(url, forKey: .url)
             }
         }
     }
@@ -72,37 +116,54 @@ public enum AnthropicMessages {
         for message in messages {
             var role = "user"
             var blocks: [Block] = []
+            if ProviderParts.sendsParts(message) {
+                blocks = message.parts.compactMap { part in
+                    switch part {
+                    case .text(let text): text.isEmpty ? nil : .text(text)
+                    case .image(let source, _, _, _): .image(MediaSourceBlock(source))
+                    case .file(let source, let name): .document(MediaSourceBlock(source), title: name)
+                    }
+                }
+                if !blocks.isEmpty { append(blocks, role: role, isResult: false, to: &encoded) }
+                continue
+            }
+            let text = try ProviderParts.text(of: message, api: "Anthropic's Messages API")
             switch message.role {
             case .system:
-                if let text = message.content, !text.isEmpty { system.append(text) }
+                if let text, !text.isEmpty { system.append(text) }
                 continue
             case .user:
-                if let text = message.content, !text.isEmpty { blocks.append(.text(text)) }
+                if let text, !text.isEmpty { blocks.append(.text(text)) }
             case .assistant:
                 role = "assistant"
-                if let text = message.content, !text.isEmpty { blocks.append(.text(text)) }
+                if let text, !text.isEmpty { blocks.append(.text(text)) }
                 for call in message.toolCalls {
                     blocks.append(.toolUse(id: call.id, name: call.name, input: try input(of: call, in: message)))
                 }
             case .tool:
-                blocks.append(.toolResult(toolUseID: message.toolCallID ?? "", content: message.content ?? ""))
+                blocks.append(.toolResult(toolUseID: message.toolCallID ?? "", content: text ?? ""))
             }
             guard !blocks.isEmpty else { continue }
-            if encoded.last?.role == role {
-                var content = encoded[encoded.count - 1].content
-                if message.role == .tool {
-                    // Results go before the message's other blocks (a user's words sent while
-                    // the tools ran come after them), as the API requires.
-                    content.insert(contentsOf: blocks, at: content.firstIndex { $0.answeredID == nil } ?? content.endIndex)
-                } else {
-                    content += blocks
-                }
-                encoded[encoded.count - 1].content = content
-            } else {
-                encoded.append(Message(role: role, content: blocks))
-            }
+            append(blocks, role: role, isResult: message.role == .tool, to: &encoded)
         }
         return Request(system: system.isEmpty ? nil : system.joined(separator: "\n\n"), messages: encoded)
+    }
+
+    /// Adds a message's blocks: to the last message when it has the same role, else as a new one.
+    private static func append(_ blocks: [Block], role: String, isResult: Bool, to encoded: inout [Message]) {
+        guard encoded.last?.role == role else {
+            encoded.append(Message(role: role, content: blocks))
+            return
+        }
+        var content = encoded[encoded.count - 1].content
+        if isResult {
+            // Results go before the message's other blocks (a user's words sent while the
+            // tools ran come after them), as the API requires.
+            content.insert(contentsOf: blocks, at: content.firstIndex { $0.answeredID == nil } ?? content.endIndex)
+        } else {
+            content += blocks
+        }
+        encoded[encoded.count - 1].content = content
     }
 
     /// The request's `system` and `messages` as one JSON object.
@@ -150,6 +211,8 @@ public enum AnthropicMessages {
                     if !next.contains(where: { $0.answeredID == id }) {
                         broken.append("messages[\(index)]: tool_use \(id) has no tool_result in the next message")
                     }
+                    othersSeen = true
+                case .image, .document:
                     othersSeen = true
                 case .toolResult(let id, _):
                     if othersSeen { broken.append("messages[\(index)]: tool_result \(id) comes after another block") }

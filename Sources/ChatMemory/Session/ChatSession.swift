@@ -72,11 +72,12 @@ public struct ChatSession: Sendable {
         }
     }
 
-    /// The messages as stored entries, each checked first (a non-empty id, at most
-    /// ``ChatMemoryConfiguration/maxMessageBytes``), before anything is counted or written.
+    /// The messages as stored entries, each checked first (a non-empty id, parts that can be
+    /// sent, at most ``ChatMemoryConfiguration/maxMessageBytes``), before anything is counted or written.
     func encodedEntries(_ messages: [ChatMessage]) throws -> [ChatStorageEntry] {
         for message in messages {
             guard !message.id.isEmpty else { throw ChatMemoryError.invalidMessage("a message needs a non-empty id") }
+            if let problem = message.partProblem { throw ChatMemoryError.invalidMessage("message \(message.id): \(problem)") }
             let bytes = message.textBytes
             guard bytes <= configuration.maxMessageBytes else {
                 throw ChatMemoryError.messageTooLarge(messageID: message.id, bytes: bytes, limit: configuration.maxMessageBytes)
@@ -154,14 +155,31 @@ public struct ChatSession: Sendable {
     /// fixed overhead plus one token per 256 bytes of text, at most the overhead plus one token
     /// per byte. A forged or corrupted count is recounted, so it can neither overflow a sum, nor
     /// push every window over its budget, nor smuggle a huge message into a small window.
+    ///
+    /// Images and files widen the range: inline bytes are no text, and each such part may cost
+    /// up to the most an image costs (1,445) or the counter's estimate, when more.
     func tokens(of decoded: StoredEntry.Decoded) -> Int {
         let counter = configuration.tokenCounter
-        let bytes = decoded.message.textBytes
-        if let tokens = decoded.tokens, decoded.counter == counter.identifier,
-           (3 + bytes / 256...3 + bytes).contains(tokens) {
+        let message = decoded.message
+        let bytes = message.textBytes
+        var lower = 3 + bytes / 256, upper = 3 + bytes
+        if !message.parts.isEmpty {
+            let media = message.parts.filter { $0.text == nil }
+            let inline = media.reduce(0) { total, part in
+                switch part {
+                case .image(.bytes(let data, _), _, _, _), .file(.bytes(let data, _), _): total + data.count
+                default: total
+                }
+            }
+            let estimate = counter.mediaTokens
+            lower = 3 + (bytes - inline) / 256
+            upper = ModelSafeWindow.adding(upper, media.count.multipliedReportingOverflow(
+                by: max(1_445, estimate.unsizedImage, estimate.file)).partialValue)
+        }
+        if let tokens = decoded.tokens, decoded.counter == counter.identifier, (lower...upper).contains(tokens) {
             return tokens
         }
-        return counter.count(decoded.message)
+        return counter.count(message)
     }
 
     /// Decodes newest-first entries into oldest-first messages, skipping foreign ones.

@@ -96,6 +96,11 @@ extension EntryJSON {
     static func message(from value: Value) -> ChatMessage? {
         guard value.isReadableObject, let id = value["id"]?.string,
               let role = value["role"]?.string.flatMap(ChatMessage.Role.init(rawValue:)) else { return nil }
+        // Parts (base64, unknown types left out) are read by `JSONDecoder`.
+        switch value["parts"] {
+        case nil, .null?: break
+        default: return nil
+        }
         guard let content = optionalString(value["content"]), let name = optionalString(value["name"]),
               let toolCallID = optionalString(value["tool_call_id"]) else { return nil }
         var createdAt = Date(timeIntervalSince1970: 0)

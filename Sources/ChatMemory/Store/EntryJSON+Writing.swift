@@ -1,3 +1,5 @@
+import Foundation
+
 extension EntryJSON {
     /// Appends `text` as a JSON string: `"` and `\` escaped, control characters as escapes,
     /// everything else as UTF-8 (copied in runs, not byte by byte).
@@ -32,6 +34,52 @@ extension EntryJSON {
         }
     }
 
+    /// Appends a part's JSON form (``ContentPart``'s `Codable` form) with its keys sorted.
+    static func writePart(_ part: ContentPart, to out: inout [UInt8]) {
+        let objectStart = out.count
+        func key(_ name: String) {
+            if out.count > objectStart + 1 { out.append(UInt8(ascii: ",")) }
+            writeString(name, to: &out)
+            out.append(UInt8(ascii: ":"))
+        }
+        func number(_ name: String, _ value: Int?) {
+            guard let value else { return }
+            key(name)
+            out += Array(String(value).utf8)
+        }
+        func source(_ source: MediaSource, then middle: () -> Void) {
+            // Sorted: data, (detail, height), media_type, (name), type, url, (width).
+            switch source {
+            case .bytes(let bytes, let mediaType):
+                key("data"); writeString(Data(bytes).base64EncodedString(), to: &out)
+                middle()
+                key("media_type"); writeString(mediaType, to: &out)
+            case .url:
+                middle()
+            }
+        }
+        out.append(UInt8(ascii: "{"))
+        switch part {
+        case .text(let text):
+            key("text"); writeString(text, to: &out)
+            key("type"); writeString("text", to: &out)
+        case .image(let media, let detail, let width, let height):
+            source(media) {
+                if let detail { key("detail"); writeString(detail.rawValue, to: &out) }
+                number("height", height)
+            }
+            key("type"); writeString("image", to: &out)
+            if case .url(let url) = media { key("url"); writeString(url, to: &out) }
+            number("width", width)
+        case .file(let media, let name):
+            source(media) {}
+            if let name { key("name"); writeString(name, to: &out) }
+            key("type"); writeString("file", to: &out)
+            if case .url(let url) = media { key("url"); writeString(url, to: &out) }
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// Appends the message's JSON form with its keys sorted.
     static func writeMessage(_ message: ChatMessage, to out: inout [UInt8]) {
         let objectStart = out.count
@@ -56,6 +104,15 @@ extension EntryJSON {
             out.append(UInt8(ascii: "}"))
         }
         if let name = message.name { key("name"); writeString(name, to: &out) }
+        if !message.parts.isEmpty {
+            key("parts")
+            out.append(UInt8(ascii: "["))
+            for (index, part) in message.parts.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                writePart(part, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
         key("role"); writeString(message.role.rawValue, to: &out)
         if let callID = message.toolCallID { key("tool_call_id"); writeString(callID, to: &out) }
         if !message.toolCalls.isEmpty {

@@ -9,7 +9,9 @@
 public struct ApproximateTokenCounter: TokenCounter {
     public init() {}
 
-    public var identifier: String { "approx-utf8-4/v1" }
+    /// What images and files cost; its changes show in ``identifier``.
+    public var mediaTokens = MediaTokenEstimate.standard
+    public var identifier: String { "approx-utf8-4/v1" + mediaTokens.identifierSuffix }
 
     public func count(_ text: String) -> Int {
         (text.utf8.count + 3) / 4

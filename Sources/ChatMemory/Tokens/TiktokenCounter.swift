@@ -15,7 +15,9 @@ import Logging
 /// ```
 public struct TiktokenCounter: TokenCounter {
     public let tokenizer: Tokenizer
-    public let identifier: String
+    /// What images and files cost; its changes show in ``identifier``.
+    public var mediaTokens = MediaTokenEstimate.standard
+    public var identifier: String { tokenizer.name + mediaTokens.identifierSuffix }
 
     /// A counter over a bundled encoding; throws `TokenizerError` if the rank file cannot be loaded.
     public init(_ encoding: Tokenizer.BundledEncoding = .cl100kBase) throws {
@@ -25,7 +27,6 @@ public struct TiktokenCounter: TokenCounter {
     /// A counter over any tokenizer (for example one loaded from a rank file you name).
     public init(tokenizer: Tokenizer) {
         self.tokenizer = tokenizer
-        self.identifier = tokenizer.name
     }
 
     public func count(_ text: String) -> Int {

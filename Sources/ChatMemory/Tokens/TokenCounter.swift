@@ -20,6 +20,10 @@ public protocol TokenCounter: Sendable {
     /// prepend; a tokenizer that can do better (``TiktokenCounter`` counts only near the join)
     /// overrides it.
     func joinedCounter() -> any JoinedTextCounting
+    /// What images and files of a message's ``ChatMessage/parts`` cost (default
+    /// ``MediaTokenEstimate/standard``). A counter whose estimate can change puts it in its
+    /// ``identifier``.
+    var mediaTokens: MediaTokenEstimate { get }
 }
 
 /// Counts texts joined by single spaces as older texts are prepended, newest first.
@@ -52,13 +56,17 @@ struct RecountingJoinedCounter: JoinedTextCounting {
 extension TokenCounter {
     public func joinedCounter() -> any JoinedTextCounting { RecountingJoinedCounter(counter: self) }
 
+    public var mediaTokens: MediaTokenEstimate { .standard }
+
     /// The fixed overhead of every message in ``TokenCounter/count(_:)-(ChatMessage)``.
     public static var perMessageOverhead: Int { 3 }
 
     /// The tokens a message costs in a prompt:
     ///
     ///     3 (fixed overhead per message)
-    ///     + count(role.rawValue) + count(name ?? "") + count(content ?? "")
+    ///     + count(role.rawValue) + count(name ?? "")
+    ///     + count(content ?? ""), or with parts, Σ parts (count(text), an image's or a file's
+    ///       tokens by ``mediaTokens``: see ``MediaTokenEstimate``)
     ///     + for each tool call: count(id) + count(name) + count(arguments)
     ///     + count(toolCallID ?? "")
     ///
@@ -72,7 +80,11 @@ extension TokenCounter {
         var total = Self.perMessageOverhead
         total += count(message.role.rawValue)
         total += count(message.name ?? "")
-        total += count(message.content ?? "")
+        if message.parts.isEmpty {
+            total += count(message.content ?? "")
+        } else {
+            for part in message.parts { total = ModelSafeWindow.adding(total, mediaTokens.tokens(of: part, counter: self)) }
+        }
         for call in message.toolCalls {
             total += count(call.id) + count(call.name) + count(call.arguments)
         }

@@ -4,7 +4,7 @@
 /// merge (tool results are user content).
 ///
 /// - ``opensRequest``: the first message a window starting there would send is a user message
-///   with text (rule 1; a window with nothing to send opens nothing wrong either).
+///   with text, an image or a file (rule 1; a window with nothing to send opens nothing wrong either).
 /// - ``barrier``: the newest message that no window may reach: an assistant message with a call
 ///   that the next encoded message does not answer (rule 4: a call never answered, or answered
 ///   only after another assistant message), the older of two calls with one id (rule 7), or a
@@ -24,10 +24,11 @@ struct AnthropicLimits {
     /// The side of the conversation a message is sent on, or `nil` when it is not sent in
     /// `messages` (a system message, or one with no text and no tool call).
     private static func side(_ message: ChatMessage) -> ChatMessage.Role? {
-        let hasText = !(message.content ?? "").isEmpty
+        let hasText = message.parts.isEmpty ? !(message.content ?? "").isEmpty
+            : message.parts.contains { $0.text.map { !$0.isEmpty } ?? false }
         switch message.role {
         case .system: return nil
-        case .user: return hasText ? .user : nil
+        case .user: return hasText || message.parts.contains { $0.text == nil } ? .user : nil
         case .tool: return .user
         case .assistant: return hasText || !message.toolCalls.isEmpty ? .assistant : nil
         }

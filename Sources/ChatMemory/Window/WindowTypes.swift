@@ -36,9 +36,9 @@ public enum WindowPolicy: Sendable, Hashable {
     /// ``modelSafe`` (the same budget, units and errors), cut so that
     /// ``AnthropicMessages/request(_:)`` of every window breaks none of the rules
     /// ``AnthropicMessages/ruleViolations(_:)`` checks:
-    /// - a window starts where its first message sent is a user message with text (a system
-    ///   message before it comes along, into `system`), so a turn is a user message and all
-    ///   that answers it;
+    /// - a window starts where its first message sent is a user message with text, an image or
+    ///   a file (a system message before it comes along, into `system`), so a turn is a user
+    ///   message and all that answers it;
     /// - an assistant message with a tool call that the next message sent does not answer (a
     ///   call whose result was never stored, or came only after another assistant message) and
     ///   the older of two calls with one id are never in a window: windows start after them;
