@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, starts a private redis-server, builds, runs the whole
-# suite against it; runs the example server's multi-worker and fault scenario; runs the client
+# suite against it; runs the example servers' multi-worker and fault scenarios (Hummingbird, Vapor); runs the client
 # suite again built against hiredis 1.x; runs the client, store and cluster suites against Valkey 9
 # and Redis 6.2 (Scripts/test-servers.sh); runs the TLS suite and the store suite over TLS-only
 # servers (the TLS trait, hiredis 1.x with hiredis_ssl); builds the DocC documentation, failing on
@@ -69,7 +69,7 @@ if [[ ${SKIP_SERVERS:-0} != 1 ]]; then
 fi
 
 if [[ ${SKIP_EXAMPLES:-0} != 1 ]]; then
-    say "running the example's scaling scenario (Examples/ChatServer, several worker processes)"
+    say "running the examples' scenarios (Examples/ChatServer and Examples/VaporChat, several worker processes)"
     Scripts/test-examples.sh
 fi
 

@@ -142,9 +142,21 @@ stop_redis() {
 # debug`), in the build folder Examples/ChatServer/.build and prints the chat-server executable's
 # path. Progress goes to stderr: a line at every quarter of the steps.
 build_chat_server() {
-    local package=Examples/ChatServer configuration=${1:-release} log status
-    log=$(mktemp "${TMPDIR:-/tmp}/chat-server-build.XXXXXX")
-    swift build -c "$configuration" --package-path "$package" --product chat-server 2>&1 | tee "$log" | _build_progress >&2
+    _build_example Examples/ChatServer chat-server "${1:-release}"
+}
+
+# Builds Examples/VaporChat (the Vapor 4 example) like build_chat_server, in
+# Examples/VaporChat/.build, and prints the vapor-chat executable's path.
+build_vapor_chat() {
+    _build_example Examples/VaporChat vapor-chat "${1:-release}"
+}
+
+# Builds the executable PRODUCT of the example package PACKAGE in CONFIGURATION and prints its
+# path; on failure, prints the end of the build's log to stderr and returns 1.
+_build_example() {
+    local package=$1 product=$2 configuration=$3 log status
+    log=$(mktemp "${TMPDIR:-/tmp}/$product-build.XXXXXX")
+    swift build -c "$configuration" --package-path "$package" --product "$product" 2>&1 | tee "$log" | _build_progress >&2
     status=${PIPESTATUS[0]}
     if [[ $status != 0 ]]; then
         say "building $package failed; the end of its log:" >&2
@@ -153,7 +165,7 @@ build_chat_server() {
         return 1
     fi
     rm -f "$log"
-    printf '%s/chat-server\n' "$(swift build -c "$configuration" --package-path "$package" --show-bin-path)"
+    printf '%s/%s\n' "$(swift build -c "$configuration" --package-path "$package" --show-bin-path)" "$product"
 }
 
 # Reads `swift build` output and prints one short line at each quarter of the build's steps.
