@@ -35,6 +35,24 @@ import Testing
         }
     }
 
+    /// A stored count cannot hide what images cost: they are counted exactly, and a forged
+    /// count outside the range that leaves is recounted.
+    @Test func aForgedCountCannotHideImages() async throws {
+        try await withStore(.redis) { store in
+            let chat = store.memory.session("forged-images")
+            let images = ChatMessage(id: "many", role: .user, parts: (0..<1_000).map { .image(.url("https://x.test/\($0).png")) })
+            let counter = store.memory.configuration.tokenCounter
+            let forged = StoredEntry.encode(images, tokens: 60, counter: counter.identifier)
+            try await store.redis().send("LPUSH", chat.key, forged.bytes)
+            let real = counter.count(images)
+            #expect(real >= 765_000)
+            #expect(try await chat.inspect().messages.first?.tokens == real)
+            await #expect(throws: ChatMemoryError.messageExceedsBudget(messageID: "many", tokens: real, budget: 10_000)) {
+                try await chat.window(tokenLimit: 10_000)
+            }
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func inlineBytesCountAgainstTheLimitAndBadPartsAreRefused(kind: StoreKind) async throws {
         try await withStore(kind, { $0.maxMessageBytes = 1_000 }) { store in
@@ -48,6 +66,13 @@ import Testing
             for part in bad {
                 await #expect(throws: ChatMemoryError.self, "\(part)") {
                     try await chat.append(contentsOf: [.user("first"), ChatMessage(id: "x", role: .user, parts: [.text("t"), part])])
+                }
+            }
+            // Images and files go in user messages only: stored anywhere else, every window
+            // holding them could not be sent.
+            for role in [ChatMessage.Role.system, .assistant, .tool] {
+                await #expect(throws: ChatMemoryError.self, "\(role)") {
+                    try await chat.append(ChatMessage(role: role, parts: [.image(.url("https://x.test/i.png"))]))
                 }
             }
             let left = try await chat.count()

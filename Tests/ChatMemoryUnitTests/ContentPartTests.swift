@@ -78,11 +78,15 @@ struct ContentPartTests {
         }
     }
 
-    @Test func unknownPartTypesAreLeftOutAndBrokenPartsMakeTheEntryUnreadable() throws {
+    @Test func unknownPartsAreLeftOutAndBrokenPartsMakeTheEntryUnreadable() throws {
         let newer = #"{"id":"n","role":"user","content":"hi","parts":[{"type":"audio","data":"AAAA"},{"type":"text","text":"hi"}]}"#
         #expect(try ChatMessage(jsonData: Data(newer.utf8)).parts == [.text("hi")])
+        // What a newer writer may add reads as an unknown key does: a source this version does
+        // not know leaves its part out, an unknown detail reads as none.
+        let newerSource = #"{"id":"n","role":"user","parts":[{"type":"file","file_id":"f-1"},{"type":"image","url":"u","detail":"ultra"}]}"#
+        #expect(try ChatMessage(jsonData: Data(newerSource.utf8)).parts == [.image(.url("u"))])
         for broken in [#"[{"type":"image","data":"not base64!","media_type":"image/png"}]"#,
-                       #"[{"type":"image"}]"#, #"[{"text":"no type"}]"#, #"[{"type":"image","url":"u","detail":"huge"}]"#,
+                       #"[{"text":"no type"}]"#, #"[{"type":"image","data":"AAAA"}]"#,
                        #"{"type":"text"}"#, #"[{"type":"image","url":"u","width":"wide"}]"#] {
             let entry = #"{"id":"b","role":"user","parts":\#(broken)}"#
             #expect(throws: DecodingError.self, "\(broken)") { try ChatMessage(jsonData: Data(entry.utf8)) }
@@ -141,6 +145,13 @@ struct ContentPartTests {
         #expect(custom.identifier != ApproximateTokenCounter().identifier)
         let unsized = ChatMessage(role: .user, parts: [.image(.url("https://example.com/x.jpg")), .file(.url("f"))])
         #expect(custom.count(unsized) - counter.count(unsized) == (1_000 - 765) + (10 - 1_500))
+        // Estimates at the ends of Int saturate, never trap.
+        var huge = ApproximateTokenCounter()
+        huge.mediaTokens = MediaTokenEstimate(unsizedImage: .max, file: .max)
+        var result = ChatMessage(role: .tool, parts: [.text("x")])
+        result.toolCallID = "call"
+        let user = ChatMessage(role: .user, parts: [.file(.url("a")), .file(.url("b")), .image(.url("c"))])
+        #expect(huge.count(user) == .max && huge.count(result) < 100)
         var tiktoken = try TiktokenCounter()
         let before = tiktoken.identifier
         tiktoken.mediaTokens.file = 2

@@ -74,6 +74,32 @@ struct WindowAnthropicSafeTests {
              limit: 10, expected: .error(.toolCallUnanswered(messageID: "a1", toolCallID: "c1"))),
         Case(name: "a user message after a running call opens the window",
              history: [F.u("u1", 5), F.a("a1", 5, calls: ["c1"]), F.u("u2", 5)], limit: 100, expected: .ids(["u2"])),
+        // Past the budget, a result whose call is further back is no barrier: the newest turn is
+        // over the budget (found in review; each gave an empty window).
+        Case(name: "a user writes while the tools run, the newest turn over the budget",
+             history: [F.u("u0", 2), F.a("a1", 1, calls: ["x"]), F.u("u1", 1), F.t("t1", 1, answers: "x"), F.a("a2", 50)],
+             limit: 10, expected: .error(.messageExceedsBudget(messageID: "u0", tokens: 55, budget: 10))),
+        Case(name: "an assistant message between a call and its result, over the budget",
+             history: [F.u("u0", 2), F.a("a1", 1, calls: ["x"]), F.a("a2", 1), F.t("t1", 1, answers: "x"), F.a("a3", 50)],
+             limit: 10, expected: .error(.messageExceedsBudget(messageID: "u0", tokens: 55, budget: 10))),
+        Case(name: "a long agent loop over the budget",
+             history: [F.u("u0", 1)] + (0..<25).flatMap { round in
+                 [F.a("a\(round)", 1, calls: ["x\(round)"]), F.t("t\(round)", 1, answers: "x\(round)")]
+             } + [F.a("final", 1)],
+             limit: 5, expected: .error(.messageExceedsBudget(messageID: "u0", tokens: 52, budget: 5))),
+        Case(name: "a second result for a call, after another turn, is never sent",
+             history: [F.u("u0", 1), F.a("a1", 1, calls: ["x"]), F.t("t1", 1, answers: "x"), F.a("a2", 1),
+                       F.u("u3", 1), F.t("t1again", 1, answers: "x"), F.a("a4", 1), F.u("u5", 1)],
+             limit: 100, expected: .ids(["u5"])),
+        // Blank texts are not sent, so they open nothing.
+        Case(name: "an assistant message of blank text parts is not sent",
+             history: [m("a0", .assistant, nil), m("u1", .user, "hi")].enumerated().map { index, counted in
+                 var counted = counted
+                 if index == 0 { counted.message.parts = [.text(""), .text("  \n")] }
+                 return counted
+             }, limit: 100, expected: .ids(["a0", "u1"])),
+        Case(name: "a whitespace user message opens no window",
+             history: [m("u0", .user, " \t"), m("a1", .assistant, "x"), m("u2", .user, "q")], limit: 100, expected: .ids(["u2"])),
         Case(name: "empty history", history: [], limit: 10, expected: .ids([])),
     ]
 
@@ -98,7 +124,7 @@ struct WindowAnthropicSafeTests {
         var n = 0
         func next() -> String { n += 1; return "m\(n)" }
         func pick<T>(_ values: [T]) -> T { values[Int(rng.next() % UInt64(values.count))] }
-        let texts: [String?] = ["hello", "x", "", nil, "tool output"]
+        let texts: [String?] = ["hello", "x", "", nil, "tool output", " \n"]
         while out.count < count {
             let tokens = Int(rng.next() % 12)
             let id = next()

@@ -9,8 +9,10 @@ import Foundation
 /// {"data":"JVBERi0…","media_type":"application/pdf","name":"report.pdf","type":"file"}
 /// ```
 ///
-/// Inline bytes are standard base64 (`data`, with `media_type`); a URL is `url`. A part of a
-/// type this version does not know (a newer writer's) is left out when read, like an unknown key.
+/// Inline bytes are standard base64 (`data`, with `media_type`); a URL is `url` (a part with
+/// both is read as the URL). What a newer writer may add is read as an unknown key is: a part
+/// of a type this version does not know, or with neither `url` nor `data`, is left out, and an
+/// unknown `detail` reads as none. Bytes that are not base64 make the message unreadable.
 extension ContentPart: Codable {
     enum CodingKeys: String, CodingKey {
         case type, text, url, data, detail, width, height, name
@@ -23,12 +25,8 @@ extension ContentPart: Codable {
         case "text":
             self = .text(try c.decode(String.self, forKey: .text))
         case "image":
-            let detail = try c.decodeIfPresent(String.self, forKey: .detail).map { text in
-                guard let detail = ImageDetail(rawValue: text) else {
-                    throw DecodingError.dataCorruptedError(forKey: .detail, in: c, debugDescription: "unknown image detail \(text)")
-                }
-                return detail
-            }
+            // A detail a newer writer knows and this version does not reads as none.
+            let detail = try c.decodeIfPresent(String.self, forKey: .detail).flatMap(ImageDetail.init(rawValue:))
             self = .image(try Self.source(c), detail: detail, width: try c.decodeIfPresent(Int.self, forKey: .width),
                           height: try c.decodeIfPresent(Int.self, forKey: .height))
         case "file":
@@ -43,7 +41,8 @@ extension ContentPart: Codable {
 
     private static func source(_ c: KeyedDecodingContainer<CodingKeys>) throws -> MediaSource {
         if let url = try c.decodeIfPresent(String.self, forKey: .url) { return .url(url) }
-        let text = try c.decode(String.self, forKey: .data)
+        // Neither a URL nor bytes: a source a newer writer knows (a provider's file id, say).
+        guard let text = try c.decodeIfPresent(String.self, forKey: .data) else { throw UnknownPartType(type: "source") }
         guard let data = Data(base64Encoded: text) else {
             throw DecodingError.dataCorruptedError(forKey: .data, in: c, debugDescription: "data is not base64")
         }
@@ -104,9 +103,13 @@ struct ReadableParts: Decodable {
 }
 
 extension ChatMessage {
-    /// Why the message's parts cannot be sent, or `nil` when they can: an image or file needs a
-    /// non-empty URL or media type, and an image's size is positive.
+    /// Why the message's parts cannot be sent, or `nil` when they can: images and files only in
+    /// user messages, each with a non-empty URL or media type, an image's size positive.
     var partProblem: String? {
+        if role != .user, let index = parts.firstIndex(where: { $0.text == nil }) {
+            return "part \(index): images and files go in user messages (the model APIs take them nowhere else); "
+                + "a \(role.rawValue) message's parts are texts"
+        }
         for (index, part) in parts.enumerated() {
             switch part {
             case .text: continue

@@ -42,6 +42,16 @@ public enum MediaSource: Sendable, Hashable {
         }
     }
 
+    /// A file name for a file that has none (OpenAI requires one with inline bytes): `file`,
+    /// with the media type's subtype as its extension when that is letters and digits
+    /// (`application/pdf` → `file.pdf`).
+    func defaultFileName() -> String {
+        guard case .bytes(_, let mediaType) = self,
+              let subtype = mediaType.split(separator: "/", maxSplits: 1).dropFirst().first?.split(separator: ";").first,
+              !subtype.isEmpty, subtype.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else { return "file" }
+        return "file." + subtype.lowercased()
+    }
+
     /// A `data:` URL of inline bytes (`data:image/png;base64,…`); for a URL, the URL.
     public var url: String {
         switch self {

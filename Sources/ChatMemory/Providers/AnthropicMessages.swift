@@ -16,7 +16,8 @@ import Foundation
 /// - Consecutive messages of one role become one message (so the results of one assistant turn
 ///   share the user message after it, as the API requires, before any text of that message: a
 ///   user message stored between a call and its result follows the result), and a message with
-///   no text and no tool call is left out (the API refuses empty content).
+///   no text and no tool call is left out, as is a text that is whitespace only (the API refuses
+///   empty content and blank text blocks).
 /// - A user message with ``ChatMessage/parts`` sends them as blocks: `text` (empty ones left
 ///   out), `image` and `document` (a file), each with a `source` of `{"type":"base64",
 ///   "media_type","data"}` or `{"type":"url","url"}`; a file's name is the document's `title`.
@@ -119,7 +120,7 @@ public enum AnthropicMessages {
             if ProviderParts.sendsParts(message) {
                 blocks = message.parts.compactMap { part in
                     switch part {
-                    case .text(let text): text.isEmpty ? nil : .text(text)
+                    case .text(let text): ProviderParts.isBlank(text) ? nil : .text(text)
                     case .image(let source, _, _, _): .image(MediaSourceBlock(source))
                     case .file(let source, let name): .document(MediaSourceBlock(source), title: name)
                     }
@@ -127,21 +128,22 @@ public enum AnthropicMessages {
                 if !blocks.isEmpty { append(blocks, role: role, isResult: false, to: &encoded) }
                 continue
             }
-            let text = try ProviderParts.text(of: message, api: "Anthropic's Messages API")
+            _ = try ProviderParts.text(of: message, api: "Anthropic's Messages API")   // refuses media here
+            let text = ProviderParts.sendableText(of: message)
             switch message.role {
             case .system:
-                if let text, !text.isEmpty { system.append(text) }
+                if let text { system.append(text) }
                 continue
             case .user:
-                if let text, !text.isEmpty { blocks.append(.text(text)) }
+                if let text { blocks.append(.text(text)) }
             case .assistant:
                 role = "assistant"
-                if let text, !text.isEmpty { blocks.append(.text(text)) }
+                if let text { blocks.append(.text(text)) }
                 for call in message.toolCalls {
                     blocks.append(.toolUse(id: call.id, name: call.name, input: try input(of: call, in: message)))
                 }
             case .tool:
-                blocks.append(.toolResult(toolUseID: message.toolCallID ?? "", content: text ?? ""))
+                blocks.append(.toolResult(toolUseID: message.toolCallID ?? "", content: try ProviderParts.text(of: message, api: "") ?? ""))
             }
             guard !blocks.isEmpty else { continue }
             append(blocks, role: role, isResult: message.role == .tool, to: &encoded)
@@ -184,7 +186,7 @@ public enum AnthropicMessages {
     /// The API's ordering rules that `request` breaks, one sentence each (empty when it breaks none):
     /// 1. the first message is a user message;
     /// 2. roles alternate (no two consecutive messages of one role);
-    /// 3. no message is empty, and no text block is empty;
+    /// 3. no message is empty, and no text block is empty or whitespace only;
     /// 4. every `tool_use` is answered by a `tool_result` with its id in the very next message;
     /// 5. in a message, `tool_result` blocks come before any other block;
     /// 6. every `tool_result` answers a `tool_use` of the message just before it;
@@ -203,7 +205,7 @@ public enum AnthropicMessages {
             for block in message.content {
                 switch block {
                 case .text(let text):
-                    if text.isEmpty { broken.append("messages[\(index)] has an empty text block") }
+                    if ProviderParts.isBlank(text) { broken.append("messages[\(index)] has an empty text block") }
                     othersSeen = true
                 case .toolUse(let id, _, _):
                     if !seen.insert(id).inserted { broken.append("tool_use id \(id) is used twice") }

@@ -14,7 +14,8 @@ import Foundation
 ///
 /// A user message with ``ChatMessage/parts`` sends them as a content array: `{"type":"text"}`,
 /// `{"type":"image_url","image_url":{"url","detail"}}` (inline bytes as a `data:` URL) and
-/// `{"type":"file","file":{"file_data","filename"}}`. Chat Completions takes files as inline
+/// `{"type":"file","file":{"file_data","filename"}}` (a file without a name is `file.<subtype>`:
+/// the API requires one). Chat Completions takes files as inline
 /// bytes only, and images and files in user messages only: anything else is
 /// ``ChatMemoryError/Code/invalidMessage``. Other messages with text parts send their text.
 public enum OpenAIChatCompletions {
@@ -122,7 +123,9 @@ public enum OpenAIChatCompletions {
         switch part {
         case .text(let text): return .text(text)
         case .image(let source, let detail, _, _): return .imageURL(url: source.url, detail: detail?.rawValue)
-        case .file(.bytes(let bytes, let mediaType), let name): return .file(data: MediaSource.bytes(bytes, mediaType: mediaType).url, filename: name)
+        case .file(.bytes(let bytes, let mediaType), let name):
+            let source = MediaSource.bytes(bytes, mediaType: mediaType)
+            return .file(data: source.url, filename: name ?? source.defaultFileName())
         case .file(.url, _):
             throw .invalidMessage("message \(message.id): Chat Completions takes files as inline bytes, not by URL "
                 + "(the Responses and Anthropic encoders take URLs)")

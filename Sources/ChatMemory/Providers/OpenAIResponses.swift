@@ -117,7 +117,7 @@ public enum OpenAIResponses {
         case .text(let text): .inputText(text)
         case .image(let source, let detail, _, _): .inputImage(imageURL: source.url, detail: (detail ?? .auto).rawValue)
         case .file(.url(let url), let name): .inputFile(data: nil, url: url, filename: name)
-        case .file(let source, let name): .inputFile(data: source.url, url: nil, filename: name)
+        case .file(let source, let name): .inputFile(data: source.url, url: nil, filename: name ?? source.defaultFileName())
         }
     }
 

@@ -12,9 +12,21 @@ enum ProviderParts {
         return ChatMessage.joinedText(of: message.parts)
     }
 
-    /// Whether a user message is sent as parts (it has parts that are not all text, or more
-    /// than one), rather than as one text.
+    /// Whether a message is sent as parts: a user message that has any (others send their text).
     static func sendsParts(_ message: ChatMessage) -> Bool {
         message.role == .user && !message.parts.isEmpty
+    }
+
+    /// Whether `text` is empty or whitespace only: Anthropic refuses such a text block.
+    static func isBlank(_ text: String) -> Bool {
+        text.allSatisfy(\.isWhitespace)
+    }
+
+    /// The text Anthropic is sent for a message's text (its non-blank text parts joined by
+    /// newlines, or its content), `nil` when that is blank.
+    static func sendableText(of message: ChatMessage) -> String? {
+        let text = message.parts.isEmpty ? message.content
+            : ChatMessage.joinedText(of: message.parts.filter { $0.text.map { !isBlank($0) } ?? false })
+        return text.flatMap { isBlank($0) ? nil : $0 }
     }
 }

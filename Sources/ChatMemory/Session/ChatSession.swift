@@ -156,25 +156,25 @@ public struct ChatSession: Sendable {
     /// per byte. A forged or corrupted count is recounted, so it can neither overflow a sum, nor
     /// push every window over its budget, nor smuggle a huge message into a small window.
     ///
-    /// Images and files widen the range: inline bytes are no text, and each such part may cost
-    /// up to the most an image costs (1,445) or the counter's estimate, when more.
+    /// Images and files cost exactly what the counter's ``TokenCounter/mediaTokens`` says (no
+    /// tokenizer is needed for them), so the range holds for the rest: their tokens are added
+    /// to both ends, and inline bytes are no text.
     func tokens(of decoded: StoredEntry.Decoded) -> Int {
         let counter = configuration.tokenCounter
         let message = decoded.message
         let bytes = message.textBytes
         var lower = 3 + bytes / 256, upper = 3 + bytes
         if !message.parts.isEmpty {
-            let media = message.parts.filter { $0.text == nil }
-            let inline = media.reduce(0) { total, part in
+            var media = 0, inline = 0
+            for part in message.parts where part.text == nil {
+                media = ModelSafeWindow.adding(media, counter.mediaTokens.tokens(of: part, counter: counter))
                 switch part {
-                case .image(.bytes(let data, _), _, _, _), .file(.bytes(let data, _), _): total + data.count
-                default: total
+                case .image(.bytes(let data, _), _, _, _), .file(.bytes(let data, _), _): inline += data.count
+                default: break
                 }
             }
-            let estimate = counter.mediaTokens
-            lower = 3 + (bytes - inline) / 256
-            upper = ModelSafeWindow.adding(upper, media.count.multipliedReportingOverflow(
-                by: max(1_445, estimate.unsizedImage, estimate.file)).partialValue)
+            lower = ModelSafeWindow.adding(3 + (bytes - inline) / 256, media)
+            upper = ModelSafeWindow.adding(upper, media)
         }
         if let tokens = decoded.tokens, decoded.counter == counter.identifier, (lower...upper).contains(tokens) {
             return tokens

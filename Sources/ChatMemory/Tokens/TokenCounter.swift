@@ -77,18 +77,22 @@ extension TokenCounter {
     /// // 3 + count("user") 1 + count("Hello, world") 3 = 7
     /// ```
     public func count(_ message: ChatMessage) -> Int {
+        // Sums saturate: a counter's estimates are the caller's, whatever they are.
         var total = Self.perMessageOverhead
-        total += count(message.role.rawValue)
-        total += count(message.name ?? "")
+        func add(_ tokens: Int) { total = ModelSafeWindow.adding(total, tokens) }
+        add(count(message.role.rawValue))
+        add(count(message.name ?? ""))
         if message.parts.isEmpty {
-            total += count(message.content ?? "")
+            add(count(message.content ?? ""))
         } else {
-            for part in message.parts { total = ModelSafeWindow.adding(total, mediaTokens.tokens(of: part, counter: self)) }
+            for part in message.parts { add(mediaTokens.tokens(of: part, counter: self)) }
         }
         for call in message.toolCalls {
-            total += count(call.id) + count(call.name) + count(call.arguments)
+            add(count(call.id))
+            add(count(call.name))
+            add(count(call.arguments))
         }
-        total += count(message.toolCallID ?? "")
+        add(count(message.toolCallID ?? ""))
         return total
     }
 }

@@ -8,7 +8,9 @@
 /// - ``barrier``: the newest message that no window may reach: an assistant message with a call
 ///   that the next encoded message does not answer (rule 4: a call never answered, or answered
 ///   only after another assistant message), the older of two calls with one id (rule 7), or a
-///   tool result that answers no call of the assistant turn before it (rule 6).
+///   tool result that answers no call of the turn before it while its call (or none, without a
+///   call id) was read (rule 6; a result whose call was not read is ruled out by
+///   ``ModelSafeWindow``'s matching until it is).
 ///   Every window starts after it.
 /// - ``pendingCall``: the history ends in an assistant turn whose calls are not all answered
 ///   and no user text follows: the tools are still running, and no window can be sent.
@@ -24,8 +26,7 @@ struct AnthropicLimits {
     /// The side of the conversation a message is sent on, or `nil` when it is not sent in
     /// `messages` (a system message, or one with no text and no tool call).
     private static func side(_ message: ChatMessage) -> ChatMessage.Role? {
-        let hasText = message.parts.isEmpty ? !(message.content ?? "").isEmpty
-            : message.parts.contains { $0.text.map { !$0.isEmpty } ?? false }
+        let hasText = ProviderParts.sendableText(of: message) != nil
         switch message.role {
         case .system: return nil
         case .user: return hasText || message.parts.contains { $0.text == nil } ? .user : nil
@@ -72,10 +73,16 @@ struct AnthropicLimits {
                     userTurnHasText = true
                     continue
                 }
-                let id = message.toolCallID ?? ""
+                // A result that answers no call of the turn before it breaks rule 6: never sent,
+                // when it has no call id or its call was read in an older turn. One whose call
+                // was not read (further back, or nowhere) is left to the caller's matching, which
+                // keeps every window after it until the call is read.
+                guard let id = message.toolCallID else {
+                    barrier = max(barrier, index)
+                    continue
+                }
+                if !turnCalls.contains(where: { $0.id == id }), newestHolder[id] != nil { barrier = max(barrier, index) }
                 answered.insert(id)
-                // A result that answers no call of the turn before it (rule 6) is never sent.
-                if !turnCalls.contains(where: { $0.id == id }) { barrier = max(barrier, index) }
             }
         }
         closeAssistantTurn(turnCalls, answered: answered)

@@ -125,6 +125,17 @@ import TestSupport
         #expect(Self.text(try OpenAIResponses.jsonData([byURL])).contains(#""file_url":"https://x.test/a.pdf""#))
         #expect(Self.text(try AnthropicMessages.jsonData([byURL])).contains(#""source":{"type":"url","url":"https://x.test/a.pdf"}"#))
         #expect(throws: ChatMemoryError.self) { try OpenAIChatCompletions.messages([byURL]) }
+        // A file without a name gets one where OpenAI requires it.
+        let unnamed = ChatMessage(role: .user, parts: [.file(.bytes([1], mediaType: "application/pdf"))])
+        #expect(Self.text(try OpenAIChatCompletions.jsonData([unnamed])).contains(#""filename":"file.pdf""#))
+        #expect(Self.text(try OpenAIResponses.jsonData([unnamed])).contains(#""filename":"file.pdf""#))
+        #expect(MediaSource.bytes([], mediaType: "text/plain; charset=utf-8").defaultFileName() == "file.plain")
+        #expect(MediaSource.bytes([], mediaType: "application/vnd.ms-excel").defaultFileName() == "file")
+        #expect(MediaSource.bytes([], mediaType: "").defaultFileName() == "file")
+        // Blank texts are not sent to Anthropic, and a blank block breaks rule 3.
+        #expect(try AnthropicMessages.request([.user("q"), .assistant("  "), .user(" \n")]).messages.count == 1)
+        let blank = AnthropicMessages.Request(system: nil, messages: [.init(role: "user", content: [.text(" ")])])
+        #expect(AnthropicMessages.ruleViolations(blank).contains { $0.contains("empty text block") })
         // An image-only user message opens an Anthropic request too.
         let imageOnly = ChatMessage(role: .user, parts: [.image(.url("https://x.test/c.png"))])
         #expect(AnthropicMessages.ruleViolations(try AnthropicMessages.request([imageOnly, .assistant("a cat")])).isEmpty)
@@ -168,8 +179,8 @@ import TestSupport
         #expect(AnthropicMessages.ruleViolations(.init(system: nil, messages: valid)).isEmpty)
     }
 
-    /// A well-formed history: user turns, assistant replies, tool calls (1 to 3, answered in any
-    /// order, sometimes with text), starting with a user message.
+    /// A well-formed history: user turns (some with an image or a file), assistant replies, tool
+    /// calls (1 to 3, answered in any order, sometimes with text), starting with a user message.
     private static func generated(seed: UInt64) -> [ChatMessage] {
         var random = SplitMix64(seed: seed)
         var messages: [ChatMessage] = [.user("start")]
@@ -184,9 +195,22 @@ import TestSupport
                 for answered in calls.shuffled(using: &random) { messages.append(.tool("r", callID: answered.id)) }
             }
             messages.append(.assistant("reply \(turn)"))
-            messages.append(.user("next \(turn)"))
+            switch Int.random(in: 0..<4, using: &random) {
+            case 0: messages.append(ChatMessage(role: .user, parts: [.text("see"), .image(.url("https://x.test/\(turn).png"), detail: .low)]))
+            case 1: messages.append(ChatMessage(role: .user, parts: [.file(.bytes([1, 2, 3], mediaType: "application/pdf"), name: "f.pdf")]))
+            default: messages.append(.user("next \(turn)"))
+            }
         }
         return messages
+    }
+
+    /// Images and files that fit the generated budgets (20 to 2,000 tokens).
+    private static var smallMedia: ChatMemoryConfiguration {
+        var configuration = ChatMemoryConfiguration()
+        var counter = ApproximateTokenCounter()
+        counter.mediaTokens = MediaTokenEstimate(unsizedImage: 30, file: 30)
+        configuration.tokenCounter = counter
+        return configuration
     }
 
     @Test func generatedHistoriesEncodeWithinEveryRule() throws {
@@ -216,7 +240,7 @@ import TestSupport
     @Test func modelSafeWindowsThatStartWithTheUserFollowEveryRule() async throws {
         var checked = 0
         for seed in 0..<60 as Range<UInt64> {
-            let chat = try RedisChatMemory(storage: EmbeddedChatStorage()).session("generated")
+            let chat = try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: Self.smallMedia).session("generated")
             try await chat.append(contentsOf: Self.generated(seed: seed))
             for budget in [20, 60, 150, 400, 2_000] {
                 guard let window = try? await chat.window(tokenLimit: budget), window.messages.first?.role == .user else { continue }
@@ -231,7 +255,7 @@ import TestSupport
     @Test func everyAnthropicSafeWindowFollowsEveryRule() async throws {
         var nonEmpty = 0
         for seed in 0..<60 as Range<UInt64> {
-            let chat = try RedisChatMemory(storage: EmbeddedChatStorage()).session("generated")
+            let chat = try RedisChatMemory(storage: EmbeddedChatStorage(), configuration: Self.smallMedia).session("generated")
             try await chat.append(contentsOf: Self.generated(seed: seed))
             for budget in [20, 60, 150, 400, 2_000] {
                 let window: ChatWindow
