@@ -51,7 +51,7 @@ struct ModelSafeWindow: Sendable {
         guard pending.isEmpty else { return false }
         guard rules == .anthropic else { return true }
         guard message.role == .user || message.role == .assistant else { return false }
-        switch evaluate(exhausted: false, settling: true) {
+        switch evaluate(settling: true) {
         case .window, .exceeds, .blocked, .toolsRunning: return true
         case .noCut: return false
         }
@@ -108,7 +108,7 @@ struct ModelSafeWindow: Sendable {
 
     /// `settling`: while reading, say ``Outcome/noCut(sum:)`` (read on) until the messages seen
     /// tell whether the history ends in tools still running.
-    private func evaluate(exhausted: Bool, settling: Bool = false) -> Outcome {
+    private func evaluate(settling: Bool = false) -> Outcome {
         let n = seen.count
         let chronological = { (p: Int) in seen[n - 1 - p].message }
 
@@ -166,7 +166,7 @@ struct ModelSafeWindow: Sendable {
         let exhausted = historyExhausted && !decided
         let n = seen.count
         let chronological = { (p: Int) in seen[n - 1 - p].message }
-        switch evaluate(exhausted: exhausted) {
+        switch evaluate() {
         case .window(let start, let sum):
             return ((start..<n).map(chronological), sum, exhausted && start == 0)
         case .exceeds(let index, let sum):
