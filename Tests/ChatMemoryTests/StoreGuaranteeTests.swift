@@ -298,13 +298,16 @@ import Testing
 /// A least-privilege ACL user: what it may not run is reported by name, with nothing written.
 @Suite struct LeastPrivilegeTests {
     /// Each command the append script runs, in a session where it runs it: `pttl` without a time
-    /// to live, `lrange` and `rpush` without an id index, `unlink` with a stale one.
+    /// to live, `lrange` and `rpush` without an id index, `unlink` with a stale one, `ltrim` in
+    /// a session the cap cuts.
     @Test(arguments: ["llen", "lpos", "ltrim", "pexpire", "lpush", "lrange", "rpush", "pttl", "unlink"])
     func aCommandTheUserLacksIsNOPERMNamingItAndNothingIsWritten(command: String) async throws {
         try await withStore(.leastPrivilege, { $0.maxMessages = 10; $0.timeToLive = command == "pttl" ? nil : .seconds(60) }) { store in
             let user = try #require(store.aclUser)
             let chat = store.memory.session("refused")
             try await chat.append(.user("first"))
+            let stored = command == "ltrim" ? 10 : 1
+            if stored > 1 { try await chat.append(contentsOf: storeTestTurns(stored - 1)) }
             let redis = try store.redis()
             let index = RedisChatStorage.indexKey(of: chat.key)
             if command == "lrange" || command == "rpush" { try await redis.send("LTRIM", index, 1, 0) }
@@ -315,7 +318,7 @@ import Testing
             #expect(refused?.code == .server(.noPermission))
             #expect(refused?.message.contains("'\(command)'") == true, "\(String(describing: refused))")
             try await storeTestAdmin(["ACL", "SETUSER", user, "+" + command])
-            #expect(try await chat.count() == 1)
+            #expect(try await chat.count() == stored)
             #expect(try await redis.send("LRANGE", index, 0, -1) == before)
         }
     }

@@ -98,7 +98,8 @@ struct RedisChatStorage: ChatStorage {
           -- length: what stays of the session once the newest `drop` entries are gone.
           local length = run('LLEN', key) - drop
           -- known: the ids the index holds; older: the prefixes of the entries below them.
-          local known, older, stale = 0, {}, false
+          -- need: how many of the newest ids count (the batch and the window).
+          local known, older, stale, need = 0, {}, false, 0
           if window > 0 then
             known = redis.pcall('LLEN', index)
             if type(known) == 'table' then
@@ -109,7 +110,7 @@ struct RedisChatStorage: ChatStorage {
             end
             -- An index longer than the session, or naming entries to drop, is rebuilt.
             if known > length or (drop > 0 and known > 0) then stale, known = true, 0 end
-            local need = math.min(count + window, length)
+            need = math.min(count + window, length)
             if known < need then
               local entries = run('LRANGE', key, drop + known, drop + need - 1)
               for i = 1, #entries do
@@ -129,13 +130,14 @@ struct RedisChatStorage: ChatStorage {
           local fresh, added = {}, {}
           if count == 1 then
             local prefix = ARGV[base + 4]
-            local held = known > 0 and run('LPOS', index, prefix)
+            -- The index may hold more than the window (see appendOne): only `need` ids count.
+            local held = known > 0 and run('LPOS', index, prefix, 'MAXLEN', math.min(known, need))
             for i = 1, #older do held = held or older[i] == prefix end
             if not held then fresh[1], added[1] = ARGV[base + 5], prefix end
           else
             local held = {}
             if known > 0 then
-              local ids = run('LRANGE', index, 0, -1)
+              local ids = run('LRANGE', index, 0, math.min(known, need) - 1)
               for i = 1, #ids do held[ids[i]] = true end
             end
             for i = 1, #older do held[older[i]] = true end
@@ -207,14 +209,62 @@ struct RedisChatStorage: ChatStorage {
 
         """#
 
+    /// `appendOne()`: the common append, one message with the id check on, decided by reads
+    /// alone so a retry writes nothing; `nil` (after reads only) leaves it to `append(0, 0)`.
+    /// It needs a server that checks permissions without running commands, an id index that
+    /// covers the window and is not stale, and, without a time to live, a session without one.
+    /// The writes are the session's `LPUSH` (the first: a full or refusing server stops it with
+    /// nothing written), its `PEXPIRE`, its `LTRIM` only when the cap cuts, and the index's
+    /// `LPUSH`; the index is cut to its `window + 1` only once it holds twice that or as many
+    /// as the session, and its time to live is set to the session's plus a quarter only once
+    /// it has less than the session's left, so it never expires first.
+    static let appendOneFunction = #"""
+        local function appendOne()
+          local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])
+          if #ARGV ~= 5 or window == 0 or not redis.acl_check_cmd then return nil end
+          local length = run('LLEN', key)
+          local known = redis.pcall('LLEN', index)
+          if type(known) ~= 'number' or known > length or known < math.min(1 + window, length) then return nil end
+          local prefix, entry = ARGV[4], ARGV[5]
+          -- The index may hold more than the window: only its newest `keep` ids count.
+          local keep = window + 1
+          if stop ~= '' then keep = math.min(keep, tonumber(stop) + 1) end
+          if known > 0 and run('LPOS', index, prefix, 'MAXLEN', keep) then return {0, 1, length} end
+          local indexTTL = nil
+          if ttl == '' then
+            if run('PTTL', key) > 0 then return nil end
+          elseif run('PTTL', index) < tonumber(ttl) then
+            indexTTL = string.format('%.0f', tonumber(ttl) + math.floor(tonumber(ttl) / 4))
+          end
+          local total = length + 1
+          local cutSession = stop ~= '' and total > tonumber(stop) + 1
+          if cutSession then total = tonumber(stop) + 1 end
+          local cutIndex = known + 1 > math.min(2 * keep, total)
+          if ttl ~= '' then probe('pexpire', key, ttl) end
+          if cutSession then probe('ltrim', key, '0', stop) end
+          probe('lpush', index, prefix)
+          if cutIndex then probe('ltrim', index, '0', '-1') end
+          if indexTTL then probe('pexpire', index, indexTTL) end
+          run('LPUSH', key, entry)
+          if cutSession then run('LTRIM', key, 0, stop) end
+          if ttl ~= '' then run('PEXPIRE', key, ttl) end
+          run('LPUSH', index, prefix)
+          if cutIndex then run('LTRIM', index, 0, keep - 1) end
+          if indexTTL then run('PEXPIRE', index, indexTTL) end
+          return {1, 0, total}
+        end
+
+        """#
+
     /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``). ARGV[1]: the last
     /// index `LTRIM` keeps ('' : no cap), ARGV[2]: the time to live in ms ('' : none), ARGV[3]:
     /// the idempotency window, then (id prefix, entry) pairs, oldest first. Returns
     /// {appended, duplicates, length}.
     ///
     /// The id index is a list that only this script writes, in the same atomic step as the
-    /// session: the id prefixes (`{"id":"…",`) of the newest `window + 1` messages it pushed
-    /// (at most the cap), newest first. The ids held are the index's, and the prefixes of the
+    /// session: the id prefixes (`{"id":"…",`) of the newest messages it pushed, newest first:
+    /// at least `window + 1` (or the cap) once it has pushed that many, at most twice that and
+    /// never more than the session holds (``appendOneFunction`` cuts it only then). The ids held are the index's, and the prefixes of the
     /// session's entries below what the index covers, down to its newest `batch + window`: read
     /// only for a batch, a session without an index (written before it existed, or by other
     /// tools) or one indexed with a smaller window. An index longer than its session is stale
@@ -235,10 +285,16 @@ struct RedisChatStorage: ChatStorage {
     /// message written. A server at its `maxmemory` checks memory at a script's first write
     /// command only, and only if that command adds memory: when any write comes before the
     /// first `LPUSH`, an `LSET` one past the last entry (which always fails) comes first, so a
-    /// full server refuses the append with `OOM`, nothing written. The index never names a message the session lacks: the ids it gets
-    /// before the session's write are of entries already there, those of new messages after
-    /// it. The index gets the session's time to live.
-    static let appendScript = storeScript(appendFunction + "return append(0, 0)")
+    /// full server refuses the append with `OOM`, nothing written. The index never names a
+    /// message the session lacks: the ids it gets before the session's write are of entries
+    /// already there, those of new messages after it. The index never expires before the
+    /// session: it gets the session's time to live (``appendOneFunction``: that plus a quarter,
+    /// set again only once less than the session's is left).
+    ///
+    /// A single message with the check on usually takes ``appendOneFunction``'s way: three
+    /// reads (and `PTTL`s), then `LPUSH`, `PEXPIRE` and the index's `LPUSH`; a retry stops
+    /// after the reads.
+    static let appendScript = storeScript(appendFunction + appendOneFunction + "return appendOne() or append(0, 0)")
 
     func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         let arguments = Self.appendArguments(entries, policy: policy)
