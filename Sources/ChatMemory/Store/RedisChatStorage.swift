@@ -91,7 +91,10 @@ struct RedisChatStorage: ChatStorage {
     /// The append script's body as a Lua function `append(base, drop)`: its arguments start after
     /// `ARGV[base]`, and the newest `drop` entries of the session (at most its length) go, as the
     /// first write, before the new ones are pushed (see ``rewriteScript``).
-    static let appendFunction = probeFunction + #"""
+    static let appendFunction = probeFunction + appendBodyFunction
+
+    /// ``appendFunction`` without the `probe` and `try` it uses.
+    static let appendBodyFunction = #"""
         local function append(base, drop)
           local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3])
           local count = (#ARGV - base - 3) / 2
@@ -222,18 +225,26 @@ struct RedisChatStorage: ChatStorage {
         local function appendOne()
           local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])
           if #ARGV ~= 5 or window == 0 or not redis.acl_check_cmd then return nil end
-          local length = run('LLEN', key)
-          local known = redis.pcall('LLEN', index)
-          if type(known) ~= 'number' or known > length or known < math.min(1 + window, length) then return nil end
+          -- Reads: any error (a refusal, a wrong type) leaves it to append(), which names it.
+          local length, known = redis.pcall('LLEN', key), redis.pcall('LLEN', index)
+          if type(length) ~= 'number' or type(known) ~= 'number' then return nil end
+          if known > length or known < math.min(1 + window, length) then return nil end
           local prefix, entry = ARGV[4], ARGV[5]
           -- The index may hold more than the window: only its newest `keep` ids count.
           local keep = window + 1
           if stop ~= '' then keep = math.min(keep, tonumber(stop) + 1) end
-          if known > 0 and run('LPOS', index, prefix, 'MAXLEN', keep) then return {0, 1, length} end
+          if known > 0 then
+            local at = redis.pcall('LPOS', index, prefix, 'MAXLEN', keep)
+            if type(at) == 'number' then return {0, 1, length} end
+            if at then return nil end
+          end
           local indexTTL = nil
+          -- Without a time to live, a session that has one is append()'s (its index follows).
+          local left = redis.pcall('PTTL', ttl == '' and key or index)
+          if type(left) ~= 'number' then return nil end
           if ttl == '' then
-            if run('PTTL', key) > 0 then return nil end
-          elseif run('PTTL', index) < tonumber(ttl) then
+            if left > 0 then return nil end
+          elseif left < tonumber(ttl) then
             indexTTL = string.format('%.0f', tonumber(ttl) + math.floor(tonumber(ttl) / 4))
           end
           local total = length + 1
@@ -294,7 +305,11 @@ struct RedisChatStorage: ChatStorage {
     /// A single message with the check on usually takes ``appendOneFunction``'s way: three
     /// reads (and `PTTL`s), then `LPUSH`, `PEXPIRE` and the index's `LPUSH`; a retry stops
     /// after the reads.
-    static let appendScript = storeScript(appendFunction + appendOneFunction + "return appendOne() or append(0, 0)")
+    static let appendScript = storeScript(probeFunction + appendOneFunction + """
+        local one = appendOne()
+        if one then return one end
+
+        """ + appendBodyFunction + "return append(0, 0)")
 
     func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         let arguments = Self.appendArguments(entries, policy: policy)
