@@ -2,13 +2,15 @@ import ChatMemory
 import ChatMemoryRedis
 import Foundation
 
-/// `append-cost -n N -w W [-r ROUNDS] [-m MAX_MESSAGES]` for Scripts/bench-cost.sh: the server
+/// `append-cost -n N -w W [-r ROUNDS] [-m MAX_MESSAGES] [-d DEPTH]` for Scripts/bench-cost.sh: the server
 /// time of one single-message append (``turnText``, default configuration but for a cap of
 /// MAX_MESSAGES, default 10,000, and a one-day time to live) beside what the same write costs
 /// without this library, on one connection, one call at a time:
 ///
 /// - `append`: a new message appended (the append script's `EVALSHA`);
-/// - `retry`: the newest message appended again, which the session already holds (all duplicates);
+/// - `retry`: a message the session already holds appended again (all duplicates): the one
+///   appended DEPTH appends before the newest (default 0, the newest itself, as a client retries
+///   a call that timed out; up to the idempotency window, as when other writers came between);
 /// - `bare`: a Lua script doing only `LPUSH`, `LTRIM` and `PEXPIRE` of the entry our append
 ///   stored (the same bytes), on a list of its own;
 /// - `rpush+expire`: LlamaIndex's `put()` (`RedisChatStore.add_message` with a time to live):
@@ -20,13 +22,14 @@ import Foundation
 /// touches all four alike. A figure is the median over the rounds of µs per call.
 ///
 /// Prints `append-cost,max_messages,ttl_s,window,entry_bytes,rounds,N,W,append_us,retry_us,
-/// bare_us,rpush_expire_us,rpush_us,expire_us`, then the same as a table with each figure's
+/// bare_us,rpush_expire_us,rpush_us,expire_us,depth`, then the same as a table with each figure's
 /// range over the rounds.
 func measureAppendCost(client: RedisClient) async throws {
     let requests = max(1, option("-n", 5_000))
     let warmup = max(1, option("-w", 500))
     let rounds = min(max(1, option("-r", 10)), requests)
     let maxMessages = max(1, option("-m", 10_000))
+    let depth = max(0, option("-d", 0))
     let timeToLive = 86_400
     var configuration = ChatMemoryConfiguration()
     configuration.maxMessages = maxMessages
@@ -36,11 +39,15 @@ func measureAppendCost(client: RedisClient) async throws {
     let chat = memory.session(try SessionID("bench:append-cost:\(run)"))
     let bareKey = "bench:append-cost:\(run):bare", llamaKey = "bench:append-cost:\(run):rpush"
 
-    var newest = ChatMessage.user(turnText)
-    for _ in 0..<warmup {
-        newest = .user(turnText)
-        try await chat.append(newest)
+    /// The newest DEPTH + 1 messages appended, oldest first: the first is the one retried.
+    var recent: [ChatMessage] = []
+    @discardableResult func appendNew() async throws -> AppendResult {
+        let message = ChatMessage.user(turnText)
+        recent.append(message)
+        if recent.count > depth + 1 { recent.removeFirst() }
+        return try await chat.append(message)
     }
+    for _ in 0..<max(warmup, depth + 1) { try await appendNew() }
     guard let entry = try await client.send("LINDEX", chat.key, 0).bytes else {
         throw BenchmarkFailure("append-cost: the session holds no entry after the warm-up")
     }
@@ -64,16 +71,15 @@ func measureAppendCost(client: RedisClient) async throws {
         }
         append += try await perCall(["evalsha"]) {
             for _ in 0..<calls {
-                newest = .user(turnText)
-                let result = try await chat.append(newest)
+                let result = try await appendNew()
                 guard result.appended == 1 else { throw BenchmarkFailure("append-cost: an append stored \(result.appended) messages") }
             }
         }
         retry += try await perCall(["evalsha"]) {
             for _ in 0..<calls {
-                let result = try await chat.append(newest)
+                let result = try await chat.append(recent[0])
                 guard result.appended == 0, result.duplicates == 1 else {
-                    throw BenchmarkFailure("append-cost: a retry stored \(result.appended) messages")
+                    throw BenchmarkFailure("append-cost: a retry \(depth) appends back stored \(result.appended) messages (beyond the idempotency window?)")
                 }
             }
         }
@@ -95,16 +101,16 @@ func measureAppendCost(client: RedisClient) async throws {
 
     let llama = zip(rpush, expire).map { $0 + $1 }
     let window = configuration.idempotencyWindow
-    print(String(format: "append-cost,%d,%d,%d,%d,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f", maxMessages, timeToLive, window,
+    print(String(format: "append-cost,%d,%d,%d,%d,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%d", maxMessages, timeToLive, window,
                  entry.count, rounds, requests, warmup, median(append), median(retry), median(bare), median(llama),
-                 median(rpush), median(expire)))
+                 median(rpush), median(expire), depth))
     print("""
 
         Server µs per call, median of \(rounds) rounds (min–max): \(requests) calls of each in all, after \(warmup) \
         unmeasured; entries of \(entry.count) bytes, cap \(maxMessages), time to live \(timeToLive) s, idempotency \
         window \(window); the session held \(length) messages at the end
         """)
-    for (label, values) in [("our append", append), ("our append retried (the newest again)", retry),
+    for (label, values) in [("our append", append), (depth == 0 ? "our append retried (the newest again)" : "our append retried (\(depth) back)", retry),
                             ("bare script LPUSH + LTRIM + PEXPIRE", bare), ("LlamaIndex put: RPUSH + EXPIRE", llama),
                             ("  of which RPUSH", rpush), ("  of which EXPIRE", expire)] {
         print(String(format: "  %@ %7.2f  (%.2f–%.2f)", label.padding(toLength: 38, withPad: " ", startingAt: 0),

@@ -10,7 +10,7 @@
 //   rates append|window -c C -n N -w W [-r R]   rates through any topology (Rates.swift)
 //   script-cost -n N -w W   server time per call of the append script, idempotency check off
 //                       and on, for ~300-byte and 100 KB entries (ScriptCost.swift)
-//   append-cost -n N -w W [-r R] [-m M]   server time of an append and of its retry beside a
+//   append-cost -n N -w W [-r R] [-m M] [-d D]   server time of an append and of its retry beside a
 //                       bare LPUSH + LTRIM + PEXPIRE script and RPUSH + EXPIRE (AppendCost.swift)
 //   entry-bytes --texts FILE   Redis memory per message for the chat turns of FILE
 //                       (EntryBytes.swift)
@@ -116,6 +116,6 @@ case "entry-bytes":
     await exitingOnFailure { try await measureEntryBytes(client: client, memory: memory) }
 
 default:
-    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N | rates ... | script-cost -n N -w W | append-cost -n N -w W [-r R] [-m M] | entry-bytes --texts FILE")
+    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N | rates ... | script-cost -n N -w W | append-cost -n N -w W [-r R] [-m M] [-d D] | entry-bytes --texts FILE")
 }
 await client.shutdown()
