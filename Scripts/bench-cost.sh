@@ -9,7 +9,8 @@
 # 2. Redis memory per message (MEMORY USAGE of the list over its length) for the same chat turns
 #    (Scripts/lib/entry-bytes.py texts: deterministic, ~238 bytes of text on average) written by
 #    this library, by LlamaIndex's RedisChatStore and in LangChain's RedisChatMessageHistory
-#    format (Python in the pinned .build-llamaindex-venv of Scripts/lib/llamaindex-bench.py).
+#    format (langchain-core 1.x's messages, and 0.3's, which add "example": false), Python in the
+#    pinned .build-llamaindex-venv of Scripts/lib/llamaindex-bench.py.
 # 3. LRANGE 0 49 of 300-byte values read into bytes beside redis-benchmark, at one connection
 #    with client and server pinned to CPU 0 and at 50 concurrent tasks unpinned (RedisBenchmark,
 #    as Scripts/bench-redis.sh runs it; LPUSH fills the list first).
@@ -56,6 +57,7 @@ python3 Scripts/lib/entry-bytes.py texts "$work/texts.jsonl" -n "$MESSAGES" >"$w
 "$BIN_DIR/ChatMemoryBenchmark" entry-bytes --texts "$work/texts.jsonl" >"$work/bytes"
 python3 Scripts/lib/entry-bytes.py llamaindex "$work/texts.jsonl" >>"$work/bytes"
 python3 Scripts/lib/entry-bytes.py langchain "$work/texts.jsonl" >>"$work/bytes"
+python3 Scripts/lib/entry-bytes.py langchain-0.3 "$work/texts.jsonl" >>"$work/bytes"
 
 say "3/3 LRANGE 0 49: $REQUESTS requests per test at concurrency 1 (pinned to CPU 0) and 50 (unpinned)"
 pin 0
@@ -76,7 +78,8 @@ echo
 echo "2. Redis memory per message: $(cut -d, -f2 "$work/texts") turns, $(cut -d, -f4 "$work/texts") bytes of text on average, roles alternating"
 awk -F, 'BEGIN { printf "  %-40s %9s %12s %13s %12s\n", "written by", "messages", "entry bytes", "MEMORY USAGE", "bytes/msg"
                  name["ours"] = "this library (chat:<id>)"; name["llamaindex"] = "LlamaIndex RedisChatStore.add_message"
-                 name["langchain"] = "LangChain format (LPUSH json.dumps)" }
+                 name["langchain"] = "LangChain format (LPUSH json.dumps)"
+                 name["langchain-0.3"] = "  the same, langchain-core 0.3 messages" }
          { printf "  %-40s %9d %12.1f %13d %12.1f\n", name[$2], $3, $7, $5, $6
            if ($2 == "ours") index_bytes = $9 }
          END { printf "  (this library also keeps an id index beside the session: %d bytes, not counted above)\n", index_bytes }' "$work/bytes"
@@ -94,6 +97,7 @@ echo "Cost per message, side by side (ratio = ours / reference; append: cap $(fi
     echo "server µs per append,LlamaIndex put (RPUSH + EXPIRE),$(field "$work/append" append-cost, 12),$append,"
     echo "Redis bytes per message,LlamaIndex RedisChatStore,$(field "$work/bytes" entry-bytes,llamaindex, 6),$(field "$work/bytes" entry-bytes,ours, 6),<=1.0"
     echo "Redis bytes per message,LangChain format,$(field "$work/bytes" entry-bytes,langchain, 6),$(field "$work/bytes" entry-bytes,ours, 6),"
+    echo "Redis bytes per message,LangChain format (core 0.3),$(field "$work/bytes" entry-bytes,langchain-0.3, 6),$(field "$work/bytes" entry-bytes,ours, 6),"
     echo "LRANGE 0 49 mean µs (1 connection; pinned),redis-benchmark,$(awk "BEGIN { print $(lrange 1 ref 7) * 1000 }"),$(awk "BEGIN { print $(lrange 1 ours 7) * 1000 }"),<=1.15"
     echo "LRANGE 0 49 ops/s (50 tasks),redis-benchmark,$(lrange 50 ref 10),$(lrange 50 ours 10),>=1.1"
 } | python3 Scripts/lib/benchmark-csv.py ratios

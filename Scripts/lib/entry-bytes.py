@@ -4,6 +4,7 @@
     entry-bytes.py texts FILE [-n COUNT]
     entry-bytes.py llamaindex FILE
     entry-bytes.py langchain FILE
+    entry-bytes.py langchain-0.3 FILE
 
 - `texts`: writes COUNT (default 1,000) chat turns to FILE as JSON Lines
   `{"role": "user"|"assistant", "content": ...}`, roles alternating from user. The texts are
@@ -13,9 +14,10 @@
   llama-index-storage-chat-store-redis, default settings) to one key.
 - `langchain`: appends every turn of FILE as `RedisChatMessageHistory.add_message` of
   langchain-community stores it: `LPUSH message_store:<id>` of `json.dumps(message_to_dict(m))`,
-  `{"type": "human"|"ai", "data": m.model_dump()}`, with the fields langchain-core's
+  `{"type": "human"|"ai", "data": m.model_dump()}`, with the fields langchain-core 1.x's
   HumanMessage and AIMessage dump for a plain text message. Written by hand with redis-py
-  (langchain is not installed).
+  (langchain is not installed). `langchain-0.3`: the same with langchain-core 0.3's messages,
+  which also dump `"example": false`.
 
 The last two run on REDIS_URL in the virtualenv of Scripts/lib/llamaindex-bench.py (created on
 first use) and print `entry-bytes,SIDE,messages,text_bytes,key_bytes,bytes_per_message,
@@ -141,24 +143,28 @@ def llamaindex(path):
     memory_figures(store._redis_client, "llamaindex", key, turns)
 
 
-def langchain_dict(turn):
-    """message_to_dict(HumanMessage(content)) or of AIMessage(content), field for field."""
+def langchain_dict(turn, example):
+    """message_to_dict(HumanMessage(content)) or of AIMessage(content), field for field, in
+    langchain-core 1.x (`example` False) or 0.3 (True: the messages had an `example` field)."""
     data = {"content": turn["content"], "additional_kwargs": {}, "response_metadata": {},
-            "type": "human" if turn["role"] == "user" else "ai", "name": None, "id": None, "example": False}
+            "type": "human" if turn["role"] == "user" else "ai", "name": None, "id": None}
+    if example:
+        data["example"] = False
     if turn["role"] != "user":
         data.update(tool_calls=[], invalid_tool_calls=[], usage_metadata=None)
     return {"type": data["type"], "data": data}
 
 
-def langchain(path):
+def langchain(path, side):
     import redis
     turns = read_texts(path)
     client = redis.Redis.from_url(os.environ["REDIS_URL"])
     key = f"message_store:bench-entry-bytes-{os.getpid()}"
     client.delete(key)
     for turn in turns:
-        client.lpush(key, json.dumps(langchain_dict(turn)))   # json.dumps's defaults, as add_message
-    memory_figures(client, "langchain", key, turns)
+        # json.dumps with its defaults (non-ASCII escaped), as add_message calls it
+        client.lpush(key, json.dumps(langchain_dict(turn, example=side == "langchain-0.3")))
+    memory_figures(client, side, key, turns)
     client.close()
 
 
@@ -177,9 +183,9 @@ def main(arguments):
     if command == "texts" and path:
         count = int(arguments[arguments.index("-n") + 1]) if "-n" in arguments[:-1] else 1000
         write_texts(path, count)
-    elif command in ("llamaindex", "langchain") and path:
+    elif command in ("llamaindex", "langchain", "langchain-0.3") and path:
         bootstrap()
-        llamaindex(path) if command == "llamaindex" else langchain(path)
+        llamaindex(path) if command == "llamaindex" else langchain(path, command)
     else:
         sys.exit(__doc__)
 
