@@ -160,22 +160,24 @@ def commands(monitor_path, operations):
 def ratios():
     header = ["what", "reference", "ref", "ours", "ratio", "target", ""]
     body = []
+
+    def figure(value):
+        return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}" if value < 10 else f"{value:.1f}"
     for line in sys.stdin:
         if not line.strip():
             continue
         what, reference, ref, ours, target = (line.rstrip("\n").split(",") + [""])[:5]
+        bound = float(target[2:]) if target else None
+        shown = f"{'≤' if target.startswith('<=') else '≥'} {bound:.2f}×" if target else ""
+        if not ref or not ours:   # a step that failed to give its figure
+            body.append([what, reference, ref or "-", ours or "-", "", shown, "no figure"])
+            continue
         ref, ours = float(ref), float(ours)
         ratio = ours / ref if ref else float("inf")
         verdict = ""
         if target:
-            bound = float(target[2:])
-            met = ratio <= bound if target.startswith("<=") else ratio >= bound
-            verdict = "met" if met else "NOT met"
-            target = f"{'≤' if target.startswith('<=') else '≥'} {bound:.2f}×"
-
-        def figure(value):
-            return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}" if value < 10 else f"{value:.1f}"
-        body.append([what, reference, figure(ref), figure(ours), f"{times(ratio)}×", target, verdict])
+            verdict = "met" if (ratio <= bound if target.startswith("<=") else ratio >= bound) else "NOT met"
+        body.append([what, reference, figure(ref), figure(ours), f"{times(ratio)}×", shown, verdict])
     widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
     for row in [header] + body:
         cells = [cell.rjust(widths[i]) if i in (2, 3, 4) else cell.ljust(widths[i]) for i, cell in enumerate(row)]
