@@ -8,6 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source Scripts/lib/common.sh
+source Scripts/lib/redis-benchmark-rows.sh
 ensure_base_packages
 ensure_packages "taskset:util-linux"
 REQUESTS=${1:-50000}
@@ -18,37 +19,15 @@ start_redis
 swift build -c release --product RedisBenchmark >/dev/null
 BIN="$(swift build -c release --show-bin-path)/RedisBenchmark"
 
-VALUE=$(head -c 300 /dev/zero | tr '\0' x)
-
-# Table rows (Scripts/lib/benchmark-csv.py table) for redis-benchmark running the same two
-# commands, each after a separate unmeasured run of WARMUP requests.
-reference() {
-    local concurrency=$1 pinning=$2 name rps mean p50 p95 p99
-    redis-cli -p "$REDIS_PORT" del bench:mylist >/dev/null
-    for name in LPUSH LRANGE_50; do
-        if [[ $name == LPUSH ]]; then set -- LPUSH bench:mylist "$VALUE"; else set -- LRANGE bench:mylist 0 49; fi
-        redis-benchmark -p "$REDIS_PORT" -c "$concurrency" -n "$WARMUP" --csv "$@" >/dev/null
-        IFS=, read -r rps mean p50 p95 p99 < <(redis-benchmark -p "$REDIS_PORT" -c "$concurrency" -n "$REQUESTS" --csv "$@" |
-            python3 Scripts/lib/benchmark-csv.py)
-        echo "$name,$concurrency,ref,$REQUESTS,$WARMUP,$pinning,$mean,$p50,$p99,$rps,p95 $p95 ms"
-    done
-}
-
-# The same rows for the client (RedisBenchmark prints test,concurrency,requests,rps,p50_ms,p99_ms,mean_ms,warmup).
-ours() {
-    "$BIN" --url "$REDIS_URL" -c "$1" -n "$REQUESTS" -w "$WARMUP" -d 300 |
-        awk -F, -v OFS=, -v pinning="$2" '{ print $1, $2, "ours", $3, $8, pinning, $7, $5, $6, $4, "" }'
-}
-
 results=$(mktemp)
 say "concurrency 1 (client and server pinned to CPU 0)"
 taskset -pc 0 "$REDIS_PID" >/dev/null
 taskset -pc 0 $$ >/dev/null   # this shell and everything it starts
-{ reference 1 cpu0; ours 1 cpu0; } >>"$results"
+{ reference_rows 1 cpu0 "$REQUESTS" "$WARMUP"; client_rows "$BIN" 1 cpu0 "$REQUESTS" "$WARMUP"; } >>"$results"
 taskset -pc 0-$(($(nproc) - 1)) $$ >/dev/null
 say "concurrency 50 (unpinned)"
 taskset -pc 0-$(($(nproc) - 1)) "$REDIS_PID" >/dev/null
-{ reference 50 none; ours 50 none; } >>"$results"
+{ reference_rows 50 none "$REQUESTS" "$WARMUP"; client_rows "$BIN" 50 none "$REQUESTS" "$WARMUP"; } >>"$results"
 
 echo
 echo "LPUSH of a 300-byte value and LRANGE 0 49, redis-benchmark $(redis-benchmark --version | awk '{print $2}') beside the client (latencies in µs)"

@@ -20,6 +20,12 @@
         commands the clients sent per operation and those run inside scripts, leaving out those
         under 0.01 each and connection set-up, and the number of connections that sent the rest.
 
+    benchmark-csv.py ratios < rows
+        Prints figures beside their references as a table. Each input row is
+            what,reference,reference_figure,our_figure[,target]
+        and the ratio is ours / reference; a target such as "<=1.6" or ">=1.1" bounds the ratio
+        and the row says whether this run met it.
+
     benchmark-csv.py server-time BEFORE AFTER OPS
         BEFORE and AFTER hold `INFO commandstats` taken around a run of OPS operations; prints
         the server's µs per operation in the command that took the most (a script's time holds
@@ -151,6 +157,33 @@ def commands(monitor_path, operations):
     print(f"{text} per operation, over {len(connections)} connection(s)")
 
 
+def ratios():
+    header = ["what", "reference", "ref", "ours", "ratio", "target", ""]
+    body = []
+
+    def figure(value):
+        return f"{value:,.0f}" if value >= 1000 else f"{value:.3g}" if value < 10 else f"{value:.1f}"
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        what, reference, ref, ours, target = (line.rstrip("\n").split(",") + [""])[:5]
+        bound = float(target[2:]) if target else None
+        shown = f"{'≤' if target.startswith('<=') else '≥'} {bound:.2f}×" if target else ""
+        if not ref or not ours:   # a step that failed to give its figure
+            body.append([what, reference, ref or "-", ours or "-", "", shown, "no figure"])
+            continue
+        ref, ours = float(ref), float(ours)
+        ratio = ours / ref if ref else float("inf")
+        verdict = ""
+        if target:
+            verdict = "met" if (ratio <= bound if target.startswith("<=") else ratio >= bound) else "NOT met"
+        body.append([what, reference, figure(ref), figure(ours), f"{times(ratio)}×", shown, verdict])
+    widths = [max(len(row[i]) for row in [header] + body) for i in range(len(header))]
+    for row in [header] + body:
+        cells = [cell.rjust(widths[i]) if i in (2, 3, 4) else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        print("  ".join(cells).rstrip())
+
+
 def server_time(before_path, after_path, operations):
     def usec(path):
         found = {}
@@ -168,6 +201,8 @@ def server_time(before_path, after_path, operations):
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "table":
         table(sys.argv[2:])
+    elif len(sys.argv) == 2 and sys.argv[1] == "ratios":
+        ratios()
     elif len(sys.argv) == 4 and sys.argv[1] == "commands":
         commands(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) == 5 and sys.argv[1] == "server-time":

@@ -49,12 +49,6 @@ func measureScriptCost(client: RedisClient, arguments: [String]) async throws {
 
 /// The `EVALSHA` calls and server microseconds per call since the last `CONFIG RESETSTAT`.
 private func evalshaStats(_ client: RedisClient) async throws -> (calls: Int, usecPerCall: Double) {
-    let info = try await client.send("INFO", "commandstats").string ?? ""
-    guard let line = info.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("cmdstat_evalsha:") }) else { return (0, 0) }
-    var fields: [Substring: Substring] = [:]
-    for field in line.dropFirst("cmdstat_evalsha:".count).split(separator: ",") {
-        let parts = field.split(separator: "=", maxSplits: 1)
-        if parts.count == 2 { fields[parts[0]] = parts[1] }
-    }
-    return (fields["calls"].flatMap { Int($0) } ?? 0, fields["usec_per_call"].flatMap { Double($0) } ?? 0)
+    let stats = try await CommandStats.read(client)["evalsha"] ?? CommandStats()
+    return (stats.calls, stats.usecPerCall)
 }

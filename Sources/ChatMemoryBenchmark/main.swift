@@ -10,6 +10,11 @@
 //   rates append|window -c C -n N -w W [-r R]   rates through any topology (Rates.swift)
 //   script-cost -n N -w W   server time per call of the append script, idempotency check off
 //                       and on, for ~300-byte and 100 KB entries (ScriptCost.swift)
+//   append-cost -n N -w W [-r R] [-m M] [-d D]   server time of an append and of its retry beside a
+//                       bare LPUSH + LTRIM + PEXPIRE script and RPUSH + EXPIRE (AppendCost.swift)
+//   entry-bytes --texts FILE   Redis memory per message for the chat turns of FILE
+//                       (EntryBytes.swift)
+// Server times are read from INFO commandstats (CommandStats.swift).
 import ChatMemory
 import Foundation
 import ChatMemoryRedis
@@ -104,7 +109,13 @@ case "rates":
 case "script-cost":
     try await measureScriptCost(client: client, arguments: arguments)
 
+case "append-cost":
+    await exitingOnFailure { try await measureAppendCost(client: client) }
+
+case "entry-bytes":
+    await exitingOnFailure { try await measureEntryBytes(client: client, memory: memory) }
+
 default:
-    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N | rates ... | script-cost -n N -w W")
+    print("usage: ChatMemoryBenchmark append -c C -n N | reference-args | window -n N [-p llama] | long-llama | batch -n N | rates ... | script-cost -n N -w W | append-cost -n N -w W [-r R] [-m M] [-d D] | entry-bytes --texts FILE")
 }
 await client.shutdown()

@@ -1,0 +1,25 @@
+# The client (Sources/RedisBenchmark) and redis-benchmark doing the same work on the server of
+# start_redis: LPUSH of a 300-byte value, then LRANGE 0 49 of that list. Each function prints one
+# row per test for `Scripts/lib/benchmark-csv.py table`; each test runs WARMUP unmeasured
+# requests before its REQUESTS measured ones. Source it after common.sh.
+
+# redis-benchmark's rows: CONCURRENCY PINNING REQUESTS WARMUP (PINNING is only printed).
+reference_rows() {
+    local concurrency=$1 pinning=$2 requests=$3 warmup=$4 value name rps mean p50 p95 p99
+    value=$(head -c 300 /dev/zero | tr '\0' x)
+    redis-cli -p "$REDIS_PORT" del bench:mylist >/dev/null
+    for name in LPUSH LRANGE_50; do
+        if [[ $name == LPUSH ]]; then set -- LPUSH bench:mylist "$value"; else set -- LRANGE bench:mylist 0 49; fi
+        redis-benchmark -p "$REDIS_PORT" -c "$concurrency" -n "$warmup" --csv "$@" >/dev/null
+        IFS=, read -r rps mean p50 p95 p99 < <(redis-benchmark -p "$REDIS_PORT" -c "$concurrency" -n "$requests" --csv "$@" |
+            python3 "$_SCRIPTS_DIR/lib/benchmark-csv.py")
+        echo "$name,$concurrency,ref,$requests,$warmup,$pinning,$mean,$p50,$p99,$rps,p95 $p95 ms"
+    done
+}
+
+# The client's rows: BIN (the RedisBenchmark executable) CONCURRENCY PINNING REQUESTS WARMUP.
+# RedisBenchmark prints test,concurrency,requests,rps,p50_ms,p99_ms,mean_ms,warmup.
+client_rows() {
+    "$1" --url "$REDIS_URL" -c "$2" -n "$4" -w "$5" -d 300 |
+        awk -F, -v OFS=, -v pinning="$3" '{ print $1, $2, "ours", $3, $8, pinning, $7, $5, $6, $4, "" }'
+}
