@@ -38,7 +38,12 @@ struct RedisChatStorage: ChatStorage {
     /// table through its own error handler (the reply would be `ERR Error running script ...
     /// attempt to concatenate`); Valkey hands `pcall` the error's text instead of the table.
     static func storeScript(_ body: String) -> RedisScript {
-        RedisScript(runFunction + "local function body()\n" + body + #"""
+        RedisScript(storeScriptSource(body))
+    }
+
+    /// The source of ``storeScript(_:)``.
+    static func storeScriptSource(_ body: String) -> String {
+        runFunction + "local function body()\n" + body + #"""
 
             end
             local ok, result = pcall(body)
@@ -46,7 +51,7 @@ struct RedisChatStorage: ChatStorage {
             result = tostring(result)
             if string.find(result, '^%u[%u_]* ') then return redis.error_reply(result) end
             return redis.error_reply('ERR ' .. result)
-            """#)
+            """#
     }
 
     /// Every command this storage, its scripts and the client under it send, as ACL names: on a
@@ -212,20 +217,23 @@ struct RedisChatStorage: ChatStorage {
 
         """#
 
-    /// `appendOne()`: the common append, one message with the id check on, decided by reads
-    /// alone so a retry writes nothing; `nil` (after reads only) leaves it to `append(0, 0)`.
-    /// It needs a server that checks permissions without running commands, an id index that
-    /// covers the window and is not stale, and, without a time to live, a session without one.
-    /// The writes are the session's `LPUSH` (the first: a full or refusing server stops it with
-    /// nothing written), its `PEXPIRE`, its `LTRIM` only when the cap cuts, and the index's
-    /// `LPUSH`; the index is cut to its `window + 1` only once it holds twice that or as many
-    /// as the session, and its time to live is set to the session's plus a quarter only once
-    /// it has less than the session's left, so it never expires first.
+    /// `appendOne()`: the common append, one message with the id check on, run before
+    /// everything else and outside `storeScript`'s `pcall` (only on servers with
+    /// `redis.acl_check_cmd`, Redis 7.0 on and Valkey). It decides by reads alone, so a retry
+    /// writes nothing; `nil` (after reads only, any error included) leaves the append to
+    /// `append(0, 0)`, which names errors. It needs an id index that covers the window and is
+    /// not stale, and, without a time to live, a session without one. Every write after the
+    /// first, the session's `LPUSH`, is checked with `redis.acl_check_cmd` before it, so only
+    /// that one can be refused (by the ACL, or a full server), with nothing written; a refusal
+    /// is returned as an error table. It writes that `LPUSH`, the session's `PEXPIRE`, its
+    /// `LTRIM` only when the cap cuts, and the index's `LPUSH`; the index is cut to its newest
+    /// `window + 1` (or the cap) only once it holds twice that or as many as the session, and
+    /// gets the session's time to live plus a quarter when it is created or cut. Returns the
+    /// session's length, negated for a duplicate (a table costs the server more to send).
     static let appendOneFunction = #"""
         local function appendOne()
+          if #ARGV ~= 5 or ARGV[3] == '0' or not redis.acl_check_cmd then return nil end
           local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])
-          if #ARGV ~= 5 or window == 0 or not redis.acl_check_cmd then return nil end
-          -- Reads: any error (a refusal, a wrong type) leaves it to append(), which names it.
           local length, known = redis.pcall('LLEN', key), redis.pcall('LLEN', index)
           if type(length) ~= 'number' or type(known) ~= 'number' then return nil end
           if known > length or known < math.min(1 + window, length) then return nil end
@@ -235,34 +243,41 @@ struct RedisChatStorage: ChatStorage {
           if stop ~= '' then keep = math.min(keep, tonumber(stop) + 1) end
           if known > 0 then
             local at = redis.pcall('LPOS', index, prefix, 'MAXLEN', keep)
-            if type(at) == 'number' then return {0, 1, length} end
+            if type(at) == 'number' then return -length end
             if at then return nil end
           end
-          local indexTTL = nil
-          -- Without a time to live, a session that has one is append()'s (its index follows).
-          local left = redis.pcall('PTTL', ttl == '' and key or index)
-          if type(left) ~= 'number' then return nil end
           if ttl == '' then
-            if left > 0 then return nil end
-          elseif left < tonumber(ttl) then
-            indexTTL = string.format('%.0f', tonumber(ttl) + math.floor(tonumber(ttl) / 4))
+            local left = redis.pcall('PTTL', key)
+            if type(left) ~= 'number' or left > 0 then return nil end
           end
           local total = length + 1
           local cutSession = stop ~= '' and total > tonumber(stop) + 1
           if cutSession then total = tonumber(stop) + 1 end
           local cutIndex = known + 1 > math.min(2 * keep, total)
-          if ttl ~= '' then probe('pexpire', key, ttl) end
-          if cutSession then probe('ltrim', key, '0', stop) end
-          probe('lpush', index, prefix)
-          if cutIndex then probe('ltrim', index, '0', '-1') end
-          if indexTTL then probe('pexpire', index, indexTTL) end
-          run('LPUSH', key, entry)
-          if cutSession then run('LTRIM', key, 0, stop) end
-          if ttl ~= '' then run('PEXPIRE', key, ttl) end
-          run('LPUSH', index, prefix)
-          if cutIndex then run('LTRIM', index, 0, keep - 1) end
-          if indexTTL then run('PEXPIRE', index, indexTTL) end
-          return {1, 0, total}
+          local indexTTL = (known == 0 or cutIndex) and ttl ~= '' and string.format('%.0f', tonumber(ttl) + math.floor(tonumber(ttl) / 4))
+          local function denied(command, ...)
+            if not redis.acl_check_cmd(command, ...) then
+              return {err = "NOPERM this user has no permissions to run the '" .. command .. "' command"}
+            end
+          end
+          local no = (ttl ~= '' and denied('pexpire', key, ttl)) or (cutSession and denied('ltrim', key, '0', stop))
+            or denied('lpush', index, prefix) or (cutIndex and denied('ltrim', index, '0', '-1'))
+            or (indexTTL and denied('pexpire', index, indexTTL))
+          if no then return no end
+          -- The first write: refused (by the ACL, or a full server), it wrote nothing.
+          local pushed = redis.pcall('LPUSH', key, entry)
+          if type(pushed) == 'table' then
+            if string.find(pushed.err, "can't run this command", 1, true) or string.find(pushed.err, 'no permissions', 1, true) then
+              return {err = "NOPERM this user has no permissions to run the 'lpush' command"}
+            end
+            return pushed
+          end
+          if cutSession then redis.call('LTRIM', key, 0, stop) end
+          if ttl ~= '' then redis.call('PEXPIRE', key, ttl) end
+          redis.call('LPUSH', index, prefix)
+          if cutIndex then redis.call('LTRIM', index, 0, keep - 1) end
+          if indexTTL then redis.call('PEXPIRE', index, indexTTL) end
+          return total
         end
 
         """#
@@ -270,13 +285,14 @@ struct RedisChatStorage: ChatStorage {
     /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``). ARGV[1]: the last
     /// index `LTRIM` keeps ('' : no cap), ARGV[2]: the time to live in ms ('' : none), ARGV[3]:
     /// the idempotency window, then (id prefix, entry) pairs, oldest first. Returns
-    /// {appended, duplicates, length}.
+    /// {appended, duplicates, length}, or ``appendOneFunction``'s number.
     ///
     /// The id index is a list that only this script writes, in the same atomic step as the
     /// session: the id prefixes (`{"id":"…",`) of the newest messages it pushed, newest first:
     /// at least `window + 1` (or the cap) once it has pushed that many, at most twice that and
-    /// never more than the session holds (``appendOneFunction`` cuts it only then). The ids held are the index's, and the prefixes of the
-    /// session's entries below what the index covers, down to its newest `batch + window`: read
+    /// never more than the session holds (``appendOneFunction`` cuts it only then); only the
+    /// newest `batch + window` of its ids count. The ids held are the index's, and the prefixes
+    /// of the session's entries below what the index covers, down to its newest `batch + window`: read
     /// only for a batch, a session without an index (written before it existed, or by other
     /// tools) or one indexed with a smaller window. An index longer than its session is stale
     /// (the session was deleted, trimmed or rewritten by hand) and is rebuilt from the session.
@@ -298,18 +314,19 @@ struct RedisChatStorage: ChatStorage {
     /// first `LPUSH`, an `LSET` one past the last entry (which always fails) comes first, so a
     /// full server refuses the append with `OOM`, nothing written. The index never names a
     /// message the session lacks: the ids it gets before the session's write are of entries
-    /// already there, those of new messages after it. The index never expires before the
-    /// session: it gets the session's time to live (``appendOneFunction``: that plus a quarter,
-    /// set again only once less than the session's is left).
+    /// already there, those of new messages after it. The index gets the session's time to live
+    /// (``appendOneFunction``'s: that plus a quarter, when it creates or cuts the index), so it
+    /// outlives its session by at most a quarter of that; one that expired first (fewer than
+    /// `window + 1` appends in that quarter) is rebuilt from the session by the next append.
     ///
-    /// A single message with the check on usually takes ``appendOneFunction``'s way: three
-    /// reads (and `PTTL`s), then `LPUSH`, `PEXPIRE` and the index's `LPUSH`; a retry stops
-    /// after the reads.
-    static let appendScript = storeScript(probeFunction + appendOneFunction + """
+    /// A single message with the check on usually takes ``appendOneFunction``'s way: `LLEN`s
+    /// and `LPOS`, then `LPUSH`, `PEXPIRE` and the index's `LPUSH`; a retry stops after the
+    /// reads.
+    static let appendScript = RedisScript(appendOneFunction + """
         local one = appendOne()
         if one then return one end
 
-        """ + appendBodyFunction + "return append(0, 0)")
+        """ + storeScriptSource(appendFunction + "return append(0, 0)"))
 
     func append(_ entries: [ChatStorageEntry], to key: [UInt8], policy: RetentionPolicy, logger: Logger) async throws -> AppendResult {
         let arguments = Self.appendArguments(entries, policy: policy)
@@ -321,10 +338,20 @@ struct RedisChatStorage: ChatStorage {
                 try await client.evaluate(Self.appendScript, keys: keys, arguments: arguments, then: Self.waitCommands(policy), logger: logger)
             }
         }
-        guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else {
+        guard let result = Self.appendResult(reply) else {
             throw ChatMemoryError.unexpectedReply("append script returned \(reply.shape)")
         }
         try Self.checkReplication(waited, policy: policy)
+        return result
+    }
+
+    /// The append script's reply: {appended, duplicates, length}, or ``appendOneFunction``'s
+    /// length of one message, negated when it was a duplicate.
+    static func appendResult(_ reply: RedisValue) -> AppendResult? {
+        if case .integer(let length) = reply, length != 0, let magnitude = Int(exactly: length.magnitude) {
+            return length > 0 ? AppendResult(appended: 1, duplicates: 0, length: magnitude) : AppendResult(appended: 0, duplicates: 1, length: magnitude)
+        }
+        guard let numbers = reply.array?.compactMap(\.int), numbers.count == 3 else { return nil }
         return AppendResult(appended: numbers[0], duplicates: numbers[1], length: numbers[2])
     }
 
