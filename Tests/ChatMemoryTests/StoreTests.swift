@@ -327,8 +327,9 @@ import Testing
             #expect(try await redis.send("TYPE", chat.key) == .status("list"))
             let raw = try await redis.send("LRANGE", chat.key, 0, -1).array?.compactMap(\.string) ?? []
             #expect(raw.count == 2)
-            #expect(raw[0].hasPrefix(#"{"id":"\#(second.id)","v":1,"tokens":"#))   // newest at the head
-            #expect(raw[1].contains(#""content":"first""#))
+            // Newest at the head, in the compact form: id, count, role, content, created_at.
+            #expect(raw[0].hasPrefix(#"["\#(second.id)","#) && raw[0].contains(#","assistant","second","#) && raw[0].hasSuffix("]"))
+            #expect(raw[1].hasPrefix(#"["\#(first.id)","#) && raw[1].contains(#","user","first","#))
         }
     }
 }

@@ -84,6 +84,7 @@ struct EntryFuzzer {
     }
 
     mutating func entryNode() -> Node {
+        if chance(0.3) { return compactNode() }
         var message = messageMembers()
         if chance(0.25) { return object(message) }
         var members: [(key: Node, value: Node)] = []
@@ -95,6 +96,22 @@ struct EntryFuzzer {
         members.append((.text("message"), chance(0.95) ? object(message) : anyValue(depth: 1)))
         if chance(0.1) { members.shuffle(using: &random) }
         return object(members)
+    }
+
+    /// The compact form, or something near it: elements missing, added or of other types.
+    mutating func compactNode() -> Node {
+        var items: [Node] = []
+        items.append(chance(0.9) ? stringish() : anyValue(depth: 1))
+        let count: Node = chance(0.6) ? .raw(String(int(0...9_999))) : chance(0.5) ? object([(stringish(), .raw(String(int(0...99))))])
+            : chance(0.5) ? numberish() : anyValue(depth: 1)
+        items.append(count)
+        items.append(chance(0.85) ? .text(pick(ChatMessage.Role.allCases).rawValue) : anyValue(depth: 1))
+        items.append(chance(0.2) ? .raw("null") : stringish())
+        items.append(chance(0.7) ? .raw(String(int(-9_999_999_999_999...9_999_999_999_999))) : numberish())
+        if chance(0.5) { items.append(chance(0.9) ? object(messageMembers()) : anyValue(depth: 1)) }
+        if chance(0.1) { items.removeLast() }
+        if chance(0.05) { items.append(anyValue(depth: 1)) }
+        return .array(items)
     }
 
     mutating func messageMembers() -> [(key: Node, value: Node)] {

@@ -22,12 +22,55 @@ import Testing
                 continue
             }
             // The writer's entries never need JSONDecoder.
-            #expect(value["message"].flatMap(EntryJSON.message(from:)) == message)
+            guard case .array(let items) = value else {
+                Issue.record("not the compact form: \(EntryJSONDifferential.escaped(entry.bytes))")
+                continue
+            }
+            #expect(StoredEntry.fastCompact(items)?.message == message)
             let fast = try #require(StoredEntry.decode(entry.bytes))
             #expect(fast.message == message && fast.tokens == 42 && fast.counter == "c\"1")
             let slow = try #require(StoredEntry.decodedWithFoundation(entry.bytes), "Foundation rejects \(String(decoding: entry.bytes, as: UTF8.self))")
-            #expect(slow.message == message && slow.tokens == 42)
-            #expect(entry.bytes.starts(with: entry.idPrefix))
+            #expect(slow.message == message && slow.tokens == 42 && slow.counter == "c\"1")
+            #expect(ChatStorageEntry.idPrefix(of: entry.bytes) == entry.idPrefix)
+            #expect(entry.idPrefix == StoredEntry.idPrefix(of: message.id))
+            // The object form written before reads the same, with the same id key.
+            let legacy = Self.objectForm(message, tokens: 42, counter: "c\"1")
+            #expect(StoredEntry.decode(legacy)?.message == message && StoredEntry.decode(legacy)?.tokens == 42)
+            #expect(ChatStorageEntry.idPrefix(of: legacy) == entry.idPrefix)
+            #expect(NewestEntry(message).matches(entry.bytes) && NewestEntry(message).matches(legacy))
+        }
+    }
+
+    /// The entry an append wrote before the compact form (still read, and still written for
+    /// summaries).
+    static func objectForm(_ message: ChatMessage, tokens: Int, counter: String) -> [UInt8] {
+        var bytes = StoredEntry.idPrefix(of: message.id) + Array(#""v":1,"tokens":\#(tokens),"counter":"#.utf8)
+        EntryJSON.writeString(counter, to: &bytes)
+        return bytes + StoredEntry.messageSuffix(of: message)
+    }
+
+    /// The documented compact examples, and the count slot's two forms.
+    @Test func theCompactFormIsAsDocumented() throws {
+        let plain = ChatMessage(id: "m1", role: .user, content: "Hello!", createdAt: Date(timeIntervalSince1970: 1_735_787_045.678))
+        #expect(String(decoding: StoredEntry.encode(plain, tokens: 42, counter: "cl100k_base").bytes, as: UTF8.self)
+                == #"["m1",42,"user","Hello!",1735787045678]"#)
+        let tool = ChatMessage(id: "m2", role: .tool, content: "18°C", toolCallID: "call_1", createdAt: Date(timeIntervalSince1970: 1_735_787_045.678))
+        #expect(String(decoding: StoredEntry.encode(tool, tokens: 42, counter: "o200k_base").bytes, as: UTF8.self)
+                == #"["m2",{"o200k_base":42},"tool","18°C",1735787045678,{"tool_call_id":"call_1"}]"#)
+        let silent = ChatMessage(id: "m3", role: .assistant, content: nil, createdAt: Date(timeIntervalSince1970: 0))
+        let bytes = StoredEntry.encode(silent, tokens: 0, counter: "cl100k_base").bytes
+        #expect(String(decoding: bytes, as: UTF8.self) == #"["m3",0,"assistant",null,0]"#)
+        #expect(StoredEntry.decode(bytes)?.message == silent)
+        // Keys the compact form keeps in its first elements are ignored in its last.
+        let shadowed = Self.bytes(#"["m4",1,"user","a",5,{"id":"other","role":"tool","content":"b","created_at":9,"name":"n"}]"#)
+        let read = try #require(StoredEntry.decode(shadowed))
+        #expect(read.message.id == "m4" && read.message.role == .user && read.message.content == "a" && read.message.name == "n")
+        #expect(StoredEntry.decodedWithFoundation(shadowed)?.message == read.message)
+        // Not ours: a missing element, one too many, a count naming two counters, a time that is not a number.
+        for broken in [#"["m5",1,"user","a"]"#, #"["m5",1,"user","a",5,{},6]"#, #"["m5",{"a":1,"b":2},"user","a",5]"#,
+                       #"["m5",1,"user","a","5"]"#, #"["",1,"user","a",5]"#, #"["m5",1,"wizard","a",5]"#] {
+            #expect(StoredEntry.decode(Self.bytes(broken)) == nil, "\(broken)")
+            Self.expectAgreement(Self.bytes(broken))
         }
     }
 

@@ -18,7 +18,7 @@ import Testing
         struct OldEnvelope: Decodable { let message: ChatMessage; let tokens: Int? }
         let old = try ChatMessage.jsonDecoder.decode(OldEnvelope.self, from: Data(bytes))
         #expect(old.message.role == .system && old.message.content == Self.summary.text && old.tokens == 12)
-        #expect(ChatStorageEntry.idPrefix(of: bytes) == Array(#"{"id":"summary:1","#.utf8)[...])
+        #expect(ChatStorageEntry.idPrefix(of: bytes) == Array(#"{"id":"summary:1","#.utf8))
     }
 
     /// The fast reader and `JSONDecoder` agree on summary entries, hostile ones included.

@@ -75,12 +75,13 @@ public protocol ChatStorage: Sendable {
     func keys(withPrefix prefix: [UInt8], cursor: String?) async throws -> (keys: [[UInt8]], next: String?)
 }
 
-/// One message as a ``ChatStorage`` stores it: the encoded entry, and the first bytes of it that
-/// name the message's id (`{"id":"…",`), by which a retried append recognises it.
+/// One message as a ``ChatStorage`` stores it: the encoded entry, and its message's id key
+/// (`{"id":"…",`), by which a retried append recognises it whatever form wrote the entry.
 public struct ChatStorageEntry: Sendable, Hashable {
     /// The whole entry, the bytes to store.
     public let bytes: [UInt8]
-    /// The prefix of ``bytes`` that names the message id.
+    /// The message's id key, `{"id":"<id, escaped>",` (what ``idPrefix(of:)`` gives for
+    /// ``bytes``).
     public let idPrefix: [UInt8]
 
     init(bytes: [UInt8], idPrefix: [UInt8]) {
@@ -88,16 +89,22 @@ public struct ChatStorageEntry: Sendable, Hashable {
         self.idPrefix = idPrefix
     }
 
-    /// The prefix `{"id":"…",` that names a stored entry's message id, or `nil` when the entry
-    /// does not start with one (it was not written by an append).
-    public static func idPrefix(of bytes: [UInt8]) -> ArraySlice<UInt8>? {
-        let opening = Array(#"{"id":""#.utf8)
-        guard bytes.starts(with: opening) else { return nil }
-        var index = opening.count
+    /// The id key `{"id":"…",` of a stored entry: its first bytes in the object form, built
+    /// from the first element of the compact form (`["…",`); `nil` when the entry starts with
+    /// neither (it was not written by an append).
+    public static func idPrefix(of bytes: [UInt8]) -> [UInt8]? {
+        let object = Array(#"{"id":""#.utf8)
+        let compact = bytes.first == UInt8(ascii: "[") && bytes.dropFirst().first == UInt8(ascii: "\"")
+        guard compact || bytes.starts(with: object) else { return nil }
+        var index = compact ? 2 : object.count
         while index < bytes.count {
             switch bytes[index] {
             case UInt8(ascii: "\\"): index += 2
-            case UInt8(ascii: "\""): return index + 1 < bytes.count ? bytes[...(index + 1)] : nil
+            case UInt8(ascii: "\""):
+                guard index + 1 < bytes.count else { return nil }
+                if !compact { return Array(bytes[...(index + 1)]) }
+                guard bytes[index + 1] == UInt8(ascii: ",") else { return nil }
+                return Array(#"{"id":"#.utf8) + bytes[1...(index + 1)]
             default: index += 1
             }
         }
@@ -133,14 +140,14 @@ public struct RetentionPolicy: Sendable, Hashable {
     /// a batch never lands on top of its own newer messages. The rest is pushed, skipping
     /// repeats within the batch.
     public func select(_ batch: [ChatStorageEntry], newestStored: some Sequence<[UInt8]>) -> (fresh: [[UInt8]], duplicates: Int) {
-        var held = Set<ArraySlice<UInt8>>()
+        var held = Set<[UInt8]>()
         if idempotencyWindow > 0 {
             let (looked, overflow) = batch.count.addingReportingOverflow(idempotencyWindow)
             for entry in newestStored.prefix(overflow ? Int.max : looked) {
                 if let prefix = ChatStorageEntry.idPrefix(of: entry) { held.insert(prefix) }
             }
         }
-        let stored = (batch.lastIndex { held.contains($0.idPrefix[...]) }).map { $0 + 1 } ?? 0
+        let stored = (batch.lastIndex { held.contains($0.idPrefix) }).map { $0 + 1 } ?? 0
         var seen = Set<[UInt8]>()
         var fresh: [[UInt8]] = []
         for entry in batch[stored...] where seen.insert(entry.idPrefix).inserted {

@@ -16,20 +16,31 @@ protocol EditingStorage: ChatStorage {
 }
 
 /// The newest entry a rewrite expects: the stored form of the message its caller saw, by its
-/// first bytes (the id) and its last (the message itself), so a message removed and stored again
-/// with the same id and other content, or another time, does not match. The token count and
-/// counter between them may differ (another worker's counter wrote it).
+/// first bytes (the id) and its last (the message itself), in either form an append may have
+/// written (``StoredEntry``), so a message removed and stored again with the same id and other
+/// content, or another time, does not match. The token count and counter between them may
+/// differ (another worker's counter wrote it).
 struct NewestEntry: Hashable, Sendable {
+    /// The object form's first and last bytes.
     let idPrefix: [UInt8]
     let messageSuffix: [UInt8]
+    /// The compact form's.
+    let compactPrefix: [UInt8]
+    let compactSuffix: [UInt8]
 
     init(_ message: ChatMessage) {
         idPrefix = StoredEntry.idPrefix(of: message.id)
         messageSuffix = StoredEntry.messageSuffix(of: message)
+        compactPrefix = StoredEntry.compactPrefix(of: message.id)
+        compactSuffix = StoredEntry.compactSuffix(of: message)
     }
 
     func matches(_ entry: [UInt8]) -> Bool {
-        entry.count >= idPrefix.count + messageSuffix.count && entry.starts(with: idPrefix) && entry.suffix(messageSuffix.count).elementsEqual(messageSuffix)
+        Self.entry(entry, starts: idPrefix, ends: messageSuffix) || Self.entry(entry, starts: compactPrefix, ends: compactSuffix)
+    }
+
+    private static func entry(_ entry: [UInt8], starts prefix: [UInt8], ends suffix: [UInt8]) -> Bool {
+        entry.count >= prefix.count + suffix.count && entry.starts(with: prefix) && entry.suffix(suffix.count).elementsEqual(suffix)
     }
 }
 
@@ -39,8 +50,8 @@ enum RewriteAnchor: Hashable, Sendable {
     case keepAll
     /// Every entry: the session is replaced.
     case dropAll
-    /// Those newer than the entry that starts with this id prefix, looked for among the newest
-    /// `searchDepth` entries.
+    /// Those newer than the entry whose id key (``ChatStorageEntry/idPrefix(of:)``) is this,
+    /// looked for among the newest `searchDepth` entries.
     case after(idPrefix: [UInt8], searchDepth: Int)
 }
 
@@ -61,7 +72,7 @@ extension RewriteAnchor {
         case .keepAll: return 0
         case .dropAll: return entries.count
         case .after(let prefix, let depth):
-            return entries.prefix(depth).firstIndex { $0.starts(with: prefix) }
+            return entries.prefix(depth).firstIndex { ChatStorageEntry.idPrefix(of: $0) == prefix }
         }
     }
 }

@@ -82,16 +82,31 @@ extension EntryJSON {
 
     /// Appends the message's JSON form with its keys sorted.
     static func writeMessage(_ message: ChatMessage, to out: inout [UInt8]) {
-        let objectStart = out.count
+        out.append(UInt8(ascii: "{"))
+        writeMembers(of: message, withCore: true, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    /// Appends the members of the message's JSON form other than `content`, `created_at`, `id`
+    /// and `role` (keys sorted, comma separated, no braces): what the compact entry keeps in
+    /// its last element.
+    static func writeOtherKeys(of message: ChatMessage, to out: inout [UInt8]) {
+        writeMembers(of: message, withCore: false, to: &out)
+    }
+
+    private static func writeMembers(of message: ChatMessage, withCore: Bool, to out: inout [UInt8]) {
+        var first = true
         func key(_ name: String) {
-            if out.count > objectStart + 1 { out.append(UInt8(ascii: ",")) }
+            if !first { out.append(UInt8(ascii: ",")) }
+            first = false
             writeString(name, to: &out)
             out.append(UInt8(ascii: ":"))
         }
-        out.append(UInt8(ascii: "{"))
-        if let content = message.content { key("content"); writeString(content, to: &out) }
-        key("created_at"); out += Array(String(ChatMessage.unixMilliseconds(message.createdAt)).utf8)
-        key("id"); writeString(message.id, to: &out)
+        if withCore {
+            if let content = message.content { key("content"); writeString(content, to: &out) }
+            key("created_at"); out += Array(String(ChatMessage.unixMilliseconds(message.createdAt)).utf8)
+            key("id"); writeString(message.id, to: &out)
+        }
         if !message.metadata.isEmpty {
             key("metadata")
             out.append(UInt8(ascii: "{"))
@@ -113,7 +128,7 @@ extension EntryJSON {
             }
             out.append(UInt8(ascii: "]"))
         }
-        key("role"); writeString(message.role.rawValue, to: &out)
+        if withCore { key("role"); writeString(message.role.rawValue, to: &out) }
         if let callID = message.toolCallID { key("tool_call_id"); writeString(callID, to: &out) }
         if !message.toolCalls.isEmpty {
             key("tool_calls")
@@ -127,6 +142,5 @@ extension EntryJSON {
             }
             out.append(UInt8(ascii: "]"))
         }
-        out.append(UInt8(ascii: "}"))
     }
 }

@@ -96,7 +96,26 @@ struct RedisChatStorage: ChatStorage {
     /// The append script's body as a Lua function `append(base, drop)`: its arguments start after
     /// `ARGV[base]`, and the newest `drop` entries of the session (at most its length) go, as the
     /// first write, before the new ones are pushed (see ``rewriteScript``).
-    static let appendFunction = probeFunction + appendBodyFunction
+    static let appendFunction = probeFunction + idKeyFunction + appendBodyFunction
+
+    /// `idKey(entry)`: the id key `{"id":"…",` of a stored entry in either form, or `nil`
+    /// (``ChatStorageEntry/idPrefix(of:)`` in Lua).
+    static let idKeyFunction = #"""
+        local function idKey(entry)
+          local compact = string.sub(entry, 1, 2) == '["'
+          if not compact and string.sub(entry, 1, 7) ~= '{"id":"' then return nil end
+          local from = compact and 3 or 8
+          while true do
+            local at = string.find(entry, '["\\]', from)
+            if not at then return nil end
+            if string.byte(entry, at) == 92 then from = at + 2
+            elseif not compact then return string.sub(entry, 1, at + 1)
+            elseif string.byte(entry, at + 1) == 44 then return '{"id":' .. string.sub(entry, 2, at + 1)
+            else return nil end
+          end
+        end
+
+        """#
 
     /// ``appendFunction`` without the `probe` and `try` it uses.
     static let appendBodyFunction = #"""
@@ -122,16 +141,8 @@ struct RedisChatStorage: ChatStorage {
             if known < need then
               local entries = run('LRANGE', key, drop + known, drop + need - 1)
               for i = 1, #entries do
-                local entry = entries[i]
-                if string.sub(entry, 1, 7) == '{"id":"' then
-                  local from = 8
-                  while true do
-                    local at = string.find(entry, '["\\]', from)
-                    if not at then break end
-                    if string.byte(entry, at) == 92 then from = at + 2
-                    else older[#older + 1] = string.sub(entry, 1, at + 1) break end
-                  end
-                end
+                local id = idKey(entries[i])
+                if id then older[#older + 1] = id end
               end
             end
           end

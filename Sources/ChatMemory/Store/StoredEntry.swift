@@ -1,16 +1,29 @@
 import Foundation
 
-/// How one message is stored as one element of the session's Redis list (UTF-8 JSON):
+/// How one message is stored as one element of the session's Redis list (UTF-8 JSON). An
+/// append writes the compact form, an array:
 ///
-///     {"id":"<message id>","v":1,"tokens":42,"counter":"cl100k_base/v1","message":{...}}
+///     ["<message id>",42,"user","Hello!",1735787045678]
+///     ["<message id>",{"o200k_base":42},"tool","18°C",1735787045678,{"tool_call_id":"call_1"}]
 ///
-/// `id` comes first so an append can recognise a message it already stored by comparing the
-/// element's first bytes (idempotent retries) without decoding JSON on the server. `tokens` is the
-/// message's count made by the counter named in `counter` at write time. A bare message object
-/// (`{"id":..,"role":..,"content":..}`, as someone might `LPUSH` by hand) is read too, and
-/// counted on read.
+/// id, token count, role, content (`null`: none), `created_at` (Unix ms), and, only when the
+/// message has any, an object of its other keys (`metadata`, `name`, `parts`, `tool_call_id`,
+/// `tool_calls`, as in ``ChatMessage``'s JSON form). The count is the message's count by
+/// `cl100k_base` as a number, or by another counter as `{"<counter>":n}`. The id comes first so
+/// an append can recognise a message it already stored by the element's first bytes without
+/// decoding JSON on the server.
+///
+/// Read as well: the object form written before (and by summaries, ``SummaryMetadata``),
+///
+///     {"id":"<message id>","v":1,"tokens":42,"counter":"cl100k_base","message":{...}}
+///
+/// and a bare message object (`{"id":..,"role":..,"content":..}`, as someone might `LPUSH` by
+/// hand), counted on read. Whatever the form, a message's id key is ``idPrefix(of:)``'s
+/// `{"id":"<id>",`: what the id index holds and a retry compares.
 enum StoredEntry {
     static let version = 1
+    /// The counter a bare number in the compact form's count slot stands for.
+    static let defaultCounter = "cl100k_base"
 
     /// A decoded element.
     struct Decoded: Sendable {
@@ -23,17 +36,45 @@ enum StoredEntry {
     }
 
     static func encode(_ message: ChatMessage, tokens: Int, counter: String) -> ChatStorageEntry {
-        let prefix = idPrefix(of: message.id)
-        var bytes = prefix
-        bytes.reserveCapacity(prefix.count + (message.content?.utf8.count ?? 0) + 200)
-        bytes += Array(#""v":\#(version),"tokens":\#(tokens),"counter":"#.utf8)
-        EntryJSON.writeString(counter, to: &bytes)
-        bytes += messageSuffix(of: message)
-        return ChatStorageEntry(bytes: bytes, idPrefix: prefix)
+        var bytes = compactPrefix(of: message.id)
+        bytes.reserveCapacity(bytes.count + (message.content?.utf8.count ?? 0) + 40)
+        if counter == defaultCounter {
+            bytes += Array(String(tokens).utf8)
+        } else {
+            bytes.append(UInt8(ascii: "{"))
+            EntryJSON.writeString(counter, to: &bytes)
+            bytes += Array(":\(tokens)}".utf8)
+        }
+        bytes += compactSuffix(of: message)
+        return ChatStorageEntry(bytes: bytes, idPrefix: idPrefix(of: message.id))
     }
 
-    /// The last bytes of the element of this message: `,"message":{…}}`, the message's own JSON
-    /// (keys sorted, so the same message always gives the same bytes).
+    /// The first bytes of the compact element of the message with this id: `["<id, escaped>",`.
+    static func compactPrefix(of id: String) -> [UInt8] {
+        var prefix = [UInt8(ascii: "[")]
+        EntryJSON.writeString(id, to: &prefix)
+        prefix.append(UInt8(ascii: ","))
+        return prefix
+    }
+
+    /// The last bytes of the compact element of this message, after its count:
+    /// `,"role",content,created_at` and the other keys' object, if any, then `]`.
+    static func compactSuffix(of message: ChatMessage) -> [UInt8] {
+        var bytes = [UInt8(ascii: ",")]
+        EntryJSON.writeString(message.role.rawValue, to: &bytes)
+        bytes.append(UInt8(ascii: ","))
+        if let content = message.content { EntryJSON.writeString(content, to: &bytes) } else { bytes += Array("null".utf8) }
+        bytes += Array(",\(ChatMessage.unixMilliseconds(message.createdAt))".utf8)
+        let extrasStart = bytes.count
+        bytes += Array(",{".utf8)
+        EntryJSON.writeOtherKeys(of: message, to: &bytes)
+        if bytes.count == extrasStart + 2 { bytes.removeLast(2) } else { bytes.append(UInt8(ascii: "}")) }
+        bytes.append(UInt8(ascii: "]"))
+        return bytes
+    }
+
+    /// The last bytes of the object-form element of this message: `,"message":{…}}`, the
+    /// message's own JSON (keys sorted, so the same message always gives the same bytes).
     static func messageSuffix(of message: ChatMessage) -> [UInt8] {
         var bytes = Array(#","message":"#.utf8)
         EntryJSON.writeMessage(message, to: &bytes)
@@ -41,7 +82,8 @@ enum StoredEntry {
         return bytes
     }
 
-    /// The first bytes of the element of the message with this id: `{"id":"<id, escaped>",`.
+    /// The id key of the message with this id: `{"id":"<id, escaped>",`, the first bytes of its
+    /// object-form element.
     static func idPrefix(of id: String) -> [UInt8] {
         var prefix = Array(#"{"id":"#.utf8)
         EntryJSON.writeString(id, to: &prefix)
@@ -81,6 +123,7 @@ enum StoredEntry {
 
     /// The fast path: `nil` when the entry needs `JSONDecoder`'s judgement.
     private static func fastDecoded(_ value: EntryJSON.Value) -> Decoded? {
+        if case .array(let items) = value { return fastCompact(items) }
         guard let inner = value["message"] else {
             return EntryJSON.message(from: value).map { Decoded(message: $0, tokens: nil, counter: nil) }
         }
@@ -108,6 +151,9 @@ enum StoredEntry {
     /// The entry as `JSONDecoder` reads it: the judge of anything the fast path leaves alone.
     static func decodedWithFoundation(_ bytes: [UInt8]) -> Decoded? {
         let data = Data(bytes)
+        if let compact = try? ChatMessage.jsonDecoder.decode(Compact.self, from: data) {
+            return withID(Decoded(message: compact.message, tokens: compact.tokens, counter: compact.counter))
+        }
         if let envelope = try? ChatMessage.jsonDecoder.decode(Envelope.self, from: data) {
             return withID(Decoded(message: envelope.message, tokens: envelope.tokens, counter: envelope.counter, summary: envelope.summary))
         }
