@@ -115,6 +115,27 @@ import TestSupport
         }
     }
 
+    /// A retried single message is decided by reads: nothing is written, not even the time to
+    /// live (the first attempt set it).
+    @Test(arguments: [StoreKind.redis, .leastPrivilege])
+    func aRetriedMessageWritesNothing(kind: StoreKind) async throws {
+        try await withStore(kind, { $0.timeToLive = .seconds(600) }) { store in
+            let chat = store.memory.session("retry-reads")
+            let message = ChatMessage.user("once")
+            try await chat.append(contentsOf: storeTestTurns(3))
+            try await chat.append(message)
+            let redis = try store.redis()
+            let index = Self.index(of: chat)
+            try await redis.send("PERSIST", chat.key)
+            try await redis.send("PERSIST", index)
+            let before = try await redis.send("LRANGE", index, 0, -1)
+            #expect(try await chat.append(message) == AppendResult(appended: 0, duplicates: 1, length: 4))
+            #expect(try await redis.send("PTTL", chat.key) == .integer(-1))
+            #expect(try await redis.send("PTTL", index) == .integer(-1))
+            #expect(try await redis.send("LRANGE", index, 0, -1) == before)
+        }
+    }
+
     @Test func deleteAndClearRemoveTheIndexToo() async throws {
         try await withStore(.redis) { store in
             let redis = try store.redis()
