@@ -7,8 +7,10 @@
  * Swift layer calls one API. SIGPIPE needs no gate: both versions write on the calling thread,
  * which blocks it (see below).
  *
- * Ownership: a reply returned by chr_get_reply belongs to the caller, who frees it exactly once
- * with freeReplyObject (only the top-level reply: nested elements are freed with it).
+ * Ownership: a reply returned by chr_get_reply or chr_buffered_reply is a builder object (see
+ * chr_use_reply_builders) that belongs to the caller, who releases it exactly once (only the
+ * top-level reply: nested elements go with it). The reader's reply object functions also differ
+ * by version (1.x adds doubles and booleans); chr_use_reply_builders gates them.
  */
 #ifndef CHIREDIS_SHIM_H
 #define CHIREDIS_SHIM_H
@@ -158,15 +160,15 @@ static inline int chr_append_argv(redisContext *c, int argc, const char **argv, 
 /*
  * Flushes queued commands if needed and reads one reply. On failure returns REDIS_ERR, stores
  * the errno observed at that point in *errno_out (for chr_classify) and discards a SIGPIPE the
- * failed write left pending on this thread.
+ * failed write left pending on this thread. The reply is a builder object (chr_use_reply_builders).
  */
-static inline int chr_get_reply(redisContext *c, redisReply **reply, int *errno_out) {
+static inline int chr_get_reply(redisContext *c, void **reply, int *errno_out) {
     errno = 0;
     void *r = NULL;
     int status = redisGetReply(c, &r);
     *errno_out = errno;
     if (status != REDIS_OK) chr_discard_pending_sigpipe();
-    *reply = (redisReply *)r;
+    *reply = r;
     return status;
 }
 
@@ -185,25 +187,80 @@ static inline int chr_buffer_read(redisContext *c, int *errno_out) {
 }
 
 /* The next complete reply already read (NULL in *reply when there is none yet), or REDIS_ERR
- * for a protocol error. A reply returned belongs to the caller (freeReplyObject, once). */
-static inline int chr_buffered_reply(redisContext *c, redisReply **reply) {
+ * for a protocol error. A reply returned is a builder object owned by the caller. */
+static inline int chr_buffered_reply(redisContext *c, void **reply) {
     void *r = NULL;
-    int status;
-    for (;;) {
-        status = redisGetReplyFromReader(c, &r);
-#if HIREDIS_MAJOR >= 1
-        /* As redisGetReply does: a RESP3 push goes to the context's push callback (by default it
-         * is freed), never in place of a command's reply. */
-        if (status == REDIS_OK && r != NULL && c->push_cb != NULL && ((redisReply *)r)->type == REDIS_REPLY_PUSH) {
-            c->push_cb(c->privdata, r);
-            r = NULL;
-            continue;
-        }
-#endif
-        break;
-    }
-    *reply = (redisReply *)r;
+    int status = redisGetReplyFromReader(c, &r);
+    *reply = r;
     return status;
+}
+
+/*
+ * Reply builders. Instead of redisReply objects (a copy of every string, then another into
+ * Swift), hiredis's reader hands what it parses to functions the Swift side exports (see
+ * ReplyBuilder.swift), which build the Swift values directly: each string is copied once.
+ * `parent` is the object returned for the enclosing array (NULL at the top); elements come in
+ * order. The object returned for a top-level reply is what chr_get_reply and chr_buffered_reply
+ * hand back, owned by the caller; hiredis frees only a top-level object, one it was still
+ * building when the stream broke or the context was freed. Every reply type comes back this
+ * way, RESP3 pushes included: hiredis 1.x's push callback (which would read a builder object as
+ * a redisReply) is turned off, and the caller skips pushes.
+ */
+extern void *chr_swift_build_string(void *parent, int type, const char *str, size_t len);
+extern void *chr_swift_build_aggregate(void *parent, int type, size_t count);
+extern void *chr_swift_build_integer(void *parent, int type, long long value);
+extern void *chr_swift_build_nil(void *parent);
+extern void chr_swift_free_reply(void *object);
+
+static inline void *chr_parent_of(const redisReadTask *task) {
+    return task->parent ? task->parent->obj : NULL;
+}
+static void *chr_build_string(const redisReadTask *task, char *str, size_t len) {
+    return chr_swift_build_string(chr_parent_of(task), task->type, str, len);
+}
+#if HIREDIS_MAJOR >= 1
+static void *chr_build_array(const redisReadTask *task, size_t count) {
+#else
+static void *chr_build_array(const redisReadTask *task, int count) {
+#endif
+    return chr_swift_build_aggregate(chr_parent_of(task), task->type, (size_t)count);
+}
+static void *chr_build_integer(const redisReadTask *task, long long value) {
+    return chr_swift_build_integer(chr_parent_of(task), task->type, value);
+}
+static void *chr_build_nil(const redisReadTask *task) {
+    return chr_swift_build_nil(chr_parent_of(task));
+}
+#if HIREDIS_MAJOR >= 1
+/* A RESP3 double as its text (as hiredis keeps it), a boolean as an integer of type BOOL. */
+static void *chr_build_double(const redisReadTask *task, double value, char *str, size_t len) {
+    (void)value;
+    return chr_swift_build_string(chr_parent_of(task), task->type, str, len);
+}
+static void *chr_build_bool(const redisReadTask *task, int value) {
+    return chr_swift_build_integer(chr_parent_of(task), task->type, value != 0);
+}
+#endif
+
+/* Makes the context's reader build replies with the Swift builders, before any reply is read. */
+static inline void chr_use_reply_builders(redisContext *c) {
+    static redisReplyObjectFunctions functions = {
+        .createString = chr_build_string,
+        .createArray = chr_build_array,
+        .createInteger = chr_build_integer,
+#if HIREDIS_MAJOR >= 1
+        .createDouble = chr_build_double,
+#endif
+        .createNil = chr_build_nil,
+#if HIREDIS_MAJOR >= 1
+        .createBool = chr_build_bool,
+#endif
+        .freeObject = chr_swift_free_reply,
+    };
+    c->reader->fn = &functions;
+#if HIREDIS_MAJOR >= 1
+    c->push_cb = NULL;
+#endif
 }
 
 /* The major version of the hiredis this was built against (RESP3 replies need 1 or later). */
@@ -300,13 +357,5 @@ static inline int chr_peer_closed(const redisContext *c) {
     /* Readable (or failing) while no reply is pending: EOF, an error, or unsolicited data. */
     return poll(&p, 1, 0) != 0;
 }
-
-/* Reply accessors: the same on every version. */
-static inline int chr_reply_type(const redisReply *r) { return r->type; }
-static inline long long chr_reply_integer(const redisReply *r) { return r->integer; }
-static inline const char *chr_reply_str(const redisReply *r) { return r->str; }
-static inline size_t chr_reply_len(const redisReply *r) { return (size_t)r->len; }
-static inline size_t chr_reply_elements(const redisReply *r) { return r->elements; }
-static inline const redisReply *chr_reply_element(const redisReply *r, size_t i) { return r->element[i]; }
 
 #endif

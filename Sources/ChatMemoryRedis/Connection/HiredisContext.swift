@@ -2,8 +2,8 @@ import CHiredis
 
 /// One hiredis connection, used only by its ``RedisConnection``'s I/O thread, from connecting to
 /// `redisFree` (that thread blocks SIGPIPE, so every hiredis write must happen there). It
-/// connects, authenticates, and runs pipelines; every reply hiredis hands out is copied into a
-/// ``RedisValue`` and freed right there, exactly once.
+/// connects, authenticates, and runs pipelines; hiredis's reader builds every reply straight
+/// into a ``RedisValue`` (``ReplyBuilder``), taken and released right there, exactly once.
 final class HiredisContext {
     let context: UnsafeMutablePointer<redisContext>
     /// The OpenSSL session of a TLS connection (owned by hiredis, freed by `redisFree`); `nil` over plain TCP.
@@ -34,6 +34,7 @@ final class HiredisContext {
             throw error
         }
         context = pointer
+        chr_use_reply_builders(context)
         chr_no_sigpipe_on_socket(context)
         if let tls = configuration.tls {
             let handshakeMillis = try Self.phaseLimit(configuration.connectTimeout, deadline: deadline)?.clampedMilliseconds ?? 0
@@ -98,15 +99,18 @@ final class HiredisContext {
         }
     }
 
-    /// Flushes pending output if needed and reads the next reply, blocking (up to the socket's timeout).
+    /// Flushes pending output if needed and reads the next reply, blocking (up to the socket's
+    /// timeout); a RESP3 push on the way is skipped.
     func readReply() throws(RedisError) -> Result<RedisValue, RedisError> {
-        var reply: UnsafeMutablePointer<redisReply>?
-        var errnoValue: Int32 = 0
-        guard chr_get_reply(context, &reply, &errnoValue) == REDIS_OK, let reply else {
-            isBroken = true
-            throw ioError(errnoValue: errnoValue)
+        while true {
+            var reply: UnsafeMutableRawPointer?
+            var errnoValue: Int32 = 0
+            guard chr_get_reply(context, &reply, &errnoValue) == REDIS_OK, let reply else {
+                isBroken = true
+                throw ioError(errnoValue: errnoValue)
+            }
+            if let result = Self.take(reply) { return result }
         }
-        return Self.take(reply)
     }
 
     /// Reads what the socket holds now into hiredis's reader (one read; the caller polled first).
@@ -122,20 +126,22 @@ final class HiredisContext {
     /// error), for tests that need a push.
     static var readsRESP3: Bool { chr_hiredis_major() >= 1 }
 
-    /// The next reply already read in full, or `nil` until more arrives.
+    /// The next reply already read in full, or `nil` until more arrives (a RESP3 push is skipped).
     func bufferedReply() throws(RedisError) -> Result<RedisValue, RedisError>? {
-        var reply: UnsafeMutablePointer<redisReply>?
-        guard chr_buffered_reply(context, &reply) == REDIS_OK else {
-            isBroken = true
-            throw ioError(errnoValue: 0)
+        while true {
+            var reply: UnsafeMutableRawPointer?
+            guard chr_buffered_reply(context, &reply) == REDIS_OK else {
+                isBroken = true
+                throw ioError(errnoValue: 0)
+            }
+            guard let reply else { return nil }
+            if let result = Self.take(reply) { return result }
         }
-        return reply.map(Self.take)
     }
 
-    /// Copies a reply into a Swift value and frees it (exactly once).
-    private static func take(_ reply: UnsafeMutablePointer<redisReply>) -> Result<RedisValue, RedisError> {
-        defer { freeReplyObject(reply) }
-        let value = Self.value(of: reply)
+    /// A reply as a result (a server error is a failure), or `nil` for a push; releases it.
+    private static func take(_ reply: UnsafeMutableRawPointer) -> Result<RedisValue, RedisError>? {
+        guard let value = ReplyBuilder.take(reply) else { return nil }
         if case .error(let error) = value { return .failure(error) }
         return .success(value)
     }
@@ -197,42 +203,6 @@ final class HiredisContext {
             if errnoValue == ECONNRESET || errnoValue == EPIPE { return RedisError(.connectionClosed, text, mayHaveRun: true) }
             return RedisError(.io, text.isEmpty ? "I/O error" : text, mayHaveRun: true)
         }
-    }
-
-    // MARK: - Replies
-
-    /// Copies a hiredis reply (and its elements) into a Swift value. Frees nothing.
-    private static func value(of reply: UnsafePointer<redisReply>) -> RedisValue {
-        switch chr_reply_type(reply) {
-        case REDIS_REPLY_STRING, REDIS_REPLY_VERB:
-            return .bulkString(bytes(of: reply))
-        case REDIS_REPLY_STATUS:
-            return .status(String(decoding: bytes(of: reply), as: UTF8.self))
-        case REDIS_REPLY_ERROR:
-            return .error(.server(String(decoding: bytes(of: reply), as: UTF8.self)))
-        case REDIS_REPLY_INTEGER:
-            return .integer(chr_reply_integer(reply))
-        case REDIS_REPLY_NIL:
-            return .null
-        case REDIS_REPLY_DOUBLE:
-            return .double(Double(String(decoding: bytes(of: reply), as: UTF8.self)) ?? .nan)
-        case REDIS_REPLY_BOOL:
-            return .boolean(chr_reply_integer(reply) != 0)
-        case REDIS_REPLY_BIGNUM:
-            return .bulkString(bytes(of: reply))
-        default: // arrays, and RESP3 maps, sets, pushes and attributes as flat arrays
-            let count = chr_reply_elements(reply)
-            var items: [RedisValue] = []
-            items.reserveCapacity(count)
-            for index in 0..<count { items.append(value(of: chr_reply_element(reply, index))) }
-            return .array(items)
-        }
-    }
-
-    private static func bytes(of reply: UnsafePointer<redisReply>) -> [UInt8] {
-        let length = chr_reply_len(reply)
-        guard length > 0, let pointer = chr_reply_str(reply) else { return [] }
-        return pointer.withMemoryRebound(to: UInt8.self, capacity: length) { Array(UnsafeBufferPointer(start: $0, count: length)) }
     }
 }
 
