@@ -115,14 +115,15 @@ import TestSupport
         }
     }
 
-    /// A retried single message is decided by reads: nothing is written, not even the time to
-    /// live (the first attempt set it).
+    /// A retry, of one message or a batch, is decided by reads: nothing is written, not even
+    /// the time to live (the first attempt set it), on every server.
     @Test(arguments: [StoreKind.redis, .leastPrivilege])
-    func aRetriedMessageWritesNothing(kind: StoreKind) async throws {
+    func aRetryWritesNothing(kind: StoreKind) async throws {
         try await withStore(kind, { $0.timeToLive = .seconds(600) }) { store in
             let chat = store.memory.session("retry-reads")
             let message = ChatMessage.user("once")
-            try await chat.append(contentsOf: storeTestTurns(3))
+            let batch = storeTestTurns(3)
+            try await chat.append(contentsOf: batch)
             try await chat.append(message)
             let redis = try store.redis()
             let index = Self.index(of: chat)
@@ -130,6 +131,7 @@ import TestSupport
             try await redis.send("PERSIST", index)
             let before = try await redis.send("LRANGE", index, 0, -1)
             #expect(try await chat.append(message) == AppendResult(appended: 0, duplicates: 1, length: 4))
+            #expect(try await chat.append(contentsOf: batch) == AppendResult(appended: 0, duplicates: 3, length: 4))
             #expect(try await redis.send("PTTL", chat.key) == .integer(-1))
             #expect(try await redis.send("PTTL", index) == .integer(-1))
             #expect(try await redis.send("LRANGE", index, 0, -1) == before)

@@ -172,6 +172,9 @@ struct RedisChatStorage: ChatStorage {
               end
             end
           end
+          -- Nothing to push, drop or repair: the attempt that stored the batch wrote it all (the
+          -- time to live included), so a retry writes nothing.
+          if #fresh == 0 and drop == 0 and not stale and #older == 0 then return {0, count, length} end
           local left = -1
           if window > 0 and ttl == '' then left = run('PTTL', key) end
           -- Writes before the first LPUSH: repairs of the index, a drop, or (without
@@ -308,7 +311,8 @@ struct RedisChatStorage: ChatStorage {
     /// tools) or one indexed with a smaller window. An index longer than its session is stale
     /// (the session was deleted, trimmed or rewritten by hand) and is rebuilt from the session.
     /// The newest message of the batch whose id is held, and every older one of the batch,
-    /// count as stored; the rest is pushed, skipping repeats within the batch. One message
+    /// count as stored; the rest is pushed, skipping repeats within the batch. A batch whose
+    /// messages are all held, with no index to repair, writes nothing (a retry). One message
     /// costs one `LPOS` on the index, whatever the size of the entries; a batch is linear in
     /// its size and the window. With window 0 the index is neither read nor written.
     ///
