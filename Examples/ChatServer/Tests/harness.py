@@ -6,6 +6,7 @@ Standard library only. Used by scaling_test.py and ../Bench/load.py.
 import http.client
 import json
 import os
+import random
 import shutil
 import signal
 import socket
@@ -15,7 +16,31 @@ import time
 import urllib.parse
 
 
+def _ephemeral_ports():
+    """The kernel's range of local ports for outgoing connections."""
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            low, high = (int(part) for part in f.read().split())
+            return low, high
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
+    """A port nothing listens on, outside the ephemeral range: any process's outgoing connection
+    takes its local port from that range, and could take a port picked there before the server
+    meant to listen on it binds it."""
+    low, high = _ephemeral_ports()
+    for _ in range(200):
+        port = random.randint(10000, 65535)
+        if low <= port <= high:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -149,13 +174,22 @@ class Worker:
         env.update(self.env)
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
-        log = open(self.log_path, "ab")
-        self.process = subprocess.Popen([self.binary, "--store", self.store] + self.args, env=env, stdout=log, stderr=log)
-        log.close()
-        wait_until(lambda: self._healthy() or self.process.poll() is not None, 30, f"worker {self.name}")
-        if self.process.poll() is not None:
-            raise RuntimeError(f"worker {self.name} exited with {self.process.returncode}; log {self.log_path}")
-        return self
+        # Another process may take the port between picking and binding it: then a new one.
+        for _ in range(5):
+            env["PORT"] = str(self.port)
+            written = os.path.getsize(self.log_path) if os.path.exists(self.log_path) else 0
+            log = open(self.log_path, "ab")
+            self.process = subprocess.Popen([self.binary, "--store", self.store] + self.args, env=env, stdout=log, stderr=log)
+            log.close()
+            wait_until(lambda: self._healthy() or self.process.poll() is not None, 30, f"worker {self.name}")
+            if self.process.poll() is None:
+                return self
+            with open(self.log_path, "rb") as f:
+                f.seek(written)
+                if b"Address already in use" not in f.read():
+                    break
+            self.port = free_port()
+        raise RuntimeError(f"worker {self.name} exited with {self.process.returncode}; log {self.log_path}")
 
     def _healthy(self):
         try:

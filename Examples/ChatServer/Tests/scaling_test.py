@@ -462,7 +462,8 @@ def long_conversation_stays_within_budget_through_a_summary(binary):
         check(summary["content"].startswith("user: turn 0 via w1\nuser: turn 1 via w2"), f"summary: {summary['content'][:80]!r}")
 
         entries = [json.loads(raw) for raw in cluster.redis.command("LRANGE", "chat:" + session, 0, -1)]
-        stored, present = entries[-1], [entry["id"] for entry in reversed(entries[:-1])]
+        # Messages are stored as compact arrays (the id first), a summary as an object.
+        stored, present = entries[-1], [entry[0] for entry in reversed(entries[:-1])]
         check(stored["kind"] == "summary", f"the oldest entry is no summary: {stored['id']}")
         expected = [f"m{turn}{suffix}" for turn in range(turns) for suffix in ("", ":reply")]
         covered = stored["summary"]["covered"]
