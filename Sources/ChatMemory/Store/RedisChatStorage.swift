@@ -246,15 +246,16 @@ struct RedisChatStorage: ChatStorage {
     /// session's length, negated for a duplicate (a table costs the server more to send).
     static let appendOneFunction = #"""
         local function appendOne()
+          local redis = redis
           if #ARGV ~= 5 or ARGV[3] == '0' or not redis.acl_check_cmd then return nil end
           local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])
           local length, known = redis.pcall('LLEN', key), redis.pcall('LLEN', index)
           if type(length) ~= 'number' or type(known) ~= 'number' then return nil end
-          if known > length or known < math.min(1 + window, length) then return nil end
+          local keep, cap = window + 1, stop ~= '' and tonumber(stop) + 1
+          if known > length or (known <= window and known < length) then return nil end
           local prefix, entry = ARGV[4], ARGV[5]
           -- The index may hold more than the window: only its newest `keep` ids count.
-          local keep = window + 1
-          if stop ~= '' then keep = math.min(keep, tonumber(stop) + 1) end
+          if cap and cap < keep then keep = cap end
           if known > 0 then
             local at = redis.pcall('LPOS', index, prefix, 'MAXLEN', keep)
             if type(at) == 'number' then return -length end
@@ -265,19 +266,17 @@ struct RedisChatStorage: ChatStorage {
             if type(left) ~= 'number' or left > 0 then return nil end
           end
           local total = length + 1
-          local cutSession = stop ~= '' and total > tonumber(stop) + 1
-          if cutSession then total = tonumber(stop) + 1 end
-          local cutIndex = known + 1 > math.min(2 * keep, total)
+          local cutSession = cap and total > cap
+          if cutSession then total = cap end
+          local cutIndex = known >= 2 * keep or known >= total
           local indexTTL = (known == 0 or cutIndex) and ttl ~= '' and string.format('%.0f', tonumber(ttl) + math.floor(tonumber(ttl) / 4))
-          local function denied(command, ...)
-            if not redis.acl_check_cmd(command, ...) then
-              return {err = "NOPERM this user has no permissions to run the '" .. command .. "' command"}
-            end
-          end
-          local no = (ttl ~= '' and denied('pexpire', key, ttl)) or (cutSession and denied('ltrim', key, '0', stop))
-            or denied('lpush', index, prefix) or (cutIndex and denied('ltrim', index, '0', '-1'))
-            or (indexTTL and denied('pexpire', index, indexTTL))
-          if no then return no end
+          local allowed, refused = redis.acl_check_cmd, nil
+          if ttl ~= '' and not allowed('pexpire', key, ttl) then refused = 'pexpire'
+          elseif cutSession and not allowed('ltrim', key, '0', stop) then refused = 'ltrim'
+          elseif not allowed('lpush', index, prefix) then refused = 'lpush'
+          elseif cutIndex and not allowed('ltrim', index, '0', '-1') then refused = 'ltrim'
+          elseif indexTTL and not allowed('pexpire', index, indexTTL) then refused = 'pexpire' end
+          if refused then return {err = "NOPERM this user has no permissions to run the '" .. refused .. "' command"} end
           -- The first write: refused (by the ACL, or a full server), it wrote nothing.
           local pushed = redis.pcall('LPUSH', key, entry)
           if type(pushed) == 'table' then

@@ -217,12 +217,17 @@ final class RedisConnection: Sendable {
         }
         var results: [Result<RedisValue, RedisError>] = []
         results.reserveCapacity(replies)
-        let waitUntil = deadline.map { min($0, start + Self.inPlaceWait) } ?? start + Self.inPlaceWait
+        // Worked out only when the reply is not there at once.
+        var waitUntil: ContinuousClock.Instant?
         do throws(RedisError) {
+            // A server on the same machine may have answered already: read before any wait.
+            _ = context.readWithoutWaiting()
             while true {
                 while results.count < replies, let result = try context.bufferedReply() { results.append(result) }
                 if results.count == replies { break }
-                let left = ContinuousClock.now.duration(to: waitUntil)
+                let limit = waitUntil ?? deadline.map { min($0, start + Self.inPlaceWait) } ?? start + Self.inPlaceWait
+                waitUntil = limit
+                let left = ContinuousClock.now.duration(to: limit)
                 guard left > .zero else { return .handOver(results) }
                 var events: Int16 = 0
                 let microseconds = left.components.seconds * 1_000_000 + left.components.attoseconds / 1_000_000_000_000 + 1

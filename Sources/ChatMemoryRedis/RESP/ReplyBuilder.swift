@@ -15,7 +15,8 @@ enum ReplyBuilder {
         /// A scalar reply's value.
         var value: RedisValue?
         /// An array's elements so far; a nested array stands as `.null` until it is complete.
-        var items: [RedisValue] = []
+        /// Unchecked: only the thread reading touches a node, one call at a time.
+        @exclusivity(unchecked) var items: [RedisValue] = []
         /// Nested arrays, by their place in ``items``.
         var nested: [(index: Int, node: Node)] = []
 
@@ -44,7 +45,7 @@ enum ReplyBuilder {
     /// Stores a scalar: in its parent array, or as a top-level reply.
     static func attach(_ value: RedisValue, type: Int32, to parent: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer {
         guard let parent else { return Unmanaged.passRetained(Node(type: type, value: value)).toOpaque() }
-        Unmanaged<Node>.fromOpaque(parent).takeUnretainedValue().items.append(value)
+        Unmanaged<Node>.fromOpaque(parent)._withUnsafeGuaranteedRef { $0.items.append(value) }
         return parent
     }
 
@@ -53,7 +54,11 @@ enum ReplyBuilder {
         case REDIS_REPLY_STATUS: return .status(String(decoding: bytes, as: UTF8.self))
         case REDIS_REPLY_ERROR: return .error(.server(String(decoding: bytes, as: UTF8.self)))
         case REDIS_REPLY_DOUBLE: return .double(Double(String(decoding: bytes, as: UTF8.self)) ?? .nan)
-        default: return .bulkString(Array(bytes))   // strings, verbatim strings, big numbers
+        default:   // strings, verbatim strings, big numbers
+            return .bulkString([UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
+                count = bytes.count
+            })
         }
     }
 }
