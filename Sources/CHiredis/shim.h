@@ -186,21 +186,6 @@ static inline int chr_buffer_read(redisContext *c, int *errno_out) {
     return status;
 }
 
-/*
- * Reads what the socket holds now into the reader, without waiting (the socket itself blocks):
- * 1 when bytes were fed, 0 when none were waiting. End of stream and errors also give 0, and are
- * left on the socket for the caller's wait and chr_buffer_read to find and report as usual.
- */
-static inline int chr_read_nonblocking(redisContext *c) {
-    char buffer[1024 * 16];
-    ssize_t got;
-    do { got = recv(c->fd, buffer, sizeof buffer, MSG_DONTWAIT); } while (got < 0 && errno == EINTR);
-    if (got <= 0) return 0;
-    /* A reader that fails here reports its error with the next reply asked for. */
-    (void)redisReaderFeed(c->reader, buffer, (size_t)got);
-    return 1;
-}
-
 /* The next complete reply already read (NULL in *reply when there is none yet), or REDIS_ERR
  * for a protocol error. A reply returned is a builder object owned by the caller. */
 static inline int chr_buffered_reply(redisContext *c, void **reply) {

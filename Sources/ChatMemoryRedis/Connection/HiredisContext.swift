@@ -122,12 +122,6 @@ final class HiredisContext {
         }
     }
 
-    /// Reads what the socket holds now, without waiting: false when nothing was there. End of
-    /// stream and errors are left for a wait and ``readAvailable()`` to report.
-    func readWithoutWaiting() -> Bool {
-        chr_read_nonblocking(context) == 1
-    }
-
     /// Whether this hiredis reads RESP3 replies (1.x does; 0.14 fails on them with a protocol
     /// error), for tests that need a push.
     static var readsRESP3: Bool { chr_hiredis_major() >= 1 }

@@ -217,17 +217,12 @@ final class RedisConnection: Sendable {
         }
         var results: [Result<RedisValue, RedisError>] = []
         results.reserveCapacity(replies)
-        // Worked out only when the reply is not there at once.
-        var waitUntil: ContinuousClock.Instant?
+        let waitUntil = deadline.map { min($0, start + Self.inPlaceWait) } ?? start + Self.inPlaceWait
         do throws(RedisError) {
-            // A server on the same machine may have answered already: read before any wait.
-            _ = context.readWithoutWaiting()
             while true {
                 while results.count < replies, let result = try context.bufferedReply() { results.append(result) }
                 if results.count == replies { break }
-                let limit = waitUntil ?? deadline.map { min($0, start + Self.inPlaceWait) } ?? start + Self.inPlaceWait
-                waitUntil = limit
-                let left = ContinuousClock.now.duration(to: limit)
+                let left = ContinuousClock.now.duration(to: waitUntil)
                 guard left > .zero else { return .handOver(results) }
                 var events: Int16 = 0
                 let microseconds = left.components.seconds * 1_000_000 + left.components.attoseconds / 1_000_000_000_000 + 1

@@ -54,11 +54,7 @@ enum ReplyBuilder {
         case REDIS_REPLY_STATUS: return .status(String(decoding: bytes, as: UTF8.self))
         case REDIS_REPLY_ERROR: return .error(.server(String(decoding: bytes, as: UTF8.self)))
         case REDIS_REPLY_DOUBLE: return .double(Double(String(decoding: bytes, as: UTF8.self)) ?? .nan)
-        default:   // strings, verbatim strings, big numbers
-            return .bulkString([UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: bytes)
-                count = bytes.count
-            })
+        default: return .bulkString(Array(bytes))   // strings, verbatim strings, big numbers
         }
     }
 }
