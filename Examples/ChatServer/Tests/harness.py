@@ -168,7 +168,7 @@ class Worker:
         self.process = None
 
     def start(self):
-        env = dict(os.environ, WORKER_NAME=self.name, PORT=str(self.port), LOG_LEVEL=self.log_level)
+        env = dict(os.environ, WORKER_NAME=self.name, LOG_LEVEL=self.log_level)
         env.pop("REDIS_URL", None)
         env.pop("CHAT_REPLICAS", None)
         env.update(self.env)
