@@ -32,15 +32,18 @@ SCRIPT_SOURCE_SHA=${ARGS[0]}
 # A table row (Scripts/lib/benchmark-csv.py table) for redis-benchmark at CONCURRENCY, after a
 # separate unmeasured run of WARMUP requests.
 reference() {
-    local rps mean p50 p95 p99
+    local csv rps mean p50 p95 p99
     redis-benchmark -p "$REDIS_PORT" -c "$1" -n "$WARMUP" -r 1000000000 --csv EVALSHA "${ARGS[@]}" >/dev/null
-    IFS=, read -r rps mean p50 p95 p99 < <(redis-benchmark -p "$REDIS_PORT" -c "$1" -n "$REQUESTS" -r 1000000000 --csv EVALSHA "${ARGS[@]}" |
-        python3 Scripts/lib/benchmark-csv.py)
+    # Parsed once it ended: a parser starting beside it would take CPU from the measured run.
+    csv=$(redis-benchmark -p "$REDIS_PORT" -c "$1" -n "$REQUESTS" -r 1000000000 --csv EVALSHA "${ARGS[@]}")
+    IFS=, read -r rps mean p50 p95 p99 < <(python3 Scripts/lib/benchmark-csv.py <<<"$csv")
     echo "append,$1,ref,$REQUESTS,$WARMUP,$2,$mean,$p50,$p99,$rps,p95 $p95 ms"
 }
 # The same row for the client (append,C,N,W,mean_ms,p50_ms,p99_ms,ops_per_s).
 ours() {
-    "$BIN" append -c "$1" -n "$REQUESTS" -w "$WARMUP" | awk -F, -v OFS=, -v pinning="$2" '{ print $1, $2, "ours", $3, $4, pinning, $5, $6, $7, $8, "" }'
+    local csv
+    csv=$("$BIN" append -c "$1" -n "$REQUESTS" -w "$WARMUP")
+    awk -F, -v OFS=, -v pinning="$2" '{ print $1, $2, "ours", $3, $4, pinning, $5, $6, $7, $8, "" }' <<<"$csv"
 }
 
 say "appends (script $SCRIPT_SOURCE_SHA)"

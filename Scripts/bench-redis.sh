@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The client against redis-benchmark, same server, same commands (LPUSH of 300-byte values and
 # LRANGE 0 49), same concurrency, in one run. Concurrency 1 runs with client and server pinned to
-# CPU 0 (one-connection latency swings with CPU placement); concurrency 50 runs unpinned. Both
-# sides run 1,000 unmeasured requests before each test; each row shows both sides' mean, p50
-# and p99 latency, ops/s, requests, warm-up and pinning.
+# CPU 0 (one-connection latency swings with CPU placement); concurrency 50 runs unpinned. Each
+# test runs in 5 rounds, redis-benchmark and the client in turn (a burst of other load on this
+# shared machine falls on both alike), each side running 1,000 unmeasured requests before each
+# round; each row shows both sides' median over the rounds of mean, p50 and p99 latency and
+# ops/s, with requests (all rounds), warm-up and pinning.
 #   Scripts/bench-redis.sh [requests]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,7 +14,8 @@ source Scripts/lib/redis-benchmark-rows.sh
 ensure_base_packages
 ensure_packages "taskset:util-linux"
 REQUESTS=${1:-50000}
-WARMUP=1000   # requests each side runs, unmeasured, before each measured test
+WARMUP=1000   # requests each side runs, unmeasured, before each round of each test
+ROUNDS=5      # rounds per test, redis-benchmark and the client in turn
 
 trap stop_redis EXIT
 start_redis
@@ -23,16 +26,17 @@ results=$(mktemp)
 say "concurrency 1 (client and server pinned to CPU 0)"
 taskset -pc 0 "$REDIS_PID" >/dev/null
 taskset -pc 0 $$ >/dev/null   # this shell and everything it starts
-{ reference_rows 1 cpu0 "$REQUESTS" "$WARMUP"; client_rows "$BIN" 1 cpu0 "$REQUESTS" "$WARMUP"; } >>"$results"
+interleaved_rows "$BIN" 1 cpu0 "$REQUESTS" "$WARMUP" "$ROUNDS" >>"$results"
 taskset -pc 0-$(($(nproc) - 1)) $$ >/dev/null
 say "concurrency 50 (unpinned)"
 taskset -pc 0-$(($(nproc) - 1)) "$REDIS_PID" >/dev/null
-{ reference_rows 50 none "$REQUESTS" "$WARMUP"; client_rows "$BIN" 50 none "$REQUESTS" "$WARMUP"; } >>"$results"
+interleaved_rows "$BIN" 50 none "$REQUESTS" "$WARMUP" "$ROUNDS" >>"$results"
 
 echo
 echo "LPUSH of a 300-byte value and LRANGE 0 49, redis-benchmark $(redis-benchmark --version | awk '{print $2}') beside the client (latencies in µs)"
 sort -t, -k1,1 -k2,2n -s "$results" | python3 Scripts/lib/benchmark-csv.py table --ref redis-benchmark --ours client --unit us --ratio latency
-# redis-benchmark reports latencies to the µs; at one connection wall time / requests is exact on both sides.
+# redis-benchmark reports latencies to the µs; at one connection wall time / requests is exact on both sides
+# (ops/s is the median round's).
 awk -F, '$2 == 1 { rps[$1 "," $3] = $10 }
     END { for (test in rps) if (test ~ /,ref$/) { name = substr(test, 1, length(test) - 4)
           printf "%s at concurrency 1, wall time per request: redis-benchmark %.1f µs, client %.1f µs, ratio %.2f\n",

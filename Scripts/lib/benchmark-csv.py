@@ -15,6 +15,11 @@
         mean-latency ratio (`latency`: ours / ref, lower is better; `speedup`: ref / ours,
         higher is better), above 1 the ops/s ratio (ours / ref, higher is better).
 
+    benchmark-csv.py median < rows
+        Reads rows of the `table` form from several rounds of the same tests; prints one row per
+        test, concurrency and side: the rounds' requests added up, and the median of the rounds'
+        mean, p50, p99 and ops/s (each figure on its own), noting the rounds' range of means.
+
     benchmark-csv.py commands MONITOR OPS
         MONITOR holds `redis-cli monitor` output taken around a run of OPS operations; prints the
         commands the clients sent per operation and those run inside scripts, leaving out those
@@ -33,6 +38,7 @@
 """
 import argparse
 import re
+import statistics
 import sys
 
 
@@ -130,6 +136,27 @@ def table(arguments):
         print(f"[{number}] {note}")
 
 
+def median_rows():
+    order, rounds = [], {}
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        fields = line.rstrip("\n").split(",", 10)
+        group = tuple(fields[:3])
+        if group not in rounds:
+            order.append(group)
+            rounds[group] = []
+        rounds[group].append(fields)
+    for group in order:
+        rows = rounds[group]
+        requests = sum(int(row[3]) for row in rows)
+        figures = [statistics.median(float(row[index]) for row in rows) for index in range(6, 10)]
+        means = [float(row[6]) for row in rows]
+        note = f"median of {len(rows)} rounds, means {min(means):.3f}–{max(means):.3f} ms"
+        print(",".join(list(group) + [str(requests), f"{len(rows)}×{rows[0][4]}", rows[0][5]]
+                       + [f"{figure:.4f}" for figure in figures[:3]] + [f"{figures[3]:.0f}", note]))
+
+
 # Connection set-up and script loading: reported as the number of connections, not per operation.
 SET_UP = {"hello", "info", "client", "select", "auth", "script", "ping"}
 
@@ -201,6 +228,8 @@ def server_time(before_path, after_path, operations):
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "table":
         table(sys.argv[2:])
+    elif len(sys.argv) == 2 and sys.argv[1] == "median":
+        median_rows()
     elif len(sys.argv) == 2 and sys.argv[1] == "ratios":
         ratios()
     elif len(sys.argv) == 4 and sys.argv[1] == "commands":

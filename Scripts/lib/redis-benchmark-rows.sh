@@ -5,14 +5,15 @@
 
 # redis-benchmark's rows: CONCURRENCY PINNING REQUESTS WARMUP (PINNING is only printed).
 reference_rows() {
-    local concurrency=$1 pinning=$2 requests=$3 warmup=$4 value name rps mean p50 p95 p99
+    local concurrency=$1 pinning=$2 requests=$3 warmup=$4 value name csv rps mean p50 p95 p99
     value=$(head -c 300 /dev/zero | tr '\0' x)
     redis-cli -p "$REDIS_PORT" del bench:mylist >/dev/null
     for name in LPUSH LRANGE_50; do
         if [[ $name == LPUSH ]]; then set -- LPUSH bench:mylist "$value"; else set -- LRANGE bench:mylist 0 49; fi
         redis-benchmark -p "$REDIS_PORT" -c "$concurrency" -n "$warmup" --csv "$@" >/dev/null
-        IFS=, read -r rps mean p50 p95 p99 < <(redis-benchmark -p "$REDIS_PORT" -c "$concurrency" -n "$requests" --csv "$@" |
-            python3 "$_SCRIPTS_DIR/lib/benchmark-csv.py")
+        # Read once it ended: a parser starting beside it would take CPU from the measured run.
+        csv=$(redis-benchmark -p "$REDIS_PORT" -c "$concurrency" -n "$requests" --csv "$@")
+        IFS=, read -r rps mean p50 p95 p99 < <(python3 "$_SCRIPTS_DIR/lib/benchmark-csv.py" <<<"$csv")
         echo "$name,$concurrency,ref,$requests,$warmup,$pinning,$mean,$p50,$p99,$rps,p95 $p95 ms"
     done
 }
@@ -20,6 +21,19 @@ reference_rows() {
 # The client's rows: BIN (the RedisBenchmark executable) CONCURRENCY PINNING REQUESTS WARMUP.
 # RedisBenchmark prints test,concurrency,requests,rps,p50_ms,p99_ms,mean_ms,warmup.
 client_rows() {
-    "$1" --url "$REDIS_URL" -c "$2" -n "$4" -w "$5" -d 300 |
-        awk -F, -v OFS=, -v pinning="$3" '{ print $1, $2, "ours", $3, $8, pinning, $7, $5, $6, $4, "" }'
+    local csv
+    csv=$("$1" --url "$REDIS_URL" -c "$2" -n "$4" -w "$5" -d 300)   # parsed once it ended, as above
+    awk -F, -v OFS=, -v pinning="$3" '{ print $1, $2, "ours", $3, $8, pinning, $7, $5, $6, $4, "" }' <<<"$csv"
+}
+
+# Both sides at one concurrency in ROUNDS rounds taken in turn (redis-benchmark, then the client,
+# REQUESTS / ROUNDS measured requests each after WARMUP unmeasured), so that a burst of other
+# load on this shared machine falls on both alike; prints one row per test and side with the
+# median of the rounds' figures: BIN CONCURRENCY PINNING REQUESTS WARMUP ROUNDS.
+interleaved_rows() {
+    local bin=$1 concurrency=$2 pinning=$3 requests=$4 warmup=$5 rounds=$6 round
+    for ((round = 0; round < rounds; round++)); do
+        reference_rows "$concurrency" "$pinning" $((requests / rounds)) "$warmup"
+        client_rows "$bin" "$concurrency" "$pinning" $((requests / rounds)) "$warmup"
+    done | python3 "$_SCRIPTS_DIR/lib/benchmark-csv.py" median
 }
