@@ -15,9 +15,10 @@
 #    with client and server pinned to CPU 0 and at 50 concurrent tasks unpinned (RedisBenchmark,
 #    as Scripts/bench-redis.sh runs it; LPUSH fills the list first), in 5 rounds taken in turn,
 #    each side's figures the median of its rounds.
-#    redis-benchmark's latency runs from its write to the parsed reply (its event loop's
-#    epoll_ctl calls and the reply's free fall outside it), the client's is the whole call; so
-#    the table also gives wall time per request at one connection, which counts all of both.
+#    redis-benchmark's latency runs from its write until the reply is there to read (reading,
+#    parsing and freeing it and its event loop's epoll_ctl calls fall outside), the client's is
+#    the whole call; so the table also gives wall time per request at one connection, which
+#    counts all of both.
 # Ends with one table of the figures, their ratios and the targets.
 #   Scripts/bench-cost.sh [appends] [lrange requests] [messages]   (defaults 5000 50000 1000)
 set -euo pipefail
