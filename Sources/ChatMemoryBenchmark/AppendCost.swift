@@ -21,8 +21,8 @@ import Foundation
 /// its call: it builds a new message and counts its tokens (its entry's encoding, a few hundred
 /// bytes written, is left out). The server's time per call depends on what ran between calls:
 /// with nothing (`bare, back to back`) the server's caches are warmer, and the same script took
-/// a median 15% less time (8 paired runs on this machine): a reference measured so would be
-/// spared the work that always precedes our append.
+/// a median 10% less time (9 runs on this machine, both ways in each): a reference measured so
+/// would be spared the work that always precedes our append.
 ///
 /// Each runs W unmeasured calls first (filling its list as much); then N calls each are measured
 /// in ROUNDS rounds (default 10) that take the five in turn, every round reset by
