@@ -35,6 +35,9 @@ MESSAGES=${3:-1000}      # chat turns for the bytes per message
 APPEND_WARMUP=500
 WARMUP=1000             # unmeasured requests before each round of each side's LRANGE test
 ROUNDS=5                # LRANGE rounds, redis-benchmark and the client in turn
+require_count appends "$APPENDS" 1
+require_count "lrange requests" "$REQUESTS" "$ROUNDS"
+require_count messages "$MESSAGES" 1
 started=$SECONDS
 
 work=$(mktemp -d)

@@ -16,6 +16,7 @@ ensure_packages "taskset:util-linux"
 REQUESTS=${1:-50000}
 WARMUP=1000   # requests each side runs, unmeasured, before each round of each test
 ROUNDS=5      # rounds per test, redis-benchmark and the client in turn
+require_count requests "$REQUESTS" "$ROUNDS"
 
 trap stop_redis EXIT
 start_redis

@@ -4,6 +4,14 @@
 # Prints a line prefixed with the script's name.
 say() { printf '[%s] %s\n' "$(basename "$0")" "$*"; }
 
+# Ends the script unless VALUE is a whole number of at least MINIMUM: require_count NAME VALUE MINIMUM
+require_count() {
+    if ! [[ $2 =~ ^[0-9]+$ ]] || (( 10#$2 < $3 )); then
+        say "$1 must be a whole number from $3 (got '$2')" >&2
+        exit 64
+    fi
+}
+
 # Installs the Debian packages that provide the given commands/files, when they are missing and
 # we are root with apt. Usage: ensure_packages "cmd:package" ...
 ensure_packages() {

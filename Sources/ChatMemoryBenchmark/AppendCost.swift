@@ -158,20 +158,3 @@ func median(_ values: [Double]) -> Double {
     let middle = sorted.count / 2
     return sorted.count.isMultiple(of: 2) ? (sorted[middle - 1] + sorted[middle]) / 2 : sorted[middle]
 }
-
-/// A benchmark that cannot give a true figure (see ``exitingOnFailure(_:)``).
-struct BenchmarkFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Runs `benchmark`; an error it throws (a ``BenchmarkFailure``, a file that cannot be read, a
-/// Redis error) is printed to stderr and ends the process with status 1.
-func exitingOnFailure(_ benchmark: () async throws -> Void) async {
-    do {
-        try await benchmark()
-    } catch {
-        FileHandle.standardError.write(Data("ChatMemoryBenchmark: \(error)\n".utf8))
-        exit(1)
-    }
-}

@@ -8,63 +8,6 @@
 import Foundation
 import ChatMemoryRedis
 
-let environment = ProcessInfo.processInfo.environment
-let url = environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
-let calls = CommandLine.arguments.dropFirst().compactMap { Int($0) }.first ?? 20
-let busyMilliseconds = 10
-let starved: Duration = .seconds(2)
-
-let base = try RedisConfiguration(url: url)
-var starvedConfiguration = base
-starvedConfiguration.pool.size = 1
-starvedConfiguration.pool.maxPipelinedRequests = 1
-starvedConfiguration.commandTimeout = .seconds(1)
-let client = RedisClient(configuration: starvedConfiguration)
-_ = try await client.send("PING")
-// A script that spins on the server for busyMilliseconds (TIME in a loop).
-let script = RedisScript("""
-    local t = redis.call('TIME'); local start = t[1] * 1000000 + t[2]
-    repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start >= tonumber(ARGV[1]) * 1000
-    return 1
-    """)
-_ = try await client.evaluate(script, arguments: [1])
-
-let outcomes = Task {
-    await withTaskGroup(of: String.self) { group in
-        for _ in 0..<calls {
-            group.addTask {
-                do {
-                    _ = try await client.evaluate(script, arguments: [busyMilliseconds])
-                    return "ok"
-                } catch let error as RedisError where error.code == .timeout {
-                    return "timeout"
-                } catch {
-                    return "other"
-                }
-            }
-        }
-        var counts: [String: Int] = [:]
-        for await outcome in group { counts[outcome, default: 0] += 1 }
-        return counts
-    }
-}
-// Let the calls reach the client, then hold every cooperative thread without suspending.
-try await Task.sleep(for: .milliseconds(50))
-let width = ProcessInfo.processInfo.activeProcessorCount
-await withTaskGroup(of: Void.self) { group in
-    for _ in 0..<width {
-        group.addTask {
-            let end = ContinuousClock.now + starved
-            var spins = 0
-            while ContinuousClock.now < end { spins &+= 1 }
-            _ = spins
-        }
-    }
-}
-let counts = await outcomes.value
-await client.shutdown()
-print("\(calls),\(counts["ok", default: 0]),\(counts["timeout", default: 0]),\(counts["other", default: 0]),\(calls * busyMilliseconds),\(starved.components.seconds * 1000)")
-
 // What the round trip in place costs other tasks: a ticker sleeps 1 ms at a time and records how
 // late it wakes, first with nothing else running, then while one lone caller per cooperative
 // thread (each with a client of its own, so each is alone in its pool) calls LPUSH in a loop,
@@ -109,9 +52,72 @@ final class StopFlag: @unchecked Sendable {
     func set() { lock.lock(); value = true; lock.unlock() }
 }
 
-if CommandLine.arguments.contains("--ticker") {
-    for loopers in [0, width] {
-        let result = try await tickerLateness(whileLooping: loopers, configuration: base)
-        print("ticker,\(loopers) in-place callers,\(result.ticks),\(result.p50),\(result.p99),\(result.max),\(result.calls)")
+// A server that cannot be reached (or any other error) is printed, with status 1.
+do {
+    let environment = ProcessInfo.processInfo.environment
+    let url = environment["REDIS_URL"] ?? "redis://127.0.0.1:6379"
+    let calls = max(1, CommandLine.arguments.dropFirst().compactMap { Int($0) }.first ?? 20)
+    let busyMilliseconds = 10
+    let starved: Duration = .seconds(2)
+
+    let base = try RedisConfiguration(url: url)
+    var starvedConfiguration = base
+    starvedConfiguration.pool.size = 1
+    starvedConfiguration.pool.maxPipelinedRequests = 1
+    starvedConfiguration.commandTimeout = .seconds(1)
+    let client = RedisClient(configuration: starvedConfiguration)
+    _ = try await client.send("PING")
+    // A script that spins on the server for busyMilliseconds (TIME in a loop).
+    let script = RedisScript("""
+        local t = redis.call('TIME'); local start = t[1] * 1000000 + t[2]
+        repeat t = redis.call('TIME') until t[1] * 1000000 + t[2] - start >= tonumber(ARGV[1]) * 1000
+        return 1
+        """)
+    _ = try await client.evaluate(script, arguments: [1])
+
+    let outcomes = Task {
+        await withTaskGroup(of: String.self) { group in
+            for _ in 0..<calls {
+                group.addTask {
+                    do {
+                        _ = try await client.evaluate(script, arguments: [busyMilliseconds])
+                        return "ok"
+                    } catch let error as RedisError where error.code == .timeout {
+                        return "timeout"
+                    } catch {
+                        return "other"
+                    }
+                }
+            }
+            var counts: [String: Int] = [:]
+            for await outcome in group { counts[outcome, default: 0] += 1 }
+            return counts
+        }
     }
+    // Let the calls reach the client, then hold every cooperative thread without suspending.
+    try await Task.sleep(for: .milliseconds(50))
+    let width = ProcessInfo.processInfo.activeProcessorCount
+    await withTaskGroup(of: Void.self) { group in
+        for _ in 0..<width {
+            group.addTask {
+                let end = ContinuousClock.now + starved
+                var spins = 0
+                while ContinuousClock.now < end { spins &+= 1 }
+                _ = spins
+            }
+        }
+    }
+    let counts = await outcomes.value
+    await client.shutdown()
+    print("\(calls),\(counts["ok", default: 0]),\(counts["timeout", default: 0]),\(counts["other", default: 0]),\(calls * busyMilliseconds),\(starved.components.seconds * 1000)")
+
+    if CommandLine.arguments.contains("--ticker") {
+        for loopers in [0, width] {
+            let result = try await tickerLateness(whileLooping: loopers, configuration: base)
+            print("ticker,\(loopers) in-place callers,\(result.ticks),\(result.p50),\(result.p99),\(result.max),\(result.calls)")
+        }
+    }
+} catch {
+    FileHandle.standardError.write(Data("LivenessProbe: \(error)\n".utf8))
+    exit(1)
 }

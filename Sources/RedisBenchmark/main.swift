@@ -21,16 +21,28 @@ struct Options {
             let value = iterator.next() ?? ""
             switch flag {
             case "--url": url = value
-            case "-c", "--concurrency": concurrency = Int(value) ?? concurrency
-            case "-n", "--requests": requests = Int(value) ?? requests
-            case "-w", "--warmup": warmup = max(50, Int(value) ?? warmup)   // LRANGE 0 49 wants 50 elements
-            case "-d", "--value-size": valueSize = Int(value) ?? valueSize
-            case "--pool": poolSize = Int(value) ?? poolSize
-            default:
-                FileHandle.standardError.write(Data("unknown option \(flag)\n".utf8))
-                exit(64)
+            case "-c", "--concurrency": concurrency = Self.number(flag, value, from: 1)
+            case "-n", "--requests": requests = Self.number(flag, value, from: 1)
+            case "-w", "--warmup": warmup = max(50, Self.number(flag, value, from: 0))   // LRANGE 0 49 wants 50 elements
+            case "-d", "--value-size": valueSize = Self.number(flag, value, from: 0)
+            case "--pool": poolSize = Self.number(flag, value, from: 1)
+            default: Self.fail("unknown option \(flag)", status: 64)
             }
         }
+    }
+
+    /// `value` as a whole number of at least `minimum`; anything else ends the process.
+    static func number(_ flag: String, _ value: String, from minimum: Int) -> Int {
+        guard let number = Int(value), number >= minimum else {
+            fail("\(flag) needs a whole number from \(minimum) (got \"\(value)\")", status: 64)
+        }
+        return number
+    }
+
+    /// Prints `message` and ends the process: status 64 for a bad option, 1 for a failed run.
+    static func fail(_ message: String, status: Int32) -> Never {
+        FileHandle.standardError.write(Data("RedisBenchmark: \(message)\n".utf8))
+        exit(status)
     }
 }
 
@@ -68,23 +80,26 @@ func milliseconds(_ value: Double) -> String {
 }
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
-var configuration = try RedisConfiguration(url: options.url)
-configuration.pool.size = options.poolSize
-let client = RedisClient(configuration: configuration)
-let key = "bench:mylist"
-let value = [UInt8](repeating: UInt8(ascii: "x"), count: options.valueSize)
-let tests: [(String, RedisCommand)] = [
-    ("LPUSH", RedisCommand("LPUSH", key, value)),
-    ("LRANGE_50", RedisCommand("LRANGE", key, 0, 49)),
-]
-// Each test's warm-up runs just before it; LPUSH's leaves the list at least 50 elements long.
-for (name, command) in tests {
-    _ = try await measure(client, concurrency: options.concurrency, requests: options.warmup, command: command)
-    let (rps, latencies) = try await measure(client, concurrency: options.concurrency, requests: options.requests, command: command)
-    guard !latencies.isEmpty else { continue }
-    func percentile(_ share: Int) -> Double { seconds(latencies[max(0, (latencies.count * share + 99) / 100 - 1)]) }
-    let mean = seconds(latencies.reduce(.zero, +)) / Double(latencies.count)
-    print("\(name),\(options.concurrency),\(latencies.count),\(String(format: "%.0f", rps)),\(milliseconds(percentile(50))),\(milliseconds(percentile(99))),\(milliseconds(mean)),\(options.warmup)")
+do {
+    var configuration = try RedisConfiguration(url: options.url)
+    configuration.pool.size = options.poolSize
+    let client = RedisClient(configuration: configuration)
+    let key = "bench:mylist"
+    let value = [UInt8](repeating: UInt8(ascii: "x"), count: options.valueSize)
+    let tests: [(String, RedisCommand)] = [
+        ("LPUSH", RedisCommand("LPUSH", key, value)),
+        ("LRANGE_50", RedisCommand("LRANGE", key, 0, 49)),
+    ]
+    // Each test's warm-up runs just before it; LPUSH's leaves the list at least 50 elements long.
+    for (name, command) in tests {
+        _ = try await measure(client, concurrency: options.concurrency, requests: options.warmup, command: command)
+        let (rps, latencies) = try await measure(client, concurrency: options.concurrency, requests: options.requests, command: command)
+        func percentile(_ share: Int) -> Double { seconds(latencies[max(0, (latencies.count * share + 99) / 100 - 1)]) }
+        let mean = seconds(latencies.reduce(.zero, +)) / Double(latencies.count)
+        print("\(name),\(options.concurrency),\(latencies.count),\(String(format: "%.0f", rps)),\(milliseconds(percentile(50))),\(milliseconds(percentile(99))),\(milliseconds(mean)),\(options.warmup)")
+    }
+    try await client.send("DEL", key)
+    await client.shutdown()
+} catch {
+    Options.fail("\(error)", status: 1)
 }
-try await client.send("DEL", key)
-await client.shutdown()

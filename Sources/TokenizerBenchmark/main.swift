@@ -6,9 +6,14 @@
 import Foundation
 
 let arguments = CommandLine.arguments.dropFirst()
-switch (arguments.first, arguments.count) {
-case ("mixed", 3): try benchmarkMixedText(textPath: arguments[2], messagesPath: arguments[3])
-case ("piece", 3): try benchmarkLongPiece(encodingName: arguments[2], path: arguments[3])
-case ("joined", 3): try benchmarkJoinedWindow(encodingName: arguments[2], messagesPath: arguments[3])
-default: usage()
+do {
+    switch (arguments.first, arguments.count) {
+    case ("mixed", 3): try benchmarkMixedText(textPath: arguments[2], messagesPath: arguments[3])
+    case ("piece", 3): try benchmarkLongPiece(encodingName: arguments[2], path: arguments[3])
+    case ("joined", 3): try benchmarkJoinedWindow(encodingName: arguments[2], messagesPath: arguments[3])
+    default: usage()
+    }
+} catch {
+    FileHandle.standardError.write(Data("TokenizerBenchmark: \(error)\n".utf8))
+    exit(1)
 }

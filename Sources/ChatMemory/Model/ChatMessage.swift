@@ -71,7 +71,7 @@ public struct ChatMessage: Sendable, Hashable, Identifiable {
     private var storedCreatedAt: Date
 
     public init(
-        id: String = UUID().uuidString,
+        id: String = RandomUUID.string(),
         role: Role,
         content: String?,
         name: String? = nil,

@@ -69,7 +69,7 @@ public enum ImageDetail: String, Sendable, Hashable, CaseIterable {
 extension ChatMessage {
     /// A message whose content is `parts`; its ``content`` is the text of the text parts joined
     /// by newlines (`nil` when it has none), what a reader from before parts sees.
-    public init(id: String = UUID().uuidString, role: Role, parts: [ContentPart], name: String? = nil,
+    public init(id: String = RandomUUID.string(), role: Role, parts: [ContentPart], name: String? = nil,
                 metadata: [String: String] = [:], createdAt: Date = Date()) {
         self.init(id: id, role: role, content: Self.joinedText(of: parts), name: name, metadata: metadata, createdAt: createdAt)
         self.parts = parts

@@ -67,7 +67,7 @@ extension ChatSession {
         while true {
             // Waiting costs one `SET NX` per try: the holder lets the lease go once the reply is
             // stored, and the next holder (a retry after the turn, too) finds it there.
-            let token = Array(UUID().uuidString.utf8)
+            let token = Array(RandomUUID.string().utf8)
             if try await storage.acquireLease(lease, token: token, duration: leaseDuration, logger: logger) {
                 do {
                     let answered = try await answer(message, replyID: replyID, tokenLimit: tokenLimit, reserving: reserving,

@@ -50,7 +50,7 @@ extension ChatSession {
     private func compact(in storage: some CompactionStorage, targetTokens: Int, summarizer: any ChatSummarizer,
                          logger: Logger) async throws -> CompactionResult {
         let lease = Self.leaseKey(of: key)
-        let token = Array(UUID().uuidString.utf8)
+        let token = Array(RandomUUID.string().utf8)
         guard try await storage.acquireLease(lease, token: token, duration: configuration.compaction.leaseDuration, logger: logger) else {
             return CompactionResult(outcome: .leaseHeld)
         }
@@ -103,7 +103,7 @@ extension ChatSession {
 
         let text = try await summarizer.summarize(previous: previous?.text, messages: folded)
         let counter = configuration.tokenCounter
-        var summary = ChatSummary(id: "summary:" + UUID().uuidString, text: text, tokens: 0,
+        var summary = ChatSummary(id: "summary:" + RandomUUID.string(), text: text, tokens: 0,
                                   coveredMessageIDs: folded.map(\.id), replacedSummaryID: previous?.id,
                                   coveredMessageCount: ModelSafeWindow.adding(previous?.coveredMessageCount ?? 0, folded.count),
                                   createdAt: ChatMessage.millisecondDate(Date()))
