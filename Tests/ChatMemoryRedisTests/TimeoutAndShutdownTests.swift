@@ -39,7 +39,8 @@ import Testing
                 }
                 try await waitUntil { pool.slotsInUse == 1 && pool.queuedRequests == 0 }
                 let error = await expectRedisError(.timeout) { try await client.send("INCR", "counter") }
-                #expect(error?.message.contains("never sent") == true, "\(String(describing: error))")
+                // It reached the queue in time and waited there: a connection that could not send it.
+                #expect(error?.message.contains("never sent; it reached the client's queue with") == true, "\(String(describing: error))")
                 #expect(error?.mayHaveRun == false)
                 #expect(pool.queuedRequests == 0)
                 server.resume()
@@ -47,6 +48,23 @@ import Testing
                 // The INCR was withdrawn before it was written.
                 #expect(try await sendUnhurried(client, "GET", "counter") == .null)
             }
+        }
+    }
+
+    /// A call whose time ran out before it reached the client (its task waited to run) fails
+    /// unsent, and says it arrived late rather than blaming the connection.
+    @Test func aCallThatReachesTheClientAfterItsDeadlineSaysSoAndSendsNothing() async throws {
+        let key = TestServer.key()
+        try await withClient({ $0.pool.size = 1 }) { client in
+            let pool = try client.pool.get()
+            #expect(try await sendUnhurried(client, "PING").string == "PONG")
+            let late = await expectRedisError(.timeout) {
+                _ = try await pool.execute([RedisCommand("INCR", key)], deadline: .now - .milliseconds(1))
+            }
+            #expect(late?.message.contains("never sent; it reached the client's queue after its deadline had passed") == true,
+                    "\(String(describing: late))")
+            #expect(late?.mayHaveRun == false)
+            #expect(try await sendUnhurried(client, "GET", key) == .null)
         }
     }
 

@@ -41,6 +41,9 @@ final class RedisConnection: Sendable {
         let received: [Result<RedisValue, RedisError>]
         /// When (uptime, ns) it asked its pool for a slot: a wait for one is measured from here.
         let queuedAt: UInt64
+        /// When it entered the client's queues (a pool's wait for a slot, or a connection's queue):
+        /// a timeout before it was sent says how much of its time it still had then.
+        let enqueued: ContinuousClock.Instant
 
         init(id: UInt64, bytes: [UInt8], replies: Int, deadline: ContinuousClock.Instant?,
              continuation: CheckedContinuation<Answer, any Error>, received: [Result<RedisValue, RedisError>] = [], queuedAt: UInt64 = 0) {
@@ -51,6 +54,7 @@ final class RedisConnection: Sendable {
             self.continuation = continuation
             self.received = received
             self.queuedAt = queuedAt
+            enqueued = .now
         }
     }
 
@@ -122,7 +126,7 @@ final class RedisConnection: Sendable {
                 if case .queued(_, _, true) = admission, let deadline {
                     timer = Task { [self] in
                         do { try await Task.sleep(until: deadline, clock: .continuous) } catch { return }
-                        if let request = withdraw(id) { end([request], throwing: Self.neverSentTimeout) }
+                        if let request = withdraw(id) { endNeverSent([request]) }
                     }
                 }
                 carryOut(admission, of: request)
@@ -303,7 +307,30 @@ final class RedisConnection: Sendable {
     /// The error of a request in flight when the connection is closed.
     static let closedWhileWaiting = RedisError(.shutdown, "the connection was closed while waiting for the reply; the command may have run", mayHaveRun: true)
 
-    static let neverSentTimeout = RedisError(.timeout, "no reply within the command timeout: the command waited its whole time in the connection's queue and was never sent")
+    /// The error of a request whose deadline passed before it was written. How much of its time
+    /// it still had when it entered the client's queues tells a connection that did not send it
+    /// (all of it) from a call that reached the client late (little: its task waited to run, or
+    /// routing took the rest).
+    static func neverSentTimeout(_ request: Request, at now: ContinuousClock.Instant = .now) -> RedisError {
+        RedisError(.timeout, "no reply within the command timeout: the command was never sent; " + queueWait(entered: request.enqueued, deadline: request.deadline, now: now))
+    }
+
+    /// `it reached the client's queue with 12 ms of its time left and waited there 12 ms`.
+    static func queueWait(entered: ContinuousClock.Instant, deadline: ContinuousClock.Instant?, now: ContinuousClock.Instant) -> String {
+        let waited = "waited there \(entered.duration(to: now).wholeMilliseconds) ms"
+        guard let deadline else { return "it \(waited)" }
+        let left = entered.duration(to: deadline)
+        guard left > .zero else { return "it reached the client's queue after its deadline had passed" }
+        return "it reached the client's queue with \(left.wholeMilliseconds) ms of its time left and \(waited)"
+    }
+
+    /// Ends requests whose deadline passed before they were written (see ``neverSentTimeout(_:at:)``).
+    func endNeverSent(_ requests: [Request]) {
+        guard !requests.isEmpty else { return }
+        let now = ContinuousClock.now
+        onRequestEnd?(requests.count)
+        for request in requests { request.continuation.resume(throwing: Self.neverSentTimeout(request, at: now)) }
+    }
 
     var closedError: RedisError {
         isDedicated
@@ -412,7 +439,7 @@ final class RedisConnection: Sendable {
                     if ConnectionLink.gaveUpAtDeadline(error, connectBy) {
                         // Only the earliest deadlines ran out: those requests fail, the rest stay.
                         let expired = state.withLock { $0.machine.connectOutlasted(now: .now) }
-                        connection.end(expired, throwing: RedisConnection.neverSentTimeout)
+                        connection.endNeverSent(expired)
                         return
                     }
                     let failed = state.withLock { $0.machine.connectFailed() }
@@ -430,7 +457,7 @@ final class RedisConnection: Sendable {
             }
             let lendable = context.isPlain && !connection.isDedicated ? context : nil
             let (expired, batch) = state.withLock { $0.machine.takeBatch(now: .now, lendable: lendable) }
-            connection.end(expired, throwing: RedisConnection.neverSentTimeout)
+            connection.endNeverSent(expired)
             guard !batch.isEmpty else { return }
             var bytes: [UInt8] = []
             if batch.count == 1 {

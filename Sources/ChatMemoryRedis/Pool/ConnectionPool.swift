@@ -209,9 +209,14 @@ final class ConnectionPool: Sendable {
         switch found {
         case .waiter(let request)?:
             recordWait(of: request)
-            request.continuation.resume(throwing: error ?? RedisError(.timeout, "no connection became free within the command timeout; nothing was sent"))
+            let waited = RedisConnection.queueWait(entered: request.enqueued, deadline: request.deadline, now: .now)
+            request.continuation.resume(throwing: error ?? RedisError(.timeout, "no connection became free within the command timeout; nothing was sent; \(waited)"))
         case .queued(let connection, let request)?:
-            connections[connection].end([request], throwing: error ?? RedisConnection.neverSentTimeout)
+            if let error {
+                connections[connection].end([request], throwing: error)
+            } else {
+                connections[connection].endNeverSent([request])
+            }
         case nil: break
         }
     }
