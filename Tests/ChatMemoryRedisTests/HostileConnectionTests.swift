@@ -18,6 +18,10 @@ import Testing
             configuration.commandTimeout = nil
             try await withClient(configuration: configuration) { (client) async throws in
                 #expect(try await client.send("PING").string == "PONG")
+                // Longer than the pool's turn window after the PING's round trip in place: another
+                // task calling sooner is taken for a concurrent caller and queued instead, and a
+                // cancelled task's queued call is refused before sending (run alone, it always was).
+                try await Task.sleep(for: .milliseconds(5))
                 server.suspend()
                 // Cancelled before it calls: the pool hands it a slot, the request is written in
                 // place and handed over; written, it runs to completion once the server goes on.

@@ -24,7 +24,7 @@ struct DeploymentTests {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let binary = folder.appendingPathComponent("chat-memory")
-        try FileManager.default.copyItem(at: built, to: binary)
+        try copyExecutable(built, to: binary)
         try prepare(folder, builtBundle)
         try await body(binary, builtBundle, cli)
     }
@@ -84,6 +84,26 @@ struct DeploymentTests {
             status: process.terminationStatus, reason: process.terminationReason,
             stdout: try String(contentsOf: stdoutURL, encoding: .utf8),
             stderr: try String(contentsOf: stderrURL, encoding: .utf8))
+    }
+
+    /// Copies the binary through a descriptor closed on exec. `FileManager.copyItem` leaves its
+    /// write descriptor inheritable: a process another test spawned meanwhile kept it open as
+    /// long as it ran, and every exec of the copy failed with ETXTBSY until then (longer than the
+    /// 5 s of retries below, once in a full run). Now a child holds it at most until its exec.
+    static func copyExecutable(_ source: URL, to destination: URL) throws {
+        let contents = try Data(contentsOf: source)
+        let descriptor = open(destination.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o755)
+        guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        defer { close(descriptor) }
+        try contents.withUnsafeBytes { buffer in
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+                if written < 0 && errno == EINTR { continue }
+                guard written > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+                offset += written
+            }
+        }
     }
 
     static func isTextFileBusy(_ error: NSError) -> Bool {
