@@ -165,13 +165,34 @@ struct PrivateRedisServer: Sendable {
                 environment: ProcessInfo.processInfo.environment, stdin: nil,
                 stdout: folder.appendingPathComponent("redis.log").path, stderr: "/dev/null")
             // The socket is created after the TCP port is bound; a taken port ends the server.
-            while !child.hasExited && !FileManager.default.fileExists(atPath: socket) {
+            // The file exists from bind(), before listen(): ready once a connection is answered
+            // (a refused one was once taken for a server that was not there).
+            while !child.hasExited, !(FileManager.default.fileExists(atPath: socket) ? await answers(at: socket) : false) {
                 try await Task.sleep(for: .milliseconds(20))
             }
             if !child.hasExited { return PrivateRedisServer(socket: socket, port: port, child: child, folder: folder) }
             try? FileManager.default.removeItem(at: folder)
         }
         throw CLIHarnessMissing("could not start a private redis-server")
+    }
+
+    /// Whether a server answers on `socket`: a reply, or a server's error (`NOAUTH` when it
+    /// needs a password); a refused connection is not an answer.
+    private static func answers(at socket: String) async -> Bool {
+        var configuration = RedisConfiguration(endpoint: .unixSocket(path: socket))
+        configuration.pool.size = 1
+        let client = RedisClient(configuration: configuration)
+        let answered: Bool
+        do {
+            _ = try await client.send("PING")
+            answered = true
+        } catch let error as RedisError {
+            answered = error.code.serverErrorKind != nil
+        } catch {
+            answered = false
+        }
+        await client.shutdown()
+        return answered
     }
 
     /// Stops the server (SIGTERM), waits for it and removes its folder.
