@@ -40,8 +40,9 @@ export CHAT_MEMORY_BIN="$(swift build --show-bin-path)/chat-memory"
 # Unbounded, all ~300 tests start together and their CPU-bound work queues up on the process's
 # cooperative threads (2 here): under the thread sanitizer a task's next step waited tens of
 # seconds for one, so calls with 60 s timeouts reached their connection with milliseconds left and
-# timed out unsent (6 to 39 tests in each of 4 runs with the process paused by gdb snapshots, none
-# in the same run bounded to 12, which also ended sooner: 210 s against 218 s).
+# timed out unsent. With the process paused 2 to 5 times by gdb snapshots: 2 to 17 issues in each
+# of 4 unbounded runs; bounded to 12, with 5 and 8 pauses, none, and the pass ended sooner
+# (209-210 s against 212-248 s).
 export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=${SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH:-12}
 
 # The targets that need no server run apart from those that talk to servers: their CPU-bound
