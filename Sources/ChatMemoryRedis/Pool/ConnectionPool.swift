@@ -209,8 +209,9 @@ final class ConnectionPool: Sendable {
         switch found {
         case .waiter(let request)?:
             recordWait(of: request)
-            let waited = RedisConnection.queueWait(entered: request.enqueued, deadline: request.deadline, now: .now)
-            request.continuation.resume(throwing: error ?? RedisError(.timeout, "no connection became free within the command timeout; nothing was sent; \(waited)"))
+            request.continuation.resume(throwing: error ?? RedisError(
+                .timeout, "no connection became free within the command timeout; nothing was sent; "
+                    + RedisConnection.queueWait(entered: request.enqueued, deadline: request.deadline, now: .now)))
         case .queued(let connection, let request)?:
             if let error {
                 connections[connection].end([request], throwing: error)
