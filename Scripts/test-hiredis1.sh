@@ -39,5 +39,6 @@ say "compiling against hiredis $(pkg-config --modversion hiredis)"
 
 trap stop_redis EXIT
 start_redis
-swift build --build-tests --scratch-path .build-hiredis1
-swift test --skip-build --scratch-path .build-hiredis1 --filter ChatMemoryRedisTests "$@"
+# No debug information: this build is run once, never debugged (the main build keeps it).
+swift build --build-tests --scratch-path .build-hiredis1 -debug-info-format none
+swift test --skip-build --scratch-path .build-hiredis1 -debug-info-format none --filter ChatMemoryRedisTests "$@"

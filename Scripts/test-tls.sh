@@ -122,13 +122,14 @@ say "redis-server $(redis-server --version | sed -E 's/.*v=([^ ]+).*/\1/'): TLS 
 
 # --- the TLS suite, then the store suite over rediss:// -----------------------------------------
 say "building with the TLS trait (scratch path .build-tls)"
-swift build --build-tests --traits TLS --scratch-path .build-tls
+# No debug information, as in Scripts/test-hiredis1.sh.
+swift build --build-tests --traits TLS --scratch-path .build-tls -debug-info-format none
 export REDIS_TLS_TEST_DIR="$CERTS" REDIS_TLS_TEST_PORT="$TLS_PORT" REDIS_TLS_TEST_MTLS_PORT="$MTLS_PORT" \
     REDIS_TLS_TEST_PLAIN_PORT="$PLAIN_PORT" REDIS_TLS_TEST_SNI_PORT="$SNI_PORT"
 say "TLS suite"
-swift test --skip-build --traits TLS --scratch-path .build-tls --filter 'TLS' "$@"
+swift test --skip-build --traits TLS --scratch-path .build-tls -debug-info-format none --filter 'TLS' "$@"
 say "ChatMemory store suite over rediss://127.0.0.1:$MTLS_PORT with a client certificate"
 REDIS_URL="rediss://127.0.0.1:$MTLS_PORT" REDIS_TLS_CA_FILE="$CERTS/ca.pem" REDIS_TLS_SERVER_NAME=localhost \
     REDIS_TLS_CERT_FILE="$CERTS/client.pem" REDIS_TLS_KEY_FILE="$CERTS/client.key" \
-    swift test --skip-build --traits TLS --scratch-path .build-tls --filter 'ChatMemoryTests\.(Store|RedisStore|LeastPrivilege)'
+    swift test --skip-build --traits TLS --scratch-path .build-tls -debug-info-format none --filter 'ChatMemoryTests\.(Store|RedisStore|LeastPrivilege)'
 say "TLS checks passed"
