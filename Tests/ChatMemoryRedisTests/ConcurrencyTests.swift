@@ -102,8 +102,13 @@ func withStalledSlot(
             #expect(try await client.send("PING").string == "PONG")
             server.suspend()
             let blocker = Task { try await client.send("PING") }
-            // Holding the slot, and taken off the connection's queue by its I/O thread.
-            try await waitUntil { try client.pool.get().slotsInUse == 1 && client.pool.get().queuedRequests == 0 }
+            // Holding the slot, taken off the connection's queue (or handed over after a round
+            // trip begun in place), and read by the I/O thread: a request queued before that read
+            // would be written behind it at once.
+            try await waitUntil {
+                let pool = try client.pool.get()
+                return pool.slotsInUse == 1 && pool.queuedRequests == 0 && pool.connections[0].isReading
+            }
             do {
                 try await body(client, server, blocker)
             } catch {

@@ -115,7 +115,8 @@ import Testing
             #expect(try await client.send("PING").string == "PONG")
             server.suspend()
             let written = Task { try await client.send("INCR", "a") }
-            try await waitUntil { pool.slotsInUse == 1 && pool.queuedRequests == 0 }
+            // Read by the I/O thread: the next request then stays queued (see withStalledSlot).
+            try await waitUntil { pool.slotsInUse == 1 && pool.queuedRequests == 0 && pool.connections[0].isReading }
             let queued = Task { try await client.send("INCR", "b") }
             try await waitUntil { pool.queuedRequests == 1 }
             await client.shutdown()

@@ -82,7 +82,8 @@ import Testing
             // ...a read in flight to a stopped server, and a request queued behind it.
             server.suspend()
             let inFlight = Task { try await client.send("PING") }
-            try await waitUntil { pool.slotsInUse == 1 && pool.queuedRequests == 0 }
+            // Read by the I/O thread: the next request then stays queued (see withStalledSlot).
+            try await waitUntil { pool.slotsInUse == 1 && pool.queuedRequests == 0 && pool.connections[0].isReading }
             let queued = Task { try await client.send("INCR", "counter") }
             try await waitUntil { pool.queuedRequests == 1 }
             await client.shutdown()

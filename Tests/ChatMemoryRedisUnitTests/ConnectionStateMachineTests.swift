@@ -320,6 +320,31 @@ private func at(_ milliseconds: Int) -> ContinuousClock.Instant { origin + .mill
         guard case .read(let oldest) = machine.nextStep(), oldest.id == 2 else { Issue.record("reads the handed-over request"); return }
     }
 
+    /// Behind a request handed over, one queued before the thread's next step is written at
+    /// once; one queued once the thread reads waits for that read to end (tests that need a
+    /// request to stay queued wait for ``ConnectionStateMachine/reading``).
+    @Test func aRequestQueuedDuringAReadWaitsForItButOneQueuedBeforeItIsWrittenBehindTheFlight() {
+        var machine = Machine()
+        _ = machine.submit(Probe(id: 1, deadline: nil), isCancelled: false)
+        _ = writeAndAnswer(&machine)
+        _ = machine.nextStep()   // sleep
+        #expect(machine.claimContext() != nil)
+        #expect(machine.handOver(Probe(id: 2, deadline: at(100))).accepted)
+        machine.woken()
+        #expect(!machine.reading)
+        _ = machine.submit(Probe(id: 3, deadline: at(200)), isCancelled: false)
+        guard case .write(false, _) = machine.nextStep() else { Issue.record("written behind the flight"); return }
+        #expect(!machine.reading)
+        #expect(machine.takeBatch(now: at(0), lendable: Token()).batch.map(\.id) == [3])
+        guard case .read(let oldest) = machine.nextStep(), oldest.id == 2 else { Issue.record("reads the handed-over request"); return }
+        #expect(machine.reading)
+        _ = machine.submit(Probe(id: 4, deadline: at(300)), isCancelled: false)
+        #expect(machine.unsent.map(\.id) == [4] && machine.reading)
+        #expect(machine.finishOldest()?.id == 2)
+        guard case .write(false, _) = machine.nextStep() else { Issue.record("written once the read ended"); return }
+        #expect(!machine.reading)
+    }
+
     @Test func closingDuringARoundTripInPlaceRefusesTheHandOver() {
         var machine = Machine()
         _ = machine.submit(Probe(id: 1, deadline: nil), isCancelled: false)
@@ -594,6 +619,8 @@ private struct RandomWalk {
             if !machine.inFlight.isEmpty { fail("a written request waits for a thread that sleeps") }
         }
         if case .notStarted = thread, !machine.unsent.isEmpty { fail("requests queued with no thread") }
+        let reading = if case .reading = thread { true } else { false }
+        if machine.reading != reading { fail("the machine says reading \(machine.reading), the thread is \(thread)") }
     }
 
     private mutating func fail(_ message: String) {

@@ -95,6 +95,9 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     /// The thread is between a `write` step and ``takeBatch(now:lendable:)`` or ``connectFailed()``
     /// (connecting, perhaps).
     private(set) var writing = false
+    /// The thread reads the replies of the oldest request in flight: from its `read` step until
+    /// ``finishOldest()`` or ``flightFailed()``. Requests that arrive meanwhile stay unsent.
+    private(set) var reading = false
     /// The write step may connect (nothing was in flight when it began), and when that connect
     /// gives up (`nil`: only the configured timeouts bound it).
     private var writeMayConnect = false
@@ -201,7 +204,10 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
             lendable = nil
             return .write(mayConnect: writeMayConnect, connectBy: connectBy)
         }
-        if let oldest = inFlight.first { return .read(oldest) }
+        if let oldest = inFlight.first {
+            reading = true
+            return .read(oldest)
+        }
         return sleep()
     }
 
@@ -260,6 +266,7 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
 
     /// Every reply of the oldest request in flight was read: it ends.
     mutating func finishOldest() -> Request? {
+        reading = false
         guard !inFlight.isEmpty else { return nil }
         let oldest = inFlight.removeFirst()
         if inFlight.isEmpty { endFlight() }
@@ -270,6 +277,7 @@ struct ConnectionStateMachine<Request: ConnectionRequest, Context> {
     /// flight fails (they may have run).
     mutating func flightFailed() -> [Request] {
         writing = false
+        reading = false
         lendable = nil
         defer { endFlight() }
         return inFlight

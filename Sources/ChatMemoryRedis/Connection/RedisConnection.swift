@@ -272,6 +272,12 @@ final class RedisConnection: Sendable {
         state.withLock { $0.machine.writing }
     }
 
+    /// Whether the I/O thread is reading the replies of its oldest request in flight: a request
+    /// queued now stays unsent until they are read (for tests that need a request to wait queued).
+    var isReading: Bool {
+        state.withLock { $0.machine.reading }
+    }
+
     /// Whether the I/O thread was started (for tests that count threads).
     var hasThread: Bool {
         state.withLock { $0.machine.threadStarted }
