@@ -26,14 +26,24 @@ client_rows() {
     awk -F, -v OFS=, -v pinning="$3" '{ print $1, $2, "ours", $3, $8, pinning, $7, $5, $6, $4, "" }' <<<"$csv"
 }
 
+# hiredis's synchronous client (Scripts/lib/hiredis-bench.c, one connection), side "hiredis":
+# BIN (its executable) PINNING REQUESTS WARMUP. Its CSV is RedisBenchmark's.
+hiredis_rows() {
+    local csv
+    csv=$("$1" "$REDIS_PORT" "$3" "$4")   # parsed once it ended, as above
+    awk -F, -v OFS=, -v pinning="$2" '{ print $1, $2, "hiredis", $3, $8, pinning, $7, $5, $6, $4, "" }' <<<"$csv"
+}
+
 # Both sides at one concurrency in ROUNDS rounds taken in turn (redis-benchmark, then the client,
 # REQUESTS / ROUNDS measured requests each after WARMUP unmeasured), so that a burst of other
 # load on this shared machine falls on both alike; prints one row per test and side with the
-# median of the rounds' figures: BIN CONCURRENCY PINNING REQUESTS WARMUP ROUNDS.
+# median of the rounds' figures: BIN CONCURRENCY PINNING REQUESTS WARMUP ROUNDS [HIREDIS_BIN].
+# With HIREDIS_BIN (concurrency 1 only), hiredis's synchronous client takes its turn third.
 interleaved_rows() {
-    local bin=$1 concurrency=$2 pinning=$3 requests=$4 warmup=$5 rounds=$6 round
+    local bin=$1 concurrency=$2 pinning=$3 requests=$4 warmup=$5 rounds=$6 hiredis=${7:-} round
     for ((round = 0; round < rounds; round++)); do
         reference_rows "$concurrency" "$pinning" $((requests / rounds)) "$warmup"
         client_rows "$bin" "$concurrency" "$pinning" $((requests / rounds)) "$warmup"
+        if [[ -n $hiredis ]]; then hiredis_rows "$hiredis" "$pinning" $((requests / rounds)) "$warmup"; fi
     done | python3 "$_SCRIPTS_DIR/lib/benchmark-csv.py" median
 }

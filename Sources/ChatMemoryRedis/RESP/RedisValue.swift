@@ -17,7 +17,7 @@ public enum RedisValue: Sendable, Hashable {
     /// A nil bulk string or nil array.
     case null
     /// An error nested inside an array (for example one command of an `EXEC`).
-    case error(RedisError)
+    indirect case error(RedisError)
     /// RESP3 double (hiredis 1.x only).
     case double(Double)
     /// RESP3 boolean (hiredis 1.x only). RESP3 maps, sets and pushes arrive as flat arrays.

@@ -43,9 +43,9 @@ enum ReplyBuilder {
     }
 
     /// Stores a scalar: in its parent array, or as a top-level reply.
-    static func attach(_ value: RedisValue, type: Int32, to parent: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer {
+    static func attach(_ value: consuming RedisValue, type: Int32, to parent: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer {
         guard let parent else { return Unmanaged.passRetained(Node(type: type, value: value)).toOpaque() }
-        Unmanaged<Node>.fromOpaque(parent)._withUnsafeGuaranteedRef { $0.items.append(value) }
+        Unmanaged<Node>.fromOpaque(parent).takeUnretainedValue().items.append(value)
         return parent
     }
 
