@@ -14,6 +14,7 @@
  * Built by Scripts/bench-cost.sh: cc -O2 hiredis-bench.c $(pkg-config --cflags --libs hiredis).
  */
 #include <hiredis/hiredis.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +29,14 @@ static double now_seconds(void) {
 static int compare_doubles(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
+}
+
+/* A decimal whole number, or -1 for anything else. */
+static long whole_number(const char *text) {
+    char *end;
+    errno = 0;
+    long value = strtol(text, &end, 10);
+    return errno == 0 && end != text && *end == '\0' && value >= 0 ? value : -1;
 }
 
 /* One call, checked: LPUSH answers an integer, LRANGE 0 49 an array of 50 strings. */
@@ -49,12 +58,12 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: hiredis-bench PORT REQUESTS WARMUP\n");
         return 64;
     }
-    int port = atoi(argv[1]), requests = atoi(argv[2]), warmup = atoi(argv[3]);
-    if (port <= 0 || requests <= 0 || warmup < 50) {
-        fprintf(stderr, "hiredis-bench: PORT and REQUESTS must be positive, WARMUP at least 50\n");
+    long port = whole_number(argv[1]), requests = whole_number(argv[2]), warmup = whole_number(argv[3]);
+    if (port < 1 || port > 65535 || requests < 1 || requests > 100000000 || warmup < 50 || warmup > 100000000) {
+        fprintf(stderr, "hiredis-bench: PORT is 1 to 65535, REQUESTS 1 to 100000000, WARMUP 50 to 100000000\n");
         return 64;
     }
-    redisContext *c = redisConnect("127.0.0.1", port);
+    redisContext *c = redisConnect("127.0.0.1", (int)port);
     if (c == NULL || c->err) {
         fprintf(stderr, "hiredis-bench: cannot connect: %s\n", c ? c->errstr : "out of memory");
         return 1;
@@ -67,17 +76,20 @@ int main(int argc, char **argv) {
     const char *lrange[] = { "LRANGE", key, "0", "49" };
     const size_t lrange_lengths[] = { 6, strlen(key), 1, 2 };
     double *latencies = malloc(sizeof(double) * (size_t)requests);
-    if (latencies == NULL) return 1;
+    if (latencies == NULL) {
+        fprintf(stderr, "hiredis-bench: no memory for %ld latencies\n", requests);
+        return 1;
+    }
 
     for (int test = 0; test < 2; test++) {
         const char **command = test == 0 ? lpush : lrange;
         const size_t *lengths = test == 0 ? lpush_lengths : lrange_lengths;
         int count = test == 0 ? 3 : 4;
         /* The warm-up runs just before its test; LPUSH's leaves the list at least 50 long. */
-        for (int i = 0; i < warmup; i++)
+        for (long i = 0; i < warmup; i++)
             if (call(c, count, command, lengths, test) != 0) return 1;
         double started = now_seconds(), total = 0;
-        for (int i = 0; i < requests; i++) {
+        for (long i = 0; i < requests; i++) {
             double sent = now_seconds();
             if (call(c, count, command, lengths, test) != 0) return 1;
             latencies[i] = now_seconds() - sent;
@@ -87,7 +99,7 @@ int main(int argc, char **argv) {
         qsort(latencies, (size_t)requests, sizeof(double), compare_doubles);
         /* Nearest-rank percentiles, as RedisBenchmark computes them. */
         double p50 = latencies[(requests * 50 + 99) / 100 - 1], p99 = latencies[(requests * 99 + 99) / 100 - 1];
-        printf("%s,1,%d,%.0f,%.4f,%.4f,%.4f,%d\n", test == 0 ? "LPUSH" : "LRANGE_50", requests,
+        printf("%s,1,%ld,%.0f,%.4f,%.4f,%.4f,%ld\n", test == 0 ? "LPUSH" : "LRANGE_50", requests,
                requests / elapsed, p50 * 1000, p99 * 1000, total / requests * 1000, warmup);
     }
     const char *del[] = { "DEL", key };
