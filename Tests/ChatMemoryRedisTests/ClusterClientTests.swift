@@ -107,6 +107,11 @@ import Testing
 
     /// Moves the slot of a key to another primary by hand, step by step, while the client writes
     /// to it: during the move the source answers `ASK` (the key left), afterwards `MOVED`.
+    ///
+    /// The cluster is shared with tests running beside this one, and once the target claims the
+    /// slot, the source deletes every key of that slot it still holds. So the key is one whose
+    /// slot holds no other key, and every key the slot holds is moved (as a resharding does), in
+    /// case another test created one meanwhile.
     @Test func askAndMovedAreFollowedDuringAMigration() async throws {
         // No refresh by age: on a slow run (the thread sanitizer) the map must still be the old
         // one when the moved slot is written, so that the source answers MOVED.
@@ -116,23 +121,29 @@ import Testing
             configuration.topology = .cluster(cluster)
         }
         try await withClient(configuration: configuration) { client in
-            let key = keys(1)[0]
-            try await client.send("RPUSH", key, "before")
-            let slot = HashSlot.of(Array(key.utf8))
             let ports = try TestTopologies.clusterPorts()
-            // Who owns the slot, and another primary to move it to.
-            var owner: (port: Int, id: String)?
             var primaries: [(port: Int, id: String)] = []
             for port in ports {
                 try await withNode(port: port) { node in
                     guard try await node.send("ROLE").array?.first?.string == "master" else { return }
-                    let id = try #require(try await node.send("CLUSTER", "MYID").string)
-                    primaries.append((port, id))
-                    // Other tests' keys may share the slot: only its owner holds any key in it.
-                    if (try await node.send("CLUSTER", "COUNTKEYSINSLOT", slot).int ?? 0) > 0 { owner = (port, id) }
+                    primaries.append((port, try #require(try await node.send("CLUSTER", "MYID").string)))
                 }
             }
-            let source = try #require(owner)
+            /// The primaries that hold a key in `slot` (its owner, or none).
+            func holders(of slot: Int) async throws -> [(port: Int, id: String)] {
+                var holders: [(port: Int, id: String)] = []
+                for primary in primaries {
+                    let count = try await withNode(port: primary.port) { try await $0.send("CLUSTER", "COUNTKEYSINSLOT", slot).int ?? 0 }
+                    if count > 0 { holders.append(primary) }
+                }
+                return holders
+            }
+            var key = keys(1)[0]
+            while try await !holders(of: HashSlot.of(Array(key.utf8))).isEmpty { key = keys(1)[0] }
+            try await client.send("RPUSH", key, "before")
+            let slot = HashSlot.of(Array(key.utf8))
+            // Who owns the slot, and another primary to move it to.
+            let source = try #require(try await holders(of: slot).first)
             let target = try #require(primaries.first { $0.port != source.port })
             let router = try #require(client.clusterRouter)
             let before = router.statistics
@@ -140,7 +151,11 @@ import Testing
             try await withNode(port: target.port) { node in _ = try await node.send("CLUSTER", "SETSLOT", slot, "IMPORTING", source.id) }
             try await withNode(port: source.port) { node in
                 _ = try await node.send("CLUSTER", "SETSLOT", slot, "MIGRATING", target.id)
-                _ = try await node.send("MIGRATE", "127.0.0.1", target.port, key, 0, 60_000)
+                // Every key of the slot: this test's, and any other test created meanwhile.
+                while let held = try await node.send("CLUSTER", "GETKEYSINSLOT", slot, 100).array, !held.isEmpty {
+                    let arguments: [any RedisArgument] = ["127.0.0.1", target.port, "", 0, 60_000, "KEYS"]
+                    _ = try await node.send(RedisCommand("MIGRATE", arguments + held.compactMap(\.bytes)))
+                }
             }
             // The key is on the target now, the slot still the source's: the source says ASK.
             try await client.send("RPUSH", key, "during")
