@@ -1,48 +1,55 @@
 /// Commands as the bytes Redis reads: an array of bulk strings (`*<count>\r\n`, then
-/// `$<length>\r\n<bytes>\r\n` per argument), built in one buffer with one copy of each argument.
+/// `$<length>\r\n<bytes>\r\n` per argument), built in one buffer, sized before it is filled,
+/// with one copy of each argument.
 enum RESPEncoding {
     /// The commands one after another, as one write. Commands without arguments are refused
     /// before they get here.
     static func encode(_ commands: [RedisCommand]) -> [UInt8] {
         var size = 0
         for command in commands {
-            size += 16
-            for argument in command.arguments { size += argument.count + 24 }
+            size += 3 + digits(command.arguments.count)
+            for argument in command.arguments { size += 5 + digits(argument.count) + argument.count }
         }
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(size)
+        var encoded: [UInt8] = []
+        encoded.reserveCapacity(size)
         for command in commands {
-            buffer.append(UInt8(ascii: "*"))
-            appendDecimal(command.arguments.count, to: &buffer)
-            buffer.append(contentsOf: [13, 10])
+            appendHeader(UInt8(ascii: "*"), command.arguments.count, to: &encoded)
             for argument in command.arguments {
-                buffer.append(UInt8(ascii: "$"))
-                appendDecimal(argument.count, to: &buffer)
-                buffer.append(contentsOf: [13, 10])
-                buffer.append(contentsOf: argument)
-                buffer.append(contentsOf: [13, 10])
+                appendHeader(UInt8(ascii: "$"), argument.count, to: &encoded)
+                encoded.append(contentsOf: argument)
+                encoded.append(13)
+                encoded.append(10)
             }
         }
-        return buffer
+        return encoded
     }
 
-    /// Appends a non-negative count in decimal digits.
-    private static func appendDecimal(_ value: Int, to buffer: inout [UInt8]) {
-        if value < 10 {
-            buffer.append(UInt8(ascii: "0") + UInt8(truncatingIfNeeded: value))
-            return
-        }
-        // Int.max has 19 digits: 24 bytes hold any count.
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        var count = 0
-        var rest = UInt64(value)
-        withUnsafeMutableBytes(of: &digits) { raw in
-            while rest > 0 {
-                raw[23 - count] = UInt8(ascii: "0") + UInt8(truncatingIfNeeded: rest % 10)
+    /// `*<count>\r\n` or `$<count>\r\n`, appended in one piece.
+    private static func appendHeader(_ marker: UInt8, _ count: Int, to encoded: inout [UInt8]) {
+        // A marker, Int.max's 19 digits and CRLF fit in 24 bytes.
+        var header: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &header) { raw in
+            let width = digits(count)
+            raw[0] = marker
+            var rest = count
+            for place in stride(from: width, through: 1, by: -1) {
+                raw[place] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
                 rest /= 10
-                count += 1
             }
-            buffer.append(contentsOf: raw[(24 - count)...])
+            raw[width + 1] = 13
+            raw[width + 2] = 10
+            encoded.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[..<(width + 3)]))
         }
+    }
+
+    /// How many decimal digits a non-negative count has.
+    static func digits(_ value: Int) -> Int {
+        var width = 1
+        var rest = value
+        while rest >= 10 {
+            rest /= 10
+            width += 1
+        }
+        return width
     }
 }

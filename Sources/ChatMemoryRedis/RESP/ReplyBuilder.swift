@@ -43,9 +43,11 @@ enum ReplyBuilder {
     }
 
     /// Stores a scalar: in its parent array, or as a top-level reply.
-    static func attach(_ value: consuming RedisValue, type: Int32, to parent: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer {
-        guard let parent else { return Unmanaged.passRetained(Node(type: type, value: value)).toOpaque() }
-        Unmanaged<Node>.fromOpaque(parent).takeUnretainedValue().items.append(value)
+    /// The value is made in place (`make`), so it is moved into its array, never copied; the
+    /// parent is borrowed without a retain (hiredis holds it while it fills it).
+    static func attach(type: Int32, to parent: UnsafeMutableRawPointer?, _ make: () -> RedisValue) -> UnsafeMutableRawPointer {
+        guard let parent else { return Unmanaged.passRetained(Node(type: type, value: make())).toOpaque() }
+        Unmanaged<Node>.fromOpaque(parent)._withUnsafeGuaranteedRef { $0.items.append(make()) }
         return parent
     }
 
@@ -62,7 +64,7 @@ enum ReplyBuilder {
 @_cdecl("chr_swift_build_string")
 func chrSwiftBuildString(_ parent: UnsafeMutableRawPointer?, _ type: Int32, _ str: UnsafePointer<CChar>?, _ length: Int) -> UnsafeMutableRawPointer? {
     let bytes = UnsafeRawBufferPointer(start: length > 0 ? str : nil, count: length > 0 ? length : 0)
-    return ReplyBuilder.attach(ReplyBuilder.string(type, bytes), type: type, to: parent)
+    return ReplyBuilder.attach(type: type, to: parent) { ReplyBuilder.string(type, bytes) }
 }
 
 @_cdecl("chr_swift_build_aggregate")
@@ -78,12 +80,12 @@ func chrSwiftBuildAggregate(_ parent: UnsafeMutableRawPointer?, _ type: Int32, _
 
 @_cdecl("chr_swift_build_integer")
 func chrSwiftBuildInteger(_ parent: UnsafeMutableRawPointer?, _ type: Int32, _ value: Int64) -> UnsafeMutableRawPointer? {
-    ReplyBuilder.attach(type == REDIS_REPLY_BOOL ? .boolean(value != 0) : .integer(value), type: type, to: parent)
+    ReplyBuilder.attach(type: type, to: parent) { type == REDIS_REPLY_BOOL ? .boolean(value != 0) : .integer(value) }
 }
 
 @_cdecl("chr_swift_build_nil")
 func chrSwiftBuildNil(_ parent: UnsafeMutableRawPointer?) -> UnsafeMutableRawPointer? {
-    ReplyBuilder.attach(.null, type: REDIS_REPLY_NIL, to: parent)
+    ReplyBuilder.attach(type: REDIS_REPLY_NIL, to: parent) { .null }
 }
 
 @_cdecl("chr_swift_free_reply")
