@@ -27,11 +27,15 @@ results=$(mktemp)
 say "concurrency 1 (client and server pinned to CPU 0)"
 taskset -pc 0 "$REDIS_PID" >/dev/null
 taskset -pc 0 $$ >/dev/null   # this shell and everything it starts
+ticks=$(cpu_ticks)
 interleaved_rows "$BIN" 1 cpu0 "$REQUESTS" "$WARMUP" "$ROUNDS" >>"$results"
+steal1=$(steal_since "$ticks")
 taskset -pc 0-$(($(nproc) - 1)) $$ >/dev/null
 say "concurrency 50 (unpinned)"
 taskset -pc 0-$(($(nproc) - 1)) "$REDIS_PID" >/dev/null
+ticks=$(cpu_ticks)
 interleaved_rows "$BIN" 50 none "$REQUESTS" "$WARMUP" "$ROUNDS" >>"$results"
+steal50=$(steal_since "$ticks")
 
 echo
 echo "LPUSH of a 300-byte value and LRANGE 0 49, redis-benchmark $(redis-benchmark --version | awk '{print $2}') beside the client (latencies in µs)"
@@ -44,4 +48,5 @@ awk -F, '$2 == 1 { rps[$1 "," $3] = $10 }
               name, 1e6 / rps[test], 1e6 / rps[name ",ours"], rps[test] / rps[name ",ours"] } }' "$results" | sort
 echo
 echo "targets: ops/s ratio >= 0.80 at concurrency 50; mean latency ratio <= 1.30 at concurrency 1"
+echo "CPU time the host took from this machine (steal): $steal1 at concurrency 1, $steal50 at 50; a run where it is high is a noisy one"
 rm -f "$results"

@@ -65,6 +65,20 @@ retry() {
     done
 }
 
+# CPU time the hypervisor gave to other guests ("steal"), for benchmarks to say how much of a run
+# this machine did not get: `ticks=$(cpu_ticks)` before, `steal_since "$ticks"` after prints the
+# stolen share of all CPU time in between, in percent ("n/a" without /proc/stat, as on macOS).
+cpu_ticks() {
+    if [[ -r /proc/stat ]]; then awk '/^cpu / { t = 0; for (i = 2; i <= 9; i++) t += $i; print t, $9; exit }' /proc/stat; fi
+}
+steal_since() {
+    local now
+    now=$(cpu_ticks)
+    if [[ -z $1 || -z $now ]]; then echo "n/a"; return; fi
+    awk -v start="$1" -v now="$now" 'BEGIN { split(start, a, " "); split(now, b, " ")
+        total = b[1] - a[1]; printf "%.1f%%", (total > 0 ? 100 * (b[2] - a[2]) / total : 0) }'
+}
+
 # Prints the SHA-256 of a file as lowercase hex (sha256sum, or shasum on macOS).
 sha256_file() {
     if command -v sha256sum >/dev/null 2>&1; then sha256sum "$1" | awk '{print $1}'
