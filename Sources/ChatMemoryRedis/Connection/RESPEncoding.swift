@@ -1,14 +1,16 @@
 /// Commands as the bytes Redis reads: an array of bulk strings (`*<count>\r\n`, then
-/// `$<length>\r\n<bytes>\r\n` per argument), built in one buffer, sized before it is filled,
+/// `$<length>\r\n<bytes>\r\n` per argument), built in one buffer, reserved before it is filled,
 /// with one copy of each argument.
 enum RESPEncoding {
     /// The commands one after another, as one write. Commands without arguments are refused
     /// before they get here.
     static func encode(_ commands: [RedisCommand]) -> [UInt8] {
+        // At most: a header of 22 bytes (a marker, 19 digits, CRLF) per command and argument,
+        // and each argument's bytes and CRLF.
         var size = 0
         for command in commands {
-            size += 3 + digits(command.arguments.count)
-            for argument in command.arguments { size += 5 + digits(argument.count) + argument.count }
+            size += 22
+            for argument in command.arguments { size += argument.count + 24 }
         }
         var encoded: [UInt8] = []
         encoded.reserveCapacity(size)
