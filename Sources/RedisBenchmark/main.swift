@@ -14,6 +14,8 @@ struct Options {
     var warmup = 1_000
     var valueSize = 300
     var poolSize = 4
+    /// The tests to run (`-t lpush,lrange_50`, as redis-benchmark's `-t`); nil: all.
+    var tests: Set<String>?
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -26,6 +28,7 @@ struct Options {
             case "-w", "--warmup": warmup = max(50, Self.number(flag, value, from: 0))   // LRANGE 0 49 wants 50 elements
             case "-d", "--value-size": valueSize = Self.number(flag, value, from: 0)
             case "--pool": poolSize = Self.number(flag, value, from: 1)
+            case "-t", "--tests": tests = Set(value.uppercased().split(separator: ",").map(String.init))
             default: Self.fail("unknown option \(flag)", status: 64)
             }
         }
@@ -90,8 +93,12 @@ do {
         ("LPUSH", RedisCommand("LPUSH", key, value)),
         ("LRANGE_50", RedisCommand("LRANGE", key, 0, 49)),
     ]
-    // Each test's warm-up runs just before it; LPUSH's leaves the list at least 50 elements long.
-    for (name, command) in tests {
+    // Each test's warm-up runs just before it; LPUSH's leaves the list at least 50 elements long
+    // (without LPUSH, the list gets its 50 elements here).
+    if options.tests?.contains("LPUSH") == false {
+        try await client.send(RedisCommand("LPUSH", [key] + Array(repeating: value, count: 50)))
+    }
+    for (name, command) in tests where options.tests?.contains(name) ?? true {
         _ = try await measure(client, concurrency: options.concurrency, requests: options.warmup, command: command)
         let (rps, latencies) = try await measure(client, concurrency: options.concurrency, requests: options.requests, command: command)
         func percentile(_ share: Int) -> Double { seconds(latencies[max(0, (latencies.count * share + 99) / 100 - 1)]) }

@@ -31,6 +31,38 @@ import Testing
         }
     }
 
+    /// The bulk strings of one array share one buffer, one after the other (one allocation for
+    /// the page, not one per string); a nested array's strings have a buffer of their own; a
+    /// string kept from a reply outlives it.
+    @Test func theStringsOfAnArrayShareOneBuffer() async throws {
+        try await withClient { client in
+            let key = TestServer.key()
+            // Growing lengths: the buffer, sized at the first string, has to grow on the way.
+            let values = (1...50).map { [UInt8](repeating: UInt8($0), count: $0 * 20) }
+            try await client.send(RedisCommand("RPUSH", [key] + values.map { $0 as any RedisArgument }))
+            var kept: RedisBytes?
+            do {
+                let page = try #require(try await client.send("LRANGE", key, 0, -1).array)
+                let views = page.compactMap { value -> RedisBytes? in if case .bulkString(let bytes) = value { bytes } else { nil } }
+                #expect(views.map(\.array) == values)
+                let spans = views.map { view in view.withUnsafeBytes { (start: Int(bitPattern: $0.baseAddress), end: Int(bitPattern: $0.baseAddress) + $0.count) } }
+                #expect(zip(spans, spans.dropFirst()).allSatisfy { $0.end == $1.start })
+                kept = views[49]
+            }
+            #expect(kept?.array == values[49])
+            let script = "return {'ab', {'cd', 'ef'}, 'gh'}"
+            let nested = try #require(try await client.send("EVAL", script, 0).array)
+            #expect(nested == [.bulkString(Array("ab".utf8)), .array([.bulkString(Array("cd".utf8)), .bulkString(Array("ef".utf8))]), .bulkString(Array("gh".utf8))])
+            func start(_ value: RedisValue) -> Int? {
+                if case .bulkString(let bytes) = value { return bytes.withUnsafeBytes { Int(bitPattern: $0.baseAddress) } }
+                return nil
+            }
+            #expect(start(nested[2]) == start(nested[0]).map { $0 + 2 })
+            #expect(start(nested[1].array![1]) == start(nested[1].array![0]).map { $0 + 2 })
+            try await client.send("DEL", key)
+        }
+    }
+
     /// A reply cut by a protocol error or by the peer closing, after some of its elements were
     /// built: a typed error, the partial reply released (never handed out), and the next command
     /// runs on a new connection.

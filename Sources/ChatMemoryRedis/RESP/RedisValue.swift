@@ -8,8 +8,8 @@
 /// for item in reply.array ?? [] { print(item.string ?? "<binary>") }
 /// ```
 public enum RedisValue: Sendable, Hashable {
-    /// A bulk string (binary safe).
-    case bulkString([UInt8])
+    /// A bulk string (binary safe). The strings of one array reply share one buffer (see ``RedisBytes``).
+    case bulkString(RedisBytes)
     /// A simple status reply such as `OK` or `QUEUED`.
     case status(String)
     case integer(Int64)
@@ -25,10 +25,15 @@ public enum RedisValue: Sendable, Hashable {
 }
 
 extension RedisValue {
-    /// The bytes of a bulk string or status reply.
+    /// A bulk string of these bytes.
+    public static func bulkString(_ bytes: [UInt8]) -> RedisValue {
+        .bulkString(RedisBytes(bytes))
+    }
+
+    /// The bytes of a bulk string or status reply, as an array of their own (see ``RedisBytes/array``).
     public var bytes: [UInt8]? {
         switch self {
-        case .bulkString(let bytes): return bytes
+        case .bulkString(let bytes): return bytes.array
         case .status(let text): return Array(text.utf8)
         default: return nil
         }

@@ -1,7 +1,9 @@
 import CHiredis
 
 /// Builds ``RedisValue``s while hiredis's reader parses a reply (see `chr_use_reply_builders` in
-/// the C shim): each string is copied once, from hiredis's read buffer into its Swift value.
+/// the C shim): each string is copied once, from hiredis's read buffer into its Swift value. The
+/// bulk strings of an array are copied into one buffer the array's node keeps (one allocation
+/// for all of them, usually), and become views of it (``RedisBytes``) when the array is finished.
 ///
 /// hiredis holds an opaque pointer per reply, and one per array being filled: a ``Node``. A
 /// top-level node is retained for hiredis, which hands it to the caller of a read (who takes it
@@ -14,23 +16,50 @@ enum ReplyBuilder {
         let type: Int32
         /// A scalar reply's value.
         var value: RedisValue?
-        /// An array's elements so far; a nested array stands as `.null` until it is complete.
+        /// An array's elements so far; a nested array stands as `.null` until it is complete, a
+        /// bulk string as a view of ``strings`` made before the buffer was complete.
         /// Unchecked: only the thread reading touches a node, one call at a time.
         @exclusivity(unchecked) var items: [RedisValue] = []
+        /// The bytes of the array's bulk strings, one after the other.
+        @exclusivity(unchecked) var strings: [UInt8] = []
         /// Nested arrays, by their place in ``items``.
         var nested: [(index: Int, node: Node)] = []
+        /// How many elements the array has.
+        let count: Int
 
-        init(type: Int32, value: RedisValue? = nil, capacity: Int = 0) {
+        init(type: Int32, value: RedisValue? = nil, count: Int = 0) {
             self.type = type
             self.value = value
-            items.reserveCapacity(capacity)
+            self.count = count
+            // hiredis has checked the count against its limits; reserve no more than a sane amount up front.
+            items.reserveCapacity(min(count, 1 << 16))
         }
 
-        /// The finished value.
-        var finished: RedisValue {
+        /// Appends a bulk string of the array: its bytes go into ``strings``. The buffer is sized
+        /// at the first string for all the elements to come being as long (at most 1 MiB more
+        /// than the string), and grows as an array does from there.
+        func appendString(_ bytes: UnsafeRawBufferPointer) {
+            if strings.capacity == 0 {
+                let (all, overflow) = max(count - items.count, 1).multipliedReportingOverflow(by: bytes.count)
+                strings.reserveCapacity(overflow ? bytes.count : min(all, bytes.count + (1 << 20)))
+            }
+            let start = strings.count
+            strings.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
+            items.append(.bulkString(RedisBytes(sharing: [], bounds: start..<strings.count)))
+        }
+
+        /// The finished value (taken once: the node gives up its elements).
+        func finish() -> RedisValue {
             if let value { return value }
-            var items = items
-            for (index, node) in nested { items[index] = node.finished }
+            var items = self.items
+            self.items = []
+            if !strings.isEmpty {
+                let buffer = strings
+                for index in items.indices {
+                    if case .bulkString(let view) = items[index] { items[index] = .bulkString(view.rebased(on: buffer)) }
+                }
+            }
+            for (index, node) in nested { items[index] = node.finish() }
             return .array(items)
         }
     }
@@ -39,7 +68,7 @@ enum ReplyBuilder {
     /// never a command's reply). Releases the node (exactly once).
     static func take(_ object: UnsafeMutableRawPointer) -> RedisValue? {
         let node = Unmanaged<Node>.fromOpaque(object).takeRetainedValue()
-        return node.type == REDIS_REPLY_PUSH ? nil : node.finished
+        return node.type == REDIS_REPLY_PUSH ? nil : node.finish()
     }
 
     /// Stores a scalar: in its parent array, or as a top-level reply.
@@ -51,12 +80,17 @@ enum ReplyBuilder {
         return parent
     }
 
+    /// Whether a string of this type is a bulk string (strings, verbatim strings, big numbers).
+    static func isBulk(_ type: Int32) -> Bool {
+        type != REDIS_REPLY_STATUS && type != REDIS_REPLY_ERROR && type != REDIS_REPLY_DOUBLE
+    }
+
     static func string(_ type: Int32, _ bytes: UnsafeRawBufferPointer) -> RedisValue {
         switch type {
         case REDIS_REPLY_STATUS: return .status(String(decoding: bytes, as: UTF8.self))
         case REDIS_REPLY_ERROR: return .error(.server(String(decoding: bytes, as: UTF8.self)))
         case REDIS_REPLY_DOUBLE: return .double(Double(String(decoding: bytes, as: UTF8.self)) ?? .nan)
-        default: return .bulkString(Array(bytes))   // strings, verbatim strings, big numbers
+        default: return .bulkString(RedisBytes(Array(bytes)))
         }
     }
 }
@@ -64,13 +98,16 @@ enum ReplyBuilder {
 @_cdecl("chr_swift_build_string")
 func chrSwiftBuildString(_ parent: UnsafeMutableRawPointer?, _ type: Int32, _ str: UnsafePointer<CChar>?, _ length: Int) -> UnsafeMutableRawPointer? {
     let bytes = UnsafeRawBufferPointer(start: length > 0 ? str : nil, count: length > 0 ? length : 0)
-    return ReplyBuilder.attach(type: type, to: parent) { ReplyBuilder.string(type, bytes) }
+    guard let parent, ReplyBuilder.isBulk(type) else {
+        return ReplyBuilder.attach(type: type, to: parent) { ReplyBuilder.string(type, bytes) }
+    }
+    Unmanaged<ReplyBuilder.Node>.fromOpaque(parent)._withUnsafeGuaranteedRef { $0.appendString(bytes) }
+    return parent
 }
 
 @_cdecl("chr_swift_build_aggregate")
 func chrSwiftBuildAggregate(_ parent: UnsafeMutableRawPointer?, _ type: Int32, _ count: Int) -> UnsafeMutableRawPointer? {
-    // hiredis has checked the count against its limits; reserve no more than a sane amount up front.
-    let node = ReplyBuilder.Node(type: type, capacity: min(max(count, 0), 1 << 16))
+    let node = ReplyBuilder.Node(type: type, count: max(count, 0))
     guard let parent else { return Unmanaged.passRetained(node).toOpaque() }
     let owner = Unmanaged<ReplyBuilder.Node>.fromOpaque(parent).takeUnretainedValue()
     owner.nested.append((owner.items.count, node))
