@@ -168,7 +168,7 @@ final class StoreTestCountingStorage: CompactionStorage, @unchecked Sendable {
                        archive: ArchiveWrite?, logger: Logger) async throws -> Bool {
         try await compacting(base).commitSummary(key, replacing: expected, with: summary, keep: keep, archive: archive, logger: logger)
     }
-    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [RedisBytes], oldest: RedisBytes?) {
         let both = try await compacting(base).headAndOldest(key, count: count, logger: logger)
         lock.withLock { fetched += both.head.count + (both.oldest == nil ? 0 : 1); calls += 1 }
         return both
@@ -219,7 +219,7 @@ final class StoreTestInjectingStorage: CompactionStorage, @unchecked Sendable {
                        archive: ArchiveWrite?, logger: Logger) async throws -> Bool {
         try await compacting(base).commitSummary(key, replacing: expected, with: summary, keep: keep, archive: archive, logger: logger)
     }
-    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [RedisBytes], oldest: RedisBytes?) {
         let both = try await compacting(base).headAndOldest(key, count: count, logger: logger)
         try await injectOnce()
         return both

@@ -32,6 +32,29 @@ import Testing
         }
     }
 
+    /// Reads hand the session's entries to the decoder as they came: from Redis, views of one
+    /// buffer per page (one copy of each entry, none per entry after it), from any other storage
+    /// its arrays; the same entries either way.
+    @Test(arguments: StoreKind.allCases)
+    func readsDecodeEntriesWhereTheyCame(kind: StoreKind) async throws {
+        try await withStore(kind) { store in
+            let chat = store.memory.session("views")
+            let messages = (0..<20).map { ChatMessage(role: $0.isMultiple(of: 2) ? .user : .assistant, content: String(repeating: "m\($0) ", count: $0 + 1)) }
+            try await chat.append(contentsOf: messages)
+            let entries = try await chat.storage.readEntries(chat.key, start: 0, stop: -1, logger: chat.logger)
+            #expect(entries.map(\.array) == (try await chat.storage.range(chat.key, start: 0, stop: -1, logger: chat.logger)))
+            #expect(entries.reversed().compactMap { StoredEntry.decode($0)?.message } == messages)
+            if kind != .embedded {
+                let spans = entries.map { entry in entry.withUnsafeBytes { (start: Int(bitPattern: $0.baseAddress), end: Int(bitPattern: $0.baseAddress) + $0.count) } }
+                #expect(zip(spans, spans.dropFirst()).allSatisfy { $0.end == $1.start })
+            }
+            let (head, oldest) = try await chat.storage.readHeadAndOldest(chat.key, count: 5, logger: chat.logger)
+            #expect(head == Array(entries.prefix(5)) && oldest == entries.last)
+            #expect(try await chat.recent(3) == Array(messages.suffix(3)))
+            #expect(try await chat.window(tokenLimit: 1_000_000).messages == messages)
+        }
+    }
+
     @Test(arguments: StoreKind.allCases)
     func retriedAppendIsIdempotent(kind: StoreKind) async throws {
         try await withStore(kind) { store in

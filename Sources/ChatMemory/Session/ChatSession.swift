@@ -1,3 +1,4 @@
+import ChatMemoryRedis
 import Logging
 
 /// One conversation, bound to its session id: what a request handler uses.
@@ -96,7 +97,7 @@ public struct ChatSession: Sendable {
             return []
         }
         let logger = callLogger(logger)
-        let entries = try await storage.range(key, start: 0, stop: count - 1, logger: logger)
+        let entries = try await storage.readEntries(key, start: 0, stop: count - 1, logger: logger)
         try await refreshAfterRead(logger: logger)
         return decoded(entries, logger: logger)
     }
@@ -104,7 +105,7 @@ public struct ChatSession: Sendable {
     /// The whole history, oldest first (foreign entries are skipped and logged).
     public func all(logger: Logger? = nil) async throws -> [ChatMessage] {
         let logger = callLogger(logger)
-        let entries = try await storage.range(key, start: 0, stop: -1, logger: logger)
+        let entries = try await storage.readEntries(key, start: 0, stop: -1, logger: logger)
         try await refreshAfterRead(logger: logger)
         return decoded(entries, logger: logger)
     }
@@ -112,7 +113,7 @@ public struct ChatSession: Sendable {
     /// The whole history with the token count of each message and how many entries were not ours.
     public func inspect(logger: Logger? = nil) async throws -> (messages: [CountedMessage], skippedEntries: Int) {
         let logger = callLogger(logger)
-        let entries = try await storage.range(key, start: 0, stop: -1, logger: logger)
+        let entries = try await storage.readEntries(key, start: 0, stop: -1, logger: logger)
         try await refreshAfterRead(logger: logger)
         var messages: [CountedMessage] = []
         var skipped = 0
@@ -183,7 +184,7 @@ public struct ChatSession: Sendable {
     }
 
     /// Decodes newest-first entries into oldest-first messages, skipping foreign ones.
-    private func decoded(_ entries: [[UInt8]], logger: Logger) -> [ChatMessage] {
+    private func decoded(_ entries: [RedisBytes], logger: Logger) -> [ChatMessage] {
         var messages: [ChatMessage] = []
         messages.reserveCapacity(entries.count)
         for bytes in entries.reversed() {

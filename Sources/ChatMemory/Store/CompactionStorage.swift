@@ -1,3 +1,4 @@
+import ChatMemoryRedis
 import Logging
 
 /// What compaction needs from a storage backend, besides ``ChatStorage``: a lease per session and
@@ -26,7 +27,7 @@ protocol CompactionStorage: ChatStorage {
 
     /// The entries `0 ... count - 1` (newest first) and the oldest entry, read together (one
     /// round trip). `oldest` is `nil` for an empty list.
-    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?)
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [RedisBytes], oldest: RedisBytes?)
 
     /// Tells storages apart, so automatic compaction coalesces checks per storage and key.
     var identity: ObjectIdentifier { get }
@@ -46,11 +47,11 @@ struct ArchiveWrite: Sendable, Hashable {
 extension ChatStorage {
     /// The entries `0 ... count - 1` and the oldest entry: in one round trip when the storage can,
     /// else with two reads (the window checks the oldest entry again before it trusts either).
-    func readHeadAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+    func readHeadAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [RedisBytes], oldest: RedisBytes?) {
         if let storage = self as? any CompactionStorage {
             return try await storage.headAndOldest(key, count: count, logger: logger)
         }
-        let head = try await range(key, start: 0, stop: count - 1, logger: logger)
-        return (head, try await range(key, start: -1, stop: -1, logger: logger).first)
+        let head = try await readEntries(key, start: 0, stop: count - 1, logger: logger)
+        return (head, try await readEntries(key, start: -1, stop: -1, logger: logger).first)
     }
 }

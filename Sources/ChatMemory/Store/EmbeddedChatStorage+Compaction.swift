@@ -1,3 +1,4 @@
+import ChatMemoryRedis
 import Logging
 
 extension EmbeddedChatStorage: CompactionStorage {
@@ -36,10 +37,10 @@ extension EmbeddedChatStorage: CompactionStorage {
         }
     }
 
-    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [RedisBytes], oldest: RedisBytes?) {
         withLists {
             let entries = lists[key]?.entries ?? []
-            return (Array(entries.prefix(max(0, count))), entries.last)
+            return (entries.prefix(max(0, count)).map(RedisBytes.init), entries.last.map(RedisBytes.init))
         }
     }
 

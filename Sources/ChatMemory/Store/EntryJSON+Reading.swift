@@ -52,10 +52,13 @@ extension EntryJSON {
     /// or without a byte order mark, UTF-16 and UTF-32, told apart by the same rules), the same
     /// grammar, the same depth limit.
     static func parse(_ bytes: [UInt8]) -> Parsed {
+        bytes.withUnsafeBufferPointer { parse(buffer: $0) }
+    }
+
+    /// ``parse(_:)`` for bytes in memory.
+    static func parse(buffer bytes: UnsafeBufferPointer<UInt8>) -> Parsed {
         let (encoding, bomLength) = sourceEncoding(of: bytes)
-        if encoding == .utf8 {
-            return bytes.withUnsafeBufferPointer { parseUTF8(UnsafeBufferPointer(rebasing: $0[bomLength...])) }
-        }
+        if encoding == .utf8 { return parseUTF8(UnsafeBufferPointer(rebasing: bytes[bomLength...])) }
         guard var text = String(bytes: bytes[bomLength...], encoding: encoding) else { return .malformed }
         return text.withUTF8 { parseUTF8($0) }
     }
@@ -73,8 +76,8 @@ extension EntryJSON {
     /// The encoding `JSONDecoder` assumes for `bytes` and the length of the byte order mark it
     /// skips: its rules, in its order, including their oddities (`FE FF 00 00` is read as UTF-32
     /// little-endian, `FF FE 00 00` as UTF-16 little-endian).
-    static func sourceEncoding(of bytes: [UInt8]) -> (encoding: String.Encoding, bomLength: Int) {
-        func byte(_ index: Int) -> UInt8? { index < bytes.count ? bytes[index] : nil }
+    static func sourceEncoding<Bytes: RandomAccessCollection<UInt8>>(of bytes: Bytes) -> (encoding: String.Encoding, bomLength: Int) where Bytes.Index == Int {
+        func byte(_ index: Int) -> UInt8? { index < bytes.count ? bytes[bytes.startIndex + index] : nil }
         switch (byte(0), byte(1), byte(2), byte(3)) {
         case (0, 0, 0xFE, 0xFF): return (.utf32BigEndian, 4)
         case (0xFE, 0xFF, 0, 0): return (.utf32LittleEndian, 4)

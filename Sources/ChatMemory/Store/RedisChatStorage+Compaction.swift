@@ -88,7 +88,7 @@ extension RedisChatStorage: CompactionStorage {
         return committed == 1
     }
 
-    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [[UInt8]], oldest: [UInt8]?) {
+    func headAndOldest(_ key: [UInt8], count: Int, logger: Logger) async throws -> (head: [RedisBytes], oldest: RedisBytes?) {
         let replies = try await mapped(key) {
             let replies = try await client.pipeline([RedisCommand("LRANGE", key, 0, count - 1), RedisCommand("LRANGE", key, -1, -1)], logger: logger)
             return RedisValue.array(try replies.map { try $0.get() })
@@ -96,7 +96,7 @@ extension RedisChatStorage: CompactionStorage {
         guard let parts = replies.array, parts.count == 2, let head = parts[0].array, let oldest = parts[1].array else {
             throw ChatMemoryError.unexpectedReply("LRANGE returned \(replies.shape)")
         }
-        return (head.map { $0.bytes ?? [] }, oldest.first.map { $0.bytes ?? [] })
+        return (head.map(Self.entry), oldest.first.map(Self.entry))
     }
 
     var identity: ObjectIdentifier { ObjectIdentifier(client) }

@@ -3,7 +3,7 @@ import Logging
 
 /// Chat lists in Redis. An append is one Lua script on the session's list and its id index, two
 /// keys in one hash slot (so it is atomic and Redis Cluster safe); reads are plain `LRANGE`s.
-struct RedisChatStorage: ChatStorage {
+struct RedisChatStorage: ChatStorage, EntryViewStorage {
     let client: RedisClient
     /// Whether sessions keep transcript archives (``CompactionSettings/archive``): only then do
     /// the scripts name the archive key, so a user without `~archive:{???}…` can run without one.
@@ -420,9 +420,20 @@ struct RedisChatStorage: ChatStorage {
     }
 
     func range(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [[UInt8]] {
+        try await entries(key, start: start, stop: stop, logger: logger).map(\.array)
+    }
+
+    /// `LRANGE`'s strings as they came: views of the reply's one buffer.
+    func entries(_ key: [UInt8], start: Int, stop: Int, logger: Logger) async throws -> [RedisBytes] {
         let reply = try await mapped(key) { try await client.send("LRANGE", key, start, stop, logger: logger) }
         guard let items = reply.array else { throw ChatMemoryError.unexpectedReply("LRANGE returned \(reply.shape)") }
-        return items.map { $0.bytes ?? [] }
+        return items.map(Self.entry)
+    }
+
+    /// An entry of a list as `LRANGE` returned it (only bulk strings, from a list).
+    static func entry(_ item: RedisValue) -> RedisBytes {
+        if case .bulkString(let bytes) = item { return bytes }
+        return RedisBytes(item.bytes ?? [])
     }
 
     func length(_ key: [UInt8], logger: Logger) async throws -> Int {

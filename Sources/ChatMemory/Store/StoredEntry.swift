@@ -1,3 +1,4 @@
+import ChatMemoryRedis
 import Foundation
 
 /// How one message is stored as one element of the session's Redis list (UTF-8 JSON). An
@@ -112,8 +113,17 @@ enum StoredEntry {
     /// with ``decodedWithFoundation(_:)`` on every input, except that an element in which any
     /// object repeats a key is `nil` (see ``EntryJSON``).
     static func decode(_ bytes: [UInt8]) -> Decoded? {
-        guard case .value(let value) = EntryJSON.parse(bytes) else { return nil }
-        return (fastDecoded(value) ?? decodedWithFoundation(bytes)).flatMap(withID)
+        bytes.withUnsafeBufferPointer { decode(buffer: $0) }
+    }
+
+    /// The same, for an entry as a storage's read hands it out.
+    static func decode(_ bytes: RedisBytes) -> Decoded? {
+        bytes.withUnsafeBytes { decode(buffer: $0.assumingMemoryBound(to: UInt8.self)) }
+    }
+
+    private static func decode(buffer: UnsafeBufferPointer<UInt8>) -> Decoded? {
+        guard case .value(let value) = EntryJSON.parse(buffer: buffer) else { return nil }
+        return (fastDecoded(value) ?? decodedWithFoundation(buffer)).flatMap(withID)
     }
 
     /// A message without an id cannot be appended, retried or imported: it is not ours.
@@ -149,7 +159,7 @@ enum StoredEntry {
     }
 
     /// The entry as `JSONDecoder` reads it: the judge of anything the fast path leaves alone.
-    static func decodedWithFoundation(_ bytes: [UInt8]) -> Decoded? {
+    static func decodedWithFoundation(_ bytes: some Sequence<UInt8>) -> Decoded? {
         let data = Data(bytes)
         if let compact = try? ChatMessage.jsonDecoder.decode(Compact.self, from: data) {
             return withID(Decoded(message: compact.message, tokens: compact.tokens, counter: compact.counter))

@@ -1,3 +1,4 @@
+import ChatMemoryRedis
 import Logging
 
 extension ChatSession {
@@ -53,13 +54,13 @@ extension ChatSession {
         var firstPage = 16
         var leadingAllowed = true
         while true {
-            var read: [[UInt8]] = []
+            var read: [RedisBytes] = []
             var pageSize = firstPage
             var skipped = 0
             var exhausted = false
             var consistent = true
-            var firstEntries: [[UInt8]]?
-            var oldest: [UInt8]?
+            var firstEntries: [RedisBytes]?
+            var oldest: RedisBytes?
             var leading: CountedMessage?
             if case .leading(let role) = placement.kind, leadingAllowed {
                 let both = try await storage.readHeadAndOldest(key, count: pageSize, logger: logger)
@@ -70,12 +71,12 @@ extension ChatSession {
                                             counter: counter)
             reading: while true {
                 // Every page is read from the head, so the entries read before are compared too.
-                let entries: [[UInt8]]
+                let entries: [RedisBytes]
                 if let head = firstEntries {
                     entries = head
                     firstEntries = nil
                 } else {
-                    entries = try await storage.range(key, start: 0, stop: read.count + pageSize - 1, logger: logger)
+                    entries = try await storage.readEntries(key, start: 0, stop: read.count + pageSize - 1, logger: logger)
                 }
                 guard entries.count >= read.count, entries[..<read.count].elementsEqual(read) else {
                     consistent = false
@@ -99,7 +100,7 @@ extension ChatSession {
             }
             if consistent, leading != nil {
                 // No compaction may have committed since the summary was read.
-                let now = exhausted ? read.last : try await storage.range(key, start: -1, stop: -1, logger: logger).first
+                let now = exhausted ? read.last : try await storage.readEntries(key, start: -1, stop: -1, logger: logger).first
                 consistent = now == oldest
             }
             guard consistent else {
@@ -127,7 +128,7 @@ extension ChatSession {
 
     /// The summary as the message that leads a window, with what it costs, when `oldest` is a
     /// summary that fits `budget` on its own.
-    private func leadingSummary(_ oldest: [UInt8]?, role: ChatMessage.Role, policy: WindowPolicy, budget: Int) -> CountedMessage? {
+    private func leadingSummary(_ oldest: RedisBytes?, role: ChatMessage.Role, policy: WindowPolicy, budget: Int) -> CountedMessage? {
         guard let oldest, let decoded = StoredEntry.decode(oldest), let summary = ChatSummary(decoded, tokens: tokens(of: decoded)) else {
             return nil
         }
