@@ -1,7 +1,8 @@
 /// The bytes of a bulk string reply, indexed from 0.
 ///
 /// The strings of one array reply share one buffer, filled as the reply is read, so reading a
-/// page of fifty strings makes one allocation rather than fifty. Each `RedisBytes` is a view of
+/// page of fifty strings usually makes one allocation rather than fifty (the buffer is sized at
+/// its first string and grows as an array does). Each `RedisBytes` is a view of
 /// its own part of that buffer, and keeps the whole buffer alive while it lives: keep
 /// ``array`` (a copy of its part alone) to hold one string for long apart from its reply.
 ///
