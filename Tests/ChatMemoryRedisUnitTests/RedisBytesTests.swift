@@ -25,7 +25,7 @@ import Testing
     @Test func equalBytesAreEqualAndHashAlikeWhateverTheirBuffer() {
         let own = RedisBytes(Array("cde".utf8))
         #expect(Self.cde == own && Self.cde.hashValue == own.hashValue)
-        #expect(Self.cde == [0x63, 0x64, 0x65])
+        #expect(Self.cde == [0x63, 0x64, 0x65] && Self.cde == RedisBytes("cde".utf8))
         #expect(Self.empty == RedisBytes([]) && Self.empty.hashValue == RedisBytes([]).hashValue)
         #expect(Self.ab != Self.cde && Self.ab != RedisBytes(Array("abc".utf8)) && Self.empty != Self.ab)
         #expect(Set([Self.cde, own, Self.ab]).count == 2)
