@@ -12,7 +12,10 @@ import Foundation
 ///   appended DEPTH appends before the newest (default 0, the newest itself, as a client retries
 ///   a call that timed out; up to the idempotency window, as when other writers came between);
 /// - `bare`: a Lua script doing only `LPUSH`, `LTRIM` and `PEXPIRE` of the entry our append
-///   stored (the same bytes), on a list of its own;
+///   stored (the same bytes), on a list of its own, written as such a script usually is (its
+///   `LTRIM` bounds are Lua numbers, which Redis before 7.2 formats with `snprintf`);
+/// - `bare, strings`: the same script given its bounds as strings (nothing formatted), on a
+///   list of its own: the floor of these three writes in a script;
 /// - `rpush+expire`: LlamaIndex's `put()` (`RedisChatStore.add_message` with a time to live):
 ///   `RPUSH` of the same entry and `EXPIRE`, two commands, their server times added;
 /// - `bare, back to back`: the bare script again, each call right after the last.
@@ -30,8 +33,8 @@ import Foundation
 /// touches all five alike. A figure is the median over the rounds of µs per call.
 ///
 /// Prints `append-cost,max_messages,ttl_s,window,entry_bytes,rounds,N,W,append_us,retry_us,
-/// bare_us,rpush_expire_us,rpush_us,expire_us,depth,bare_back_to_back_us`, then the same as a
-/// table with each figure's range over the rounds.
+/// bare_us,rpush_expire_us,rpush_us,expire_us,depth,bare_back_to_back_us,bare_strings_us`, then
+/// the same as a table with each figure's range over the rounds.
 func measureAppendCost(client: RedisClient) async throws {
     let requests = max(1, option("-n", 5_000))
     let warmup = max(1, option("-w", 500))
@@ -46,6 +49,7 @@ func measureAppendCost(client: RedisClient) async throws {
     let run = UInt32.random(in: 0...UInt32.max)
     let chat = memory.session(try SessionID("bench:append-cost:\(run)"))
     let bareKey = "bench:append-cost:\(run):bare", llamaKey = "bench:append-cost:\(run):rpush"
+    let bareStringsKey = "bench:append-cost:\(run):bare-strings"
 
     /// The newest DEPTH + 1 messages appended, oldest first: the first is the one retried.
     var recent: [ChatMessage] = []
@@ -60,6 +64,7 @@ func measureAppendCost(client: RedisClient) async throws {
         throw BenchmarkFailure("append-cost: the session holds no entry after the warm-up")
     }
     let bareArguments: [any RedisArgument] = [entry, maxMessages, timeToLive * 1000]
+    let bareStringsArguments: [any RedisArgument] = [entry, maxMessages - 1, timeToLive * 1000]
     /// The client's work of an append before its call: a new message, its tokens counted.
     func appendsClientWork() throws {
         guard configuration.tokenCounter.count(ChatMessage.user(turnText)) > 0 else {
@@ -68,12 +73,13 @@ func measureAppendCost(client: RedisClient) async throws {
     }
     for _ in 0..<warmup {
         try await client.evaluate(bareAppendScript, keys: [bareKey], arguments: bareArguments)
+        try await client.evaluate(bareStringsAppendScript, keys: [bareStringsKey], arguments: bareStringsArguments)
         try await client.send("RPUSH", llamaKey, entry)
         try await client.send("EXPIRE", llamaKey, timeToLive)
     }
 
     var append: [Double] = [], retry: [Double] = [], bare: [Double] = [], rpush: [Double] = [], expire: [Double] = []
-    var bareBackToBack: [Double] = []
+    var bareBackToBack: [Double] = [], bareStrings: [Double] = []
     for round in 0..<rounds {
         let calls = requests / rounds + (round < requests % rounds ? 1 : 0)
         /// µs per call of each of `commands`, checking that `body` made `calls` of each.
@@ -104,6 +110,12 @@ func measureAppendCost(client: RedisClient) async throws {
                 try await client.evaluate(bareAppendScript, keys: [bareKey], arguments: bareArguments)
             }
         }
+        bareStrings += try await perCall(["evalsha"]) {
+            for _ in 0..<calls {
+                try appendsClientWork()
+                try await client.evaluate(bareStringsAppendScript, keys: [bareStringsKey], arguments: bareStringsArguments)
+            }
+        }
         bareBackToBack += try await perCall(["evalsha"]) {
             for _ in 0..<calls { try await client.evaluate(bareAppendScript, keys: [bareKey], arguments: bareArguments) }
         }
@@ -119,13 +131,13 @@ func measureAppendCost(client: RedisClient) async throws {
     }
     let length = try await chat.count()
     try await chat.clear()
-    try await client.send("DEL", bareKey, llamaKey)
+    try await client.send("DEL", bareKey, bareStringsKey, llamaKey)
 
     let llama = zip(rpush, expire).map { $0 + $1 }
     let window = configuration.idempotencyWindow
-    print(String(format: "append-cost,%d,%d,%d,%d,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%d,%.2f", maxMessages, timeToLive, window,
+    print(String(format: "append-cost,%d,%d,%d,%d,%d,%d,%d,%.2f,%.2f,%.2f,%.2f,%.2f,%.2f,%d,%.2f,%.2f", maxMessages, timeToLive, window,
                  entry.count, rounds, requests, warmup, median(append), median(retry), median(bare), median(llama),
-                 median(rpush), median(expire), depth, median(bareBackToBack)))
+                 median(rpush), median(expire), depth, median(bareBackToBack), median(bareStrings)))
     print("""
 
         Server µs per call, median of \(rounds) rounds (min–max): \(requests) calls of each in all, after \(warmup) \
@@ -136,17 +148,27 @@ func measureAppendCost(client: RedisClient) async throws {
         """)
     for (label, values) in [("our append", append), (depth == 0 ? "our append retried (the newest again)" : "our append retried (\(depth) back)", retry),
                             ("bare script LPUSH + LTRIM + PEXPIRE", bare), ("  the same, calls back to back", bareBackToBack),
+                            ("  the same, bounds as strings", bareStrings),
                             ("LlamaIndex put: RPUSH + EXPIRE", llama), ("  of which RPUSH", rpush), ("  of which EXPIRE", expire)] {
         print(String(format: "  %@ %7.2f  (%.2f–%.2f)", label.padding(toLength: 38, withPad: " ", startingAt: 0),
                      median(values), values.min() ?? 0, values.max() ?? 0))
     }
 }
 
-/// The floor of a capped, expiring append: push the entry, keep the newest `ARGV[2]`, set the
-/// time to live to `ARGV[3]` ms. No idempotency, no id index, no checks.
+/// A capped, expiring append as a script is usually written: push the entry, keep the newest
+/// `ARGV[2]`, set the time to live to `ARGV[3]` ms. No idempotency, no id index, no checks.
 private let bareAppendScript = RedisScript("""
     redis.call('LPUSH', KEYS[1], ARGV[1])
     redis.call('LTRIM', KEYS[1], 0, tonumber(ARGV[2]) - 1)
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+    return 1
+    """)
+
+/// The floor of a capped, expiring append: ``bareAppendScript`` with its `LTRIM` bounds given as
+/// strings (`ARGV[2]`: the last index kept), so the server formats no Lua number.
+private let bareStringsAppendScript = RedisScript("""
+    redis.call('LPUSH', KEYS[1], ARGV[1])
+    redis.call('LTRIM', KEYS[1], '0', ARGV[2])
     redis.call('PEXPIRE', KEYS[1], ARGV[3])
     return 1
     """)

@@ -28,7 +28,7 @@ struct Options {
             case "-w", "--warmup": warmup = max(50, Self.number(flag, value, from: 0))   // LRANGE 0 49 wants 50 elements
             case "-d", "--value-size": valueSize = Self.number(flag, value, from: 0)
             case "--pool": poolSize = Self.number(flag, value, from: 1)
-            case "-t", "--tests": tests = Set(value.uppercased().split(separator: ",").map(String.init))
+            case "-t", "--tests": tests = Self.testNames(flag, value)
             default: Self.fail("unknown option \(flag)", status: 64)
             }
         }
@@ -40,6 +40,16 @@ struct Options {
             fail("\(flag) needs a whole number from \(minimum) (got \"\(value)\")", status: 64)
         }
         return number
+    }
+
+    /// The tests this tool knows, as `-t` names them (in upper case).
+    static let knownTests = ["LPUSH", "LRANGE_50"]
+
+    /// `value` as a set of known test names (any case, comma-separated); anything else ends the process.
+    static func testNames(_ flag: String, _ value: String) -> Set<String> {
+        let names = value.uppercased().split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        guard let unknown = names.first(where: { !knownTests.contains($0) }) else { return Set(names) }
+        fail("\(flag) names a test this tool does not run: \"\(unknown)\" (its tests: \(knownTests.joined(separator: ", ")))", status: 64)
     }
 
     /// Prints `message` and ends the process: status 64 for a bad option, 1 for a failed run.

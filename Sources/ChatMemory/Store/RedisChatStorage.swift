@@ -120,7 +120,8 @@ struct RedisChatStorage: ChatStorage, EntryViewStorage {
     /// ``appendFunction`` without the `probe` and `try` it uses.
     static let appendBodyFunction = #"""
         local function append(base, drop)
-          local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[base + 1], ARGV[base + 2], tonumber(ARGV[base + 3])
+          local key, index, stop, ttl = KEYS[1], KEYS[2], ARGV[base + 1], ARGV[base + 2]
+          local window = math.max(tonumber(ARGV[base + 3]) - 1, 0)
           local count = (#ARGV - base - 3) / 2
           -- length: what stays of the session once the newest `drop` entries are gone.
           local length = run('LLEN', key) - drop
@@ -244,20 +245,23 @@ struct RedisChatStorage: ChatStorage, EntryViewStorage {
     /// `window + 1` (or the cap) only once it holds twice that or as many as the session, and
     /// gets the session's time to live plus a quarter when it is created or cut. Returns the
     /// session's length, negated for a duplicate (a table costs the server more to send).
+    /// Its commands get strings, the client's where it can (`LPOS`'s `MAXLEN` is ARGV[3]): Redis
+    /// before 7.2 formats a Lua number argument with `snprintf("%.17g")`, which took 6% of this
+    /// function's server time for that one `MAXLEN`.
     static let appendOneFunction = #"""
         local function appendOne()
           local redis = redis
           if #ARGV ~= 5 or ARGV[3] == '0' or not redis.acl_check_cmd then return nil end
-          local key, index, stop, ttl, window = KEYS[1], KEYS[2], ARGV[1], ARGV[2], tonumber(ARGV[3])
+          local key, index, stop, ttl, checked = KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3]
           local length, known = redis.pcall('LLEN', key), redis.pcall('LLEN', index)
           if type(length) ~= 'number' or type(known) ~= 'number' then return nil end
-          local keep, cap = window + 1, stop ~= '' and tonumber(stop) + 1
-          if known > length or (known <= window and known < length) then return nil end
+          local keep, cap = tonumber(checked), stop ~= '' and tonumber(stop) + 1
+          if known > length or (known < keep and known < length) then return nil end
           local prefix, entry = ARGV[4], ARGV[5]
           -- The index may hold more than the window: only its newest `keep` ids count.
-          if cap and cap < keep then keep = cap end
+          if cap and cap < keep then keep, checked = cap, cap end
           if known > 0 then
-            local at = redis.pcall('LPOS', index, prefix, 'MAXLEN', keep)
+            local at = redis.pcall('LPOS', index, prefix, 'MAXLEN', checked)
             if type(at) == 'number' then return -length end
             if at then return nil end
           end
@@ -285,10 +289,10 @@ struct RedisChatStorage: ChatStorage, EntryViewStorage {
             end
             return pushed
           end
-          if cutSession then redis.call('LTRIM', key, 0, stop) end
+          if cutSession then redis.call('LTRIM', key, '0', stop) end
           if ttl ~= '' then redis.call('PEXPIRE', key, ttl) end
           redis.call('LPUSH', index, prefix)
-          if cutIndex then redis.call('LTRIM', index, 0, keep - 1) end
+          if cutIndex then redis.call('LTRIM', index, '0', keep - 1) end
           if indexTTL then redis.call('PEXPIRE', index, indexTTL) end
           return total
         end
@@ -297,7 +301,8 @@ struct RedisChatStorage: ChatStorage, EntryViewStorage {
 
     /// KEYS[1]: the session list, KEYS[2]: its id index (``indexKey(of:)``). ARGV[1]: the last
     /// index `LTRIM` keeps ('' : no cap), ARGV[2]: the time to live in ms ('' : none), ARGV[3]:
-    /// the idempotency window, then (id prefix, entry) pairs, oldest first. Returns
+    /// the idempotency window plus one, 0 with the check off (how many of the newest ids one
+    /// message is checked against), then (id prefix, entry) pairs, oldest first. Returns
     /// {appended, duplicates, length}, or ``appendOneFunction``'s number.
     ///
     /// The id index is a list that only this script writes, in the same atomic step as the
@@ -369,13 +374,13 @@ struct RedisChatStorage: ChatStorage, EntryViewStorage {
         return AppendResult(appended: numbers[0], duplicates: numbers[1], length: numbers[2])
     }
 
-    /// The append script's arguments (see ``appendScript``): cap, time to live, window, then the
-    /// entries' (id prefix, entry) pairs.
+    /// The append script's arguments (see ``appendScript``): cap, time to live, window plus one
+    /// (0 without the check), then the entries' (id prefix, entry) pairs.
     static func appendArguments(_ entries: [ChatStorageEntry], policy: RetentionPolicy) -> [any RedisArgument] {
         var arguments: [any RedisArgument] = [
             policy.maxLength.map { String($0 - 1) } ?? "",
             policy.timeToLive.map { String(RetentionPolicy.milliseconds($0)) } ?? "",
-            policy.idempotencyWindow,
+            policy.idempotencyWindow == 0 ? 0 : policy.idempotencyWindow + 1,
         ]
         arguments.reserveCapacity(3 + 2 * entries.count)
         for entry in entries {

@@ -153,7 +153,7 @@ extension ChatSession {
     /// The session's stored tokens (the summary included) and whether they exceed `threshold`.
     func storedTokens(logger: Logger) async throws -> Int {
         var total = 0
-        for bytes in try await storage.range(key, start: 0, stop: -1, logger: logger) {
+        for bytes in try await storage.readEntries(key, start: 0, stop: -1, logger: logger) {
             if let decoded = StoredEntry.decode(bytes) { total = ModelSafeWindow.adding(total, tokens(of: decoded)) }
         }
         return total
