@@ -28,9 +28,9 @@ import Foundation
 /// would be spared the work that always precedes our append.
 ///
 /// Each runs W unmeasured calls first (filling its list as much); then N calls each are measured
-/// in ROUNDS rounds (default 10) that take the five in turn, every round reset by
+/// in ROUNDS rounds (default 10) that take the six in turn, every round reset by
 /// `CONFIG RESETSTAT` and read from `INFO commandstats`, so a burst of other load on the machine
-/// touches all five alike. A figure is the median over the rounds of µs per call.
+/// touches all six alike. A figure is the median over the rounds of µs per call.
 ///
 /// Prints `append-cost,max_messages,ttl_s,window,entry_bytes,rounds,N,W,append_us,retry_us,
 /// bare_us,rpush_expire_us,rpush_us,expire_us,depth,bare_back_to_back_us,bare_strings_us`, then

@@ -246,7 +246,7 @@ struct RedisChatStorage: ChatStorage, EntryViewStorage {
     /// gets the session's time to live plus a quarter when it is created or cut. Returns the
     /// session's length, negated for a duplicate (a table costs the server more to send).
     /// Its commands get strings, the client's where it can (`LPOS`'s `MAXLEN` is ARGV[3]): Redis
-    /// before 7.2 formats a Lua number argument with `snprintf("%.17g")`, which took 6% of this
+    /// before 7.2 formats a Lua number argument with `snprintf("%.17g")`, which took 5–6% of this
     /// function's server time for that one `MAXLEN`.
     static let appendOneFunction = #"""
         local function appendOne()
