@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import ChatMemoryRedis
 import Testing
 
@@ -38,6 +39,44 @@ import Testing
     // The tests below hold a client's only slot with a PING to a private server that is stopped
     // (SIGSTOP), and watch the pool's queues: every step waits for the previous one to have
     // happened, never for a length of time. The server is let go on (SIGCONT) to answer.
+
+    /// A caller alone in its pool makes its round trips in place, on its own thread, without
+    /// suspending; once such a run has held the thread for a millisecond, the call that ends it
+    /// yields, so another task waiting for that thread runs. Here both tasks share one thread:
+    /// the other task runs only when the caller suspends.
+    @Test func aLoneCallerInPlaceLetsTheOtherTasksOnItsThreadRun() async throws {
+        try await withClient { client in
+            #expect(try await client.send("PING") == .status("PONG"))
+            let executor = OneThreadExecutor()
+            defer { executor.stop() }
+            let otherRuns = RunCounter()
+            let (calls, runsDuringCalls) = try await withTaskExecutorPreference(executor) { () async throws -> (Int, Int) in
+                let other = Task(executorPreference: executor) {
+                    while !Task.isCancelled {
+                        otherRuns.count.add(1, ordering: .relaxed)
+                        await Task.yield()
+                    }
+                }
+                // The first calls may still go through the I/O thread (which suspends), while it
+                // finishes with the connection.
+                for _ in 0..<20 { _ = try await client.send("PING") }
+                let before = otherRuns.count.load(ordering: .relaxed)
+                // Calls for 20 ms in all: more than a millisecond, however fast the machine.
+                let clock = ContinuousClock()
+                let start = clock.now
+                var calls = 0
+                repeat {
+                    #expect(try await client.send("PING") == .status("PONG"))
+                    calls += 1
+                } while clock.now - start < .milliseconds(20)
+                let during = otherRuns.count.load(ordering: .relaxed) - before
+                other.cancel()
+                await other.value
+                return (calls, during)
+            }
+            #expect(runsDuringCalls > 0, "\(calls) calls never let the other task run")
+        }
+    }
 
     @Test func waitersAreServedInArrivalOrder() async throws {
         try await withStalledSlot(maxPipelinedRequests: 1) { client, server, blocker in
@@ -149,4 +188,9 @@ func waitUntil(sourceLocation: SourceLocation = #_sourceLocation, _ condition: (
     }
     Issue.record("the condition never held", sourceLocation: sourceLocation)
     throw CancellationError()
+}
+
+/// How many times a task ran, read from another.
+private final class RunCounter: Sendable {
+    let count = Atomic<Int>(0)
 }

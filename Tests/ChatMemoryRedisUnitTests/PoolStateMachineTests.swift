@@ -55,7 +55,7 @@ private typealias Pool = PoolStateMachine<UInt64>
 
     @Test func aRoundTripInPlaceNeedsAnIdleQuietPool() {
         var pool = Pool(connections: 2, capacity: 4, quietPeriod: 1_000, turnWindow: 50)
-        #expect(pool.claimInPlace(now: 0, caller: 7) == 0)
+        #expect(pool.claimInPlace(now: 0, caller: 7)?.connection == 0)
         #expect(pool.claimInPlace(now: 0, caller: 7) == nil, "a slot is held")
         _ = pool.release(0)
         // Two requests overlap at t = 100: no round trip in place until the quiet period is over.
@@ -65,23 +65,52 @@ private typealias Pool = PoolStateMachine<UInt64>
         _ = pool.release(1)
         #expect(pool.inPlaceRefusedUntil == 1_101, "what a pool reads without its lock")
         #expect(pool.claimInPlace(now: 1_100, caller: 7) == nil)
-        #expect(pool.claimInPlace(now: 1_101, caller: 7) == 0)
+        #expect(pool.claimInPlace(now: 1_101, caller: 7)?.connection == 0)
     }
 
     @Test func tasksTakingTurnsInPlaceCountAsOverlapping() {
         var pool = Pool(connections: 1, capacity: 4, quietPeriod: 1_000, turnWindow: 50)
         // One task calling again and again keeps its round trips in place.
         for now: UInt64 in [0, 10, 20] {
-            #expect(pool.claimInPlace(now: now, caller: 1) == 0)
+            #expect(pool.claimInPlace(now: now, caller: 1)?.connection == 0)
             _ = pool.release(0)
         }
         // Another task right after it: callers take turns on one thread, so they are concurrent.
         #expect(pool.claimInPlace(now: 30, caller: 2) == nil)
         #expect(pool.claimInPlace(now: 40, caller: 1) == nil, "an overlap: quiet for the quiet period")
-        #expect(pool.claimInPlace(now: 1_031, caller: 1) == 0)
+        #expect(pool.claimInPlace(now: 1_031, caller: 1)?.connection == 0)
         _ = pool.release(0)
         // Another task long after: a lone caller again.
-        #expect(pool.claimInPlace(now: 1_200, caller: 2) == 0)
+        #expect(pool.claimInPlace(now: 1_200, caller: 2)?.connection == 0)
+    }
+
+    /// A run of round trips in place holds its caller's thread for at most ``inPlaceRun`` before
+    /// the call that ends the run yields; the next claim starts a new run, and so does another
+    /// caller (a task calling long after this one).
+    @Test func aRunOfRoundTripsInPlaceYieldsOnceItHasLastedItsTime() {
+        var pool = Pool(connections: 1, capacity: 4, quietPeriod: 1_000, turnWindow: 50, inPlaceRun: 500)
+        func claim(_ now: UInt64, caller: Int = 1) -> Bool? {
+            guard let claim = pool.claimInPlace(now: now, caller: caller) else { return nil }
+            _ = pool.release(claim.connection)
+            return claim.yieldsAfter
+        }
+        #expect(claim(0) == false, "the run begins")
+        #expect(claim(40) == false)
+        #expect(claim(499) == false)
+        #expect(claim(500) == true, "500 after the run began: yields, and the run ends")
+        #expect(claim(540) == false, "a new run begins")
+        #expect(claim(1_039) == false)
+        #expect(claim(1_040) == true)
+        // A call long after the run began, with no claim between: yields at once.
+        #expect(claim(1_100) == false)
+        #expect(claim(9_000) == true)
+        // Another caller, long after: its own run.
+        #expect(claim(9_100, caller: 2) == false)
+        #expect(claim(9_599, caller: 2) == false)
+        #expect(claim(9_600, caller: 2) == true)
+        // No yield is asked of a refused claim.
+        _ = pool.hold(now: 9_700)
+        #expect(claim(9_800) == nil)
     }
 
     /// A million random sequences of submits, releases, withdrawals, round trips in place and
@@ -103,13 +132,14 @@ private typealias Pool = PoolStateMachine<UInt64>
         var random = SplitMix64(seed: seed)
         let connections = 1 + Int(random.next() % 3)
         let capacity = 1 + Int(random.next() % 3)
-        var pool = Pool(connections: connections, capacity: capacity, quietPeriod: 5, turnWindow: 3)
+        var pool = Pool(connections: connections, capacity: capacity, quietPeriod: 5, turnWindow: 3, inPlaceRun: 8)
         var holding: [(id: UInt64, connection: Int)] = []
         var waitingOrder: [UInt64] = []
         var ended: Set<UInt64> = []
         var nextID: UInt64 = 0
         var now: UInt64 = 0
         var lastInPlace: (caller: Int, at: UInt64)?
+        var runStart: UInt64?
         for _ in 0..<(4 + Int(random.next() % 28)) {
             now += random.next() % 4
             switch random.next() % 10 {
@@ -147,12 +177,16 @@ private typealias Pool = PoolStateMachine<UInt64>
                 nextID += 1
                 let caller = Int(random.next() % 3)
                 let refusedUntil = pool.inPlaceRefusedUntil
-                if let index = pool.claimInPlace(now: now, caller: caller) {
+                if let claim = pool.claimInPlace(now: now, caller: caller) {
                     if now < refusedUntil { return "in place at \(now), refused until \(refusedUntil)" }
                     if !holding.isEmpty || !waitingOrder.isEmpty { return "in place beside other requests" }
                     if let last = lastInPlace, last.caller != caller, now - last.at <= 3 { return "in place taking turns with \(last.caller)" }
+                    if lastInPlace?.caller != caller { runStart = nil }
+                    let start = runStart ?? now
+                    if claim.yieldsAfter != (now - start >= 8) { return "at \(now), a run begun at \(start): yields \(claim.yieldsAfter)" }
+                    runStart = claim.yieldsAfter ? nil : start
                     lastInPlace = (caller, now)
-                    holding.append((nextID, index))
+                    holding.append((nextID, claim.connection))
                 } else {
                     ended.insert(nextID)
                 }

@@ -26,8 +26,6 @@ final class ConnectionPool: Sendable {
     let connections: [RedisConnection]
     private let metrics: ClientMetrics
     private let state: Locked<State>
-    /// Calls answered in place, so that every 8th yields.
-    private let callsInPlace = Atomic<Int>(0)
     /// The machine's ``PoolStateMachine/inPlaceRefusedUntil`` as of its last claim or grant: under
     /// concurrency a caller skips the claim (and the lock) until then.
     private let inPlaceRefusedUntil = Atomic<UInt64>(0)
@@ -91,12 +89,12 @@ final class ConnectionPool: Sendable {
         let bytes = RESPEncoding.encode(commands)
         var held: Int?
         var received: [Result<RedisValue, RedisError>]?
-        if bytes.count <= RedisConnection.inPlaceLimit, let (index, context) = claimInPlace() {
+        if bytes.count <= RedisConnection.inPlaceLimit, let (index, context, yieldsAfter) = claimInPlace() {
             do {
                 switch try connections[index].roundTripInPlace(on: context, bytes: bytes, replies: commands.count, deadline: deadline) {
                 case .answered(let results):
                     requestEnded(on: index)
-                    if callsInPlace.add(1, ordering: .relaxed).newValue % 8 == 0 { await Task.yield() }
+                    if yieldsAfter { await Task.yield() }
                     return (index, results)
                 case .handOver(let replies):
                     received = replies
@@ -171,19 +169,19 @@ final class ConnectionPool: Sendable {
     }
 
     /// A slot and its connection's context for a caller alone on a quiet pool, or `nil`.
-    private func claimInPlace() -> (Int, HiredisContext)? {
+    private func claimInPlace() -> (Int, HiredisContext, yieldsAfter: Bool)? {
         let now = DispatchTime.now().uptimeNanoseconds
         guard now >= inPlaceRefusedUntil.load(ordering: .relaxed) else { return nil }
         let caller = withUnsafeCurrentTask { $0?.hashValue ?? 0 }
         return state.withLock { state in
             defer { inPlaceRefusedUntil.store(state.machine.inPlaceRefusedUntil, ordering: .relaxed) }
-            guard let index = state.machine.claimInPlace(now: now, caller: caller) else { return nil }
-            guard let context = connections[index].claimContext() else {
+            guard let claim = state.machine.claimInPlace(now: now, caller: caller) else { return nil }
+            guard let context = connections[claim.connection].claimContext() else {
                 // Nobody waits (a claim needs an idle pool, and the lock is held): the slot frees.
-                _ = state.machine.release(index)
+                _ = state.machine.release(claim.connection)
                 return nil
             }
-            return (index, context)
+            return (claim.connection, context, claim.yieldsAfter)
         }
     }
 

@@ -13,7 +13,8 @@
 ///     └─────> waiting ──release (of any slot)──> granted ──release──> (the slot frees, or passes on)
 ///                └── withdraw (deadline, cancel), shutdown ──> failed, nothing sent
 ///  claimInPlace ──> granted (a lone caller, on an idle pool that has been quiet, not taking
-///                   turns with other tasks) ──release──>
+///                   turns with other tasks; told to yield after its call once its run of
+///                   round trips in place has lasted ``inPlaceRun``) ──release──>
 /// ```
 struct PoolStateMachine<Waiter> {
     enum Grant {
@@ -40,13 +41,30 @@ struct PoolStateMachine<Waiter> {
     private var lastInPlace: (caller: Int, at: UInt64)?
     /// How soon after another task's round trip in place a claim counts as taking turns.
     let turnWindow: UInt64
+    /// When the current run of round trips in place began: the first claim since the caller
+    /// last yielded (or since another caller's).
+    private var inPlaceRunStart: UInt64?
+    /// How long a run of round trips in place may hold its caller's thread before the caller
+    /// yields (a task calling again and again without suspending would keep it from other tasks).
+    let inPlaceRun: UInt64
 
     /// `connections` connections with `capacity` slots each (both at least 1).
-    init(connections: Int, capacity: Int, quietPeriod: UInt64 = 10_000_000, turnWindow: UInt64 = 1_000_000) {
+    init(connections: Int, capacity: Int, quietPeriod: UInt64 = 10_000_000, turnWindow: UInt64 = 1_000_000, inPlaceRun: UInt64 = 1_000_000) {
         load = Array(repeating: 0, count: max(1, connections))
         self.capacity = max(1, capacity)
         self.quietPeriod = quietPeriod
         self.turnWindow = turnWindow
+        self.inPlaceRun = inPlaceRun
+    }
+
+    /// A slot granted for a round trip in place.
+    struct InPlaceClaim: Equatable {
+        /// The connection the slot is on.
+        let connection: Int
+        /// The caller yields once its call ends: its run of round trips in place has held its
+        /// thread for ``PoolStateMachine/inPlaceRun`` (a yield costs a thread hop, so it is
+        /// taken once per run, not once per call).
+        let yieldsAfter: Bool
     }
 
     /// How many requests wait for a slot.
@@ -78,17 +96,24 @@ struct PoolStateMachine<Waiter> {
     /// (under concurrency, batching on the I/O threads carries more, and a caller waiting in place
     /// would hold a cooperative thread). Tasks that call one right after another, within
     /// ``turnWindow`` of each other's round trips, are concurrent callers taking turns on one
-    /// thread, never overlapping: that counts as an overlap too.
-    mutating func claimInPlace(now: UInt64, caller: Int) -> Int? {
+    /// thread, never overlapping: that counts as an overlap too. The claim that comes
+    /// ``inPlaceRun`` or more after its run began yields after its call, and ends the run.
+    mutating func claimInPlace(now: UInt64, caller: Int) -> InPlaceClaim? {
         guard !isShutdown, waiting == 0, slotsInUse == 0 else { return nil }
         if now < inPlaceRefusedUntil { return nil }
-        if let lastInPlace, lastInPlace.caller != caller, now &- lastInPlace.at <= turnWindow {
-            overlappedAt = now
-            return nil
+        if let lastInPlace, lastInPlace.caller != caller {
+            if now &- lastInPlace.at <= turnWindow {
+                overlappedAt = now
+                return nil
+            }
+            inPlaceRunStart = nil
         }
         lastInPlace = (caller, now)
         take(0, now: now)
-        return 0
+        let runStart = inPlaceRunStart ?? now
+        let yieldsAfter = now &- runStart >= inPlaceRun
+        inPlaceRunStart = yieldsAfter ? nil : runStart
+        return InPlaceClaim(connection: 0, yieldsAfter: yieldsAfter)
     }
 
     /// Before this instant (in the injected clock), ``claimInPlace(now:caller:)`` refuses every

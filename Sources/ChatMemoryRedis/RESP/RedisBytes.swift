@@ -33,11 +33,6 @@ public struct RedisBytes: Sendable {
         self.bounds = bounds
     }
 
-    /// The same view of another buffer, for a reply whose buffer was filled after the view was made.
-    func rebased(on buffer: [UInt8]) -> RedisBytes {
-        RedisBytes(sharing: buffer, bounds: bounds)
-    }
-
     /// The bytes as an array: the buffer itself when this view is all of it, else a copy of this part.
     public var array: [UInt8] {
         bounds == base.indices ? base : Array(base[bounds])

@@ -3,12 +3,13 @@ import CHiredis
 /// Builds ``RedisValue``s while hiredis's reader parses a reply (see `chr_use_reply_builders` in
 /// the C shim): each string is copied once, from hiredis's read buffer into its Swift value. The
 /// bulk strings of an array are copied into one buffer the array's node keeps (one allocation
-/// for all of them, usually), and become views of it (``RedisBytes``) when the array is finished.
+/// for all of them, usually); while the array is read the node notes only where each one ends,
+/// and makes the elements, views of that buffer (``RedisBytes``), in one pass when it is finished.
 ///
 /// hiredis holds an opaque pointer per reply, and one per array being filled: a ``Node``. A
 /// top-level node is retained for hiredis, which hands it to the caller of a read (who takes it
 /// with ``take(_:)``) or, when the stream breaks midway, frees it (``chr_swift_free_reply``). An
-/// element of an array is stored in its parent node at once; a nested array's node is kept by
+/// element of an array is noted in its parent node at once; a nested array's node is kept by
 /// its parent. Every node is touched by one thread only: the one reading.
 enum ReplyBuilder {
     final class Node {
@@ -16,13 +17,18 @@ enum ReplyBuilder {
         let type: Int32
         /// A scalar reply's value.
         var value: RedisValue?
-        /// An array's elements so far; a nested array stands as `.null` until it is complete, a
-        /// bulk string as a view of ``strings`` made before the buffer was complete.
+        /// An array's elements so far, in order: a bulk string as where it ends in ``strings``
+        /// (it starts where the one before it ended), any other element as `~i` (a negative
+        /// number) for its place `i` in ``others``. Whole numbers only, so noting one costs no
+        /// reference counting.
         /// Unchecked: only the thread reading touches a node, one call at a time.
-        @exclusivity(unchecked) var items: [RedisValue] = []
+        @exclusivity(unchecked) var slots: [Int] = []
         /// The bytes of the array's bulk strings, one after the other.
         @exclusivity(unchecked) var strings: [UInt8] = []
-        /// Nested arrays, by their place in ``items``.
+        /// The array's elements that are not bulk strings; a nested array stands as `.null` until
+        /// it is complete.
+        var others: [RedisValue] = []
+        /// Nested arrays, by their place in ``others``.
         var nested: [(index: Int, node: Node)] = []
         /// How many elements the array has.
         let count: Int
@@ -32,7 +38,7 @@ enum ReplyBuilder {
             self.value = value
             self.count = count
             // hiredis has checked the count against its limits; reserve no more than a sane amount up front.
-            items.reserveCapacity(min(count, 1 << 16))
+            slots.reserveCapacity(min(count, 1 << 16))
         }
 
         /// Appends a bulk string of the array: its bytes go into ``strings``. The buffer is sized
@@ -40,26 +46,38 @@ enum ReplyBuilder {
         /// than the string), and grows as an array does from there.
         func appendString(_ bytes: UnsafeRawBufferPointer) {
             if strings.capacity == 0 {
-                let (all, overflow) = max(count - items.count, 1).multipliedReportingOverflow(by: bytes.count)
+                let (all, overflow) = max(count - slots.count, 1).multipliedReportingOverflow(by: bytes.count)
                 strings.reserveCapacity(overflow ? bytes.count : min(all, bytes.count + (1 << 20)))
             }
-            let start = strings.count
             strings.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
-            items.append(.bulkString(RedisBytes(sharing: [], bounds: start..<strings.count)))
+            slots.append(strings.count)
+        }
+
+        /// Appends an element that is not a bulk string.
+        func append(_ element: RedisValue) {
+            slots.append(~others.count)
+            others.append(element)
         }
 
         /// The finished value (taken once: the node gives up its elements).
         func finish() -> RedisValue {
             if let value { return value }
-            var items = self.items
-            self.items = []
-            if !strings.isEmpty {
-                let buffer = strings
-                for index in items.indices {
-                    if case .bulkString(let view) = items[index] { items[index] = .bulkString(view.rebased(on: buffer)) }
+            for (index, node) in nested { others[index] = node.finish() }
+            let buffer = strings
+            var start = 0
+            let items = [RedisValue](unsafeUninitializedCapacity: slots.count) { elements, initialized in
+                for slot in slots {
+                    if slot >= 0 {
+                        elements.initializeElement(at: initialized, to: .bulkString(RedisBytes(sharing: buffer, bounds: start..<slot)))
+                        start = slot
+                    } else {
+                        elements.initializeElement(at: initialized, to: others[~slot])
+                    }
+                    initialized += 1
                 }
             }
-            for (index, node) in nested { items[index] = node.finish() }
+            slots = []
+            others = []
             return .array(items)
         }
     }
@@ -76,7 +94,7 @@ enum ReplyBuilder {
     /// parent is borrowed without a retain (hiredis holds it while it fills it).
     static func attach(type: Int32, to parent: UnsafeMutableRawPointer?, _ make: () -> RedisValue) -> UnsafeMutableRawPointer {
         guard let parent else { return Unmanaged.passRetained(Node(type: type, value: make())).toOpaque() }
-        Unmanaged<Node>.fromOpaque(parent)._withUnsafeGuaranteedRef { $0.items.append(make()) }
+        Unmanaged<Node>.fromOpaque(parent)._withUnsafeGuaranteedRef { $0.append(make()) }
         return parent
     }
 
@@ -110,8 +128,8 @@ func chrSwiftBuildAggregate(_ parent: UnsafeMutableRawPointer?, _ type: Int32, _
     let node = ReplyBuilder.Node(type: type, count: max(count, 0))
     guard let parent else { return Unmanaged.passRetained(node).toOpaque() }
     let owner = Unmanaged<ReplyBuilder.Node>.fromOpaque(parent).takeUnretainedValue()
-    owner.nested.append((owner.items.count, node))
-    owner.items.append(.null)
+    owner.nested.append((owner.others.count, node))
+    owner.append(.null)
     return Unmanaged.passUnretained(node).toOpaque()
 }
 
