@@ -13,7 +13,7 @@ public enum RedisValue: Sendable, Hashable {
     /// A simple status reply such as `OK` or `QUEUED`.
     case status(String)
     case integer(Int64)
-    case array([RedisValue])
+    case array(RedisArray)
     /// A nil bulk string or nil array.
     case null
     /// An error nested inside an array (for example one command of an `EXEC`).
@@ -28,6 +28,11 @@ extension RedisValue {
     /// A bulk string of these bytes.
     public static func bulkString(_ bytes: [UInt8]) -> RedisValue {
         .bulkString(RedisBytes(bytes))
+    }
+
+    /// An array of these values.
+    public static func array(_ values: [RedisValue]) -> RedisValue {
+        .array(RedisArray(values))
     }
 
     /// The bytes of a bulk string or status reply, as an array of their own (see ``RedisBytes/array``).
@@ -58,7 +63,7 @@ extension RedisValue {
     }
 
     /// The elements of an array reply; `nil` for other replies (including a nil array).
-    public var array: [RedisValue]? {
+    public var array: RedisArray? {
         if case .array(let items) = self { return items }
         return nil
     }
@@ -78,7 +83,7 @@ extension RedisValue: CustomStringConvertible {
             return "<\(bytes.count) bytes>"
         case .status(let text): return text
         case .integer(let value): return "(integer) \(value)"
-        case .array(let items): return "[" + items.map(\.description).joined(separator: ", ") + "]"
+        case .array(let items): return items.description
         case .null: return "(nil)"
         case .error(let error): return "(error) \(error)"
         case .double(let value): return "(double) \(value)"

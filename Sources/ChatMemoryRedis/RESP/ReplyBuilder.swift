@@ -3,8 +3,9 @@ import CHiredis
 /// Builds ``RedisValue``s while hiredis's reader parses a reply (see `chr_use_reply_builders` in
 /// the C shim): each string is copied once, from hiredis's read buffer into its Swift value. The
 /// bulk strings of an array are copied into one buffer the array's node keeps (one allocation
-/// for all of them, usually); while the array is read the node notes only where each one ends,
-/// and makes the elements, views of that buffer (``RedisBytes``), in one pass when it is finished.
+/// for all of them, usually); while the array is read the node notes only where each one ends.
+/// An array of bulk strings alone keeps just that (``RedisArray`` makes its elements when they
+/// are read); any other array's elements are made in one pass when it is finished.
 ///
 /// hiredis holds an opaque pointer per reply, and one per array being filled: a ``Node``. A
 /// top-level node is retained for hiredis, which hands it to the caller of a read (who takes it
@@ -59,9 +60,12 @@ enum ReplyBuilder {
             others.append(element)
         }
 
-        /// The finished value (taken once: the node gives up its elements).
+        /// The finished value (taken once: the node gives up its elements). An array of bulk
+        /// strings only keeps the buffer and where each string ends, as read (``RedisArray``).
         func finish() -> RedisValue {
             if let value { return value }
+            defer { slots = []; others = []; strings = [] }
+            if others.isEmpty { return .array(RedisArray(strings: strings, ends: slots)) }
             for (index, node) in nested { others[index] = node.finish() }
             let buffer = strings
             var start = 0
@@ -76,9 +80,7 @@ enum ReplyBuilder {
                     initialized += 1
                 }
             }
-            slots = []
-            others = []
-            return .array(items)
+            return .array(RedisArray(items))
         }
     }
 
