@@ -65,6 +65,8 @@ enum ReplyBuilder {
         func finish() -> RedisValue {
             if let value { return value }
             defer { slots = []; others = []; strings = [] }
+            // An empty array takes this way too: `Array(unsafeUninitializedCapacity: 0)` would
+            // write to the shared empty array's storage (a race the thread sanitizer reports).
             if others.isEmpty { return .array(RedisArray(strings: strings, ends: slots)) }
             for (index, node) in nested { others[index] = node.finish() }
             let buffer = strings
