@@ -36,10 +36,6 @@ import Testing
         }
     }
 
-    // The tests below hold a client's only slot with a PING to a private server that is stopped
-    // (SIGSTOP), and watch the pool's queues: every step waits for the previous one to have
-    // happened, never for a length of time. The server is let go on (SIGCONT) to answer.
-
     /// A caller alone in its pool makes its round trips in place, on its own thread, without
     /// suspending; once such a run has held the thread for a millisecond, the call that ends it
     /// yields, so another task waiting for that thread runs. Here both tasks share one thread:
@@ -77,6 +73,10 @@ import Testing
             #expect(runsDuringCalls > 0, "\(calls) calls never let the other task run")
         }
     }
+
+    // The tests below hold a client's only slot with a PING to a private server that is stopped
+    // (SIGSTOP), and watch the pool's queues: every step waits for the previous one to have
+    // happened, never for a length of time. The server is let go on (SIGCONT) to answer.
 
     @Test func waitersAreServedInArrivalOrder() async throws {
         try await withStalledSlot(maxPipelinedRequests: 1) { client, server, blocker in
