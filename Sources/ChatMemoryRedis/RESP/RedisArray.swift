@@ -2,8 +2,9 @@
 ///
 /// An array of bulk strings only (a page of `LRANGE`, an `MGET` with every key set) is kept as
 /// it was read: one buffer with the strings one after the other, and where each one ends. Its
-/// elements are made when they are read (each a ``RedisBytes`` view of the buffer), so a reply
-/// costs the same whether it has one string or fifty, and dropping it frees two allocations.
+/// elements are made when they are read (each a ``RedisBytes`` view of the buffer), so no value
+/// is made, retained or released per string unless the caller reads it, and dropping the reply
+/// frees two allocations.
 /// Any other array keeps its elements as values.
 ///
 /// ```swift
