@@ -123,6 +123,17 @@ extension Duration {
         return Int(seconds) * 1000 + Int((attoseconds + 999_999_999_999_999) / 1_000_000_000_000_000)
     }
 
+    /// Whole microseconds, rounded up, at least 1, saturating at `Int64.max` (a wait's bound;
+    /// never traps).
+    var wholeMicrosecondsRoundedUp: Int64 {
+        if self <= .zero { return 1 }
+        let (seconds, attoseconds) = components
+        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
+        if overflow { return .max }
+        let (sum, sumOverflow) = product.addingReportingOverflow((attoseconds + 999_999_999_999) / 1_000_000_000_000)
+        return sumOverflow ? .max : sum
+    }
+
     /// Whole milliseconds, rounded toward zero, saturating at the bounds of `Int64` (for
     /// messages; never traps).
     var wholeMilliseconds: Int64 {

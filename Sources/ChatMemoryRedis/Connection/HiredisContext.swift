@@ -12,6 +12,11 @@ final class HiredisContext {
     fileprivate(set) var isBroken = false
     /// The socket's read and write timeout set while connecting, in milliseconds (0: none).
     private(set) var socketTimeoutMilliseconds = 0
+    /// The timer that bounds a caller's wait in place (opened on the first such wait; -1: not
+    /// yet, or none on this system), and when it expires.
+    private var waitTimerDescriptor: Int32 = -1
+    private var waitTimerOpened = false
+    private var waitTimer = ReplyWaitTimer()
 
     /// Connects, runs the TLS handshake when configured, sets the command timeout, then sends
     /// AUTH, SELECT and CLIENT SETNAME as needed. Each phase takes at most its configured timeout
@@ -62,6 +67,7 @@ final class HiredisContext {
     }
 
     deinit {
+        chr_timer_close(waitTimerDescriptor)
         redisFree(context)
     }
 
@@ -111,6 +117,33 @@ final class HiredisContext {
             }
             if let result = Self.take(reply) { return result }
         }
+    }
+
+    /// Waits until the socket is readable (true) or `end` passes (false; or an interrupted
+    /// wait, which the caller retries while time is left): a caller's wait in place. The bound is
+    /// the connection's timer (see ``ReplyWaitTimer``), else `poll`'s own timeout.
+    func waitReadable(until end: ContinuousClock.Instant) -> Bool {
+        let now = ContinuousClock.now
+        guard now < end else { return false }
+        if !waitTimerOpened {
+            waitTimerOpened = true
+            waitTimerDescriptor = chr_timer_open()
+        }
+        if waitTimerDescriptor >= 0 {
+            var ready: Int32 = 0
+            if let timeout = waitTimer.arming(until: end, now: now), chr_timer_arm(waitTimerDescriptor, timeout.wholeMicrosecondsRoundedUp) != 0 {
+                // Cannot arm it (never expected): poll's own timeout from now on.
+                waitTimer.expired()
+                chr_timer_close(waitTimerDescriptor)
+                waitTimerDescriptor = -1
+                return waitReadable(until: end)
+            }
+            let result = chr_wait_socket_or_timer(socket, waitTimerDescriptor, &ready)
+            if ready & 2 != 0 { waitTimer.expired() }
+            return result > 0 && ready & 1 != 0
+        }
+        var events: Int16 = 0
+        return chr_wait_socket(socket, Int16(POLLIN), now.duration(to: end).wholeMicrosecondsRoundedUp, &events) > 0
     }
 
     /// Reads what the socket holds now into hiredis's reader (one read; the caller polled first).

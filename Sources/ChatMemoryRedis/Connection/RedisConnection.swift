@@ -20,7 +20,7 @@ import Synchronization
 ///
 /// A caller alone in its pool may instead make its round trip in place on an idle plain (not
 /// TLS) connection (see ``roundTripInPlace(on:bytes:replies:deadline:)``): one non-blocking
-/// `send`, then at most ``inPlaceWait`` in `poll`, which spares the two thread hand-offs.
+/// `send`, then at most ``inPlaceWait`` waiting for the socket, which spares the two thread hand-offs.
 ///
 /// The I/O thread blocks SIGPIPE for itself (the process-wide disposition is left alone), and a
 /// caller's `send` asks the system not to raise it, so a write to a socket the server closed is
@@ -187,8 +187,9 @@ final class RedisConnection: Sendable {
         state.withLock { $0.machine.claimContext() }
     }
 
-    /// The round trip of a caller on a context it claimed: one non-blocking `send`, then `poll`
-    /// on the socket for at most ``inPlaceWait`` (and the deadline), reading the replies here.
+    /// The round trip of a caller on a context it claimed: one non-blocking `send`, then a wait
+    /// for the socket of at most ``inPlaceWait`` (and the deadline; see
+    /// ``HiredisContext/waitReadable(until:)``), reading the replies here.
     /// A server that closed the idle connection is noticed before sending (nothing is sent); a
     /// failure after sending fails the call (it may have run) and the I/O thread drops the
     /// connection. Bounded: it never waits longer than ``inPlaceWait`` on the caller's thread.
@@ -198,8 +199,7 @@ final class RedisConnection: Sendable {
             returnContext(broken: false)
             return .notTaken
         }
-        let socket = context.socket
-        let sent = context.peerClosed ? -1 : bytes.withUnsafeBytes { chr_send_nonblocking(socket, $0.baseAddress, $0.count) }
+        let sent = context.peerClosed ? -1 : bytes.withUnsafeBytes { chr_send_nonblocking(context.socket, $0.baseAddress, $0.count) }
         if sent > 0, sent < bytes.count {
             // More than the socket takes at once: the I/O thread writes the rest and reads the replies.
             do {
@@ -226,11 +226,8 @@ final class RedisConnection: Sendable {
             while true {
                 while results.count < replies, let result = try context.bufferedReply() { results.append(result) }
                 if results.count == replies { break }
-                let left = ContinuousClock.now.duration(to: waitUntil)
-                guard left > .zero else { return .handOver(results) }
-                var events: Int16 = 0
-                let microseconds = left.components.seconds * 1_000_000 + left.components.attoseconds / 1_000_000_000_000 + 1
-                if chr_wait_socket(socket, Int16(POLLIN), Int64(clamping: microseconds), &events) > 0 { try context.readAvailable() }
+                guard ContinuousClock.now < waitUntil else { return .handOver(results) }
+                if context.waitReadable(until: waitUntil) { try context.readAvailable() }
             }
         } catch {
             returnContext(broken: true)
