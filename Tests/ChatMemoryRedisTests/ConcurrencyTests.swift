@@ -74,38 +74,6 @@ import Testing
         }
     }
 
-    /// A lone caller waits for its reply in place only briefly, also after a run of calls in
-    /// place, whose waits share the connection's timer (one armed for an earlier call wakes the
-    /// wait early, and the wait arms it again for the rest of its time): a reply that takes longer
-    /// is handed to the I/O thread. Here a script keeps the server busy for a second.
-    @Test func aSlowReplyAfterARunOfCallsInPlaceIsHandedToTheIOThread() async throws {
-        try await withPrivateServer { server in
-            var configuration = server.configuration()
-            configuration.pool.size = 1
-            configuration.commandTimeout = nil
-            try await withClient(configuration: configuration) { client in
-                let pool = try client.pool.get()
-                let pingsDone = Atomic<Bool>(false)
-                // One task makes every call, so it stays the pool's lone caller.
-                let calls = Task {
-                    for _ in 0..<500 { _ = try await client.send("PING") }
-                    pingsDone.store(true, ordering: .sequentiallyConsistent)
-                    return try await client.send("EVAL", Self.busyScript, 0, 1_000_000)
-                }
-                try await waitUntil { pingsDone.load(ordering: .sequentiallyConsistent) && pool.connections[0].requestsInFlight == 1 }
-                #expect(try await calls.value == .integer(1))
-            }
-        }
-    }
-
-    /// Keeps the server busy for ARGV[1] microseconds, then returns 1.
-    static let busyScript = """
-        local start = redis.call('TIME')
-        local now
-        repeat now = redis.call('TIME') until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) >= tonumber(ARGV[1])
-        return 1
-        """
-
     // The tests below hold a client's only slot with a PING to a private server that is stopped
     // (SIGSTOP), and watch the pool's queues: every step waits for the previous one to have
     // happened, never for a length of time. The server is let go on (SIGCONT) to answer.

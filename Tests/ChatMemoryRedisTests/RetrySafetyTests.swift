@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 @testable import ChatMemoryRedis
 import Testing
 
@@ -64,25 +65,37 @@ import Testing
         }
     }
 
-    /// A lone caller waits for its reply in place only briefly: on a stalled server its request
-    /// is handed to the I/O thread, which delivers the reply once the server goes on.
-    @Test func aLoneCallOnAStalledServerIsHandedToTheIOThread() async throws {
+    /// A lone caller waits for its reply in place only briefly, also after a run of calls in
+    /// place, whose waits share the connection's timer (one armed for an earlier call wakes the
+    /// wait early, and the wait arms it again for the rest of its time): a slower reply is handed
+    /// to the I/O thread, which delivers it. Here a script keeps the server busy for a second.
+    @Test func aLoneCallWithASlowReplyIsHandedToTheIOThread() async throws {
         try await withPrivateServer { server in
             var configuration = server.configuration()
             configuration.pool.size = 1
             configuration.commandTimeout = nil
             try await withClient(configuration: configuration) { client in
                 let pool = try client.pool.get()
-                #expect(try await client.send("PING").string == "PONG")
-                server.suspend()
-                let call = Task { try await client.send("INCR", "counter") }
-                try await waitUntil { pool.connections[0].requestsInFlight == 1 }
-                server.resume()
-                #expect(try await call.value == .integer(1))
-                #expect(pool.connections[0].requestsInFlight == 0)
+                let pingsDone = Atomic<Bool>(false)
+                // One task makes every call, so it stays the pool's lone caller.
+                let calls = Task {
+                    for _ in 0..<500 { _ = try await client.send("PING") }
+                    pingsDone.store(true, ordering: .sequentiallyConsistent)
+                    return try await client.send("EVAL", Self.busyScript, 0, 1_000_000)
+                }
+                try await waitUntil { pingsDone.load(ordering: .sequentiallyConsistent) && pool.connections[0].requestsInFlight == 1 }
+                #expect(try await calls.value == .integer(1))
             }
         }
     }
+
+    /// Keeps the server busy for ARGV[1] microseconds, then returns 1.
+    static let busyScript = """
+        local start = redis.call('TIME')
+        local now
+        repeat now = redis.call('TIME') until (now[1] - start[1]) * 1000000 + (now[2] - start[2]) >= tonumber(ARGV[1])
+        return 1
+        """
 
     @Test func aServerKilledBeforeReplyingMayHaveRun() async throws {
         try await withPrivateServer { server in
