@@ -5,7 +5,7 @@
 /// per wait length instead of once per call (arming a CPU's earliest timer reprograms its timer
 /// hardware, which costs a virtual machine several microseconds). A plain value: its
 /// ``HiredisContext`` keeps it, used only by the caller holding the context.
-struct ReplyWaitTimer: Equatable {
+struct ReplyWaitTimer {
     /// When the timer armed last expires; `nil` once it was seen to expire (or before the first).
     private(set) var armedUntil: ContinuousClock.Instant?
 
