@@ -49,6 +49,8 @@ private func at(_ microseconds: Int) -> ContinuousClock.Instant { origin + .micr
         #expect(Duration.zero.wholeMicrosecondsRoundedUp == 1)
         #expect(Duration.seconds(-5).wholeMicrosecondsRoundedUp == 1)
         #expect(Duration.seconds(Int64.max).wholeMicrosecondsRoundedUp == .max)
+        #expect((Duration.seconds(Int64.max) * 4).wholeMicrosecondsRoundedUp == .max)
+        #expect((Duration.seconds(Int64.max / 1_000_000) + .nanoseconds(1)).wholeMicrosecondsRoundedUp == .max)
         #expect(Duration.seconds(Int64.max / 1_000_000).wholeMicrosecondsRoundedUp == Int64.max / 1_000_000 * 1_000_000)
     }
 }

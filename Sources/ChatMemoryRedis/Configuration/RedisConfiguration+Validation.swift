@@ -127,6 +127,8 @@ extension Duration {
     /// never traps).
     var wholeMicrosecondsRoundedUp: Int64 {
         if self <= .zero { return 1 }
+        // `components` itself traps past `Int64.max` seconds.
+        if self > .seconds(Int64.max / 1_000_000) { return .max }
         let (seconds, attoseconds) = components
         let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
         if overflow { return .max }

@@ -1,7 +1,9 @@
 import CHiredis
 
-/// One hiredis connection, used only by its ``RedisConnection``'s I/O thread, from connecting to
-/// `redisFree` (that thread blocks SIGPIPE, so every hiredis write must happen there). It
+/// One hiredis connection, used by its ``RedisConnection``'s I/O thread from connecting to
+/// `redisFree`, or by a caller it lends the connection to for a round trip in place: one user at
+/// a time. Every hiredis write happens on the I/O thread, which blocks SIGPIPE (a caller's own
+/// `send` asks the system not to raise it). It
 /// connects, authenticates, and runs pipelines; hiredis's reader builds every reply straight
 /// into a ``RedisValue`` (``ReplyBuilder``), taken and released right there, exactly once.
 final class HiredisContext {
