@@ -127,13 +127,11 @@ extension Duration {
     /// never traps).
     var wholeMicrosecondsRoundedUp: Int64 {
         if self <= .zero { return 1 }
-        // `components` itself traps past `Int64.max` seconds.
+        // Beyond this (and `components` traps past `Int64.max` seconds) the microseconds overflow.
         if self > .seconds(Int64.max / 1_000_000) { return .max }
+        // Within (0, Int64.max / 10^6 s]: a whole number of seconds at the top, so no overflow below.
         let (seconds, attoseconds) = components
-        let (product, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000)
-        if overflow { return .max }
-        let (sum, sumOverflow) = product.addingReportingOverflow((attoseconds + 999_999_999_999) / 1_000_000_000_000)
-        return sumOverflow ? .max : sum
+        return seconds * 1_000_000 + (attoseconds + 999_999_999_999) / 1_000_000_000_000
     }
 
     /// Whole milliseconds, rounded toward zero, saturating at the bounds of `Int64` (for
